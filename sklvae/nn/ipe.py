@@ -1,0 +1,410 @@
+"""MIPET's invertible partial-equivariant (IPE) transformation and EF conversion.
+
+This module holds the torch pieces of MIPET-VAE (Jung, Jeong & Kim, arXiv 2502.03740,
+official code GIST-IRR/MIPET-VAEs); the notes are in ``shared/specs/mipet.md``.
+Vectors are rows: a latent batch has shape ``(B, d)`` and a map ``E`` acts as ``z @ E``.
+
+Pieces
+------
+- :class:`IPETransform`: ψ, a matrix exponential (or a product of two) of symmetric
+  matrices, applied to the posterior sample ``z`` and to its noise ``ε`` (spec §1.2).
+- :class:`FactorizedLinear`: the bias-free map ``x ↦ x W1 W2`` that the official code
+  uses for every EF sub-network (spec §2.2).
+- :class:`MaskedLogPartition`: the log-partition network ``L_A(x) = σ(x W̃1 W̃2)`` with
+  the weight-magnitude mask in training mode (spec §2.2, §2.4).
+- :class:`EFConversion`: per-unit parameter generators, sufficient statistic,
+  log-partition network and multiplier λ; returns the EF-KL vector and the EF
+  similarity loss ``L_el`` (spec §2.2).
+- :class:`IPEUnit`: one ψ_m and its EF conversion.
+- :class:`MultiIPE`: K units in parallel on the same latent (spec §1.3).
+- :func:`calibration_loss`: ``L_cali`` (spec §2.3).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "IPETransform",
+    "FactorizedLinear",
+    "MaskedLogPartition",
+    "EFConversion",
+    "IPEUnit",
+    "MultiIPE",
+    "calibration_loss",
+    "xavier_init_",
+]
+
+
+def xavier_init_(module: nn.Module) -> None:
+    """Xavier-uniform initialise every parameter with two or more dimensions.
+
+    This is the official ``init_weights`` (spec §1.2): it covers convolution and
+    linear weights as well as the IPE matrices and the EF sub-network matrices;
+    one-dimensional parameters (biases) keep PyTorch's default.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Module whose parameters are re-initialised in place.
+    """
+    for parameter in module.parameters():
+        if parameter.dim() >= 2:
+            nn.init.xavier_uniform_(parameter)
+
+
+class IPETransform(nn.Module):
+    """Invertible latent map ψ built from matrix exponentials (spec §1.2).
+
+    ``form="product"`` (default, the official code) uses
+    ``E = exp(S1) exp(S2)`` with ``S_i = (W_i + W_iᵀ) / 2``; E is invertible
+    (``det E = exp(tr S1 + tr S2) > 0``) but in general not symmetric.
+    ``form="single"`` (the paper's ψ = e^M with M symmetric) uses ``E = exp(S1)``,
+    which is symmetric positive definite. ``symmetric=False`` (ablation) drops the
+    symmetrisation and exponentiates the free matrices.
+
+    Parameters
+    ----------
+    n_latents : int
+        Latent dimension d; the matrices are ``d × d``.
+    form : {"product", "single"}, default="product"
+        Product of two exponentials (code) or a single one (paper).
+    symmetric : bool, default=True
+        Symmetrise the generators before exponentiating.
+    """
+
+    def __init__(self, n_latents: int, form: str = "product", symmetric: bool = True) -> None:
+        super().__init__()
+        if form not in ("product", "single"):
+            raise ValueError(f"form must be 'product' or 'single', got {form!r}.")
+        self.n_latents = int(n_latents)
+        self.form = form
+        self.symmetric = bool(symmetric)
+        self.w1 = nn.Parameter(torch.empty(n_latents, n_latents))
+        if form == "product":
+            self.w2 = nn.Parameter(torch.empty(n_latents, n_latents))
+        else:
+            self.register_parameter("w2", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Xavier-uniform initialisation, as the official ``init_weights``."""
+        nn.init.xavier_uniform_(self.w1)
+        if self.w2 is not None:
+            nn.init.xavier_uniform_(self.w2)
+
+    def generators(self) -> list[Tensor]:
+        """The matrices whose exponentials are multiplied, in order."""
+        weights = [self.w1] if self.w2 is None else [self.w1, self.w2]
+        if self.symmetric:
+            return [(w + w.T) / 2 for w in weights]
+        return list(weights)
+
+    def matrix(self) -> Tensor:
+        """The ``d × d`` matrix E of ψ (``ψ(z) = z @ E``)."""
+        exps = [torch.matrix_exp(g) for g in self.generators()]
+        out = exps[0]
+        for e in exps[1:]:
+            out = out @ e
+        return out
+
+    def inverse_matrix(self) -> Tensor:
+        """E⁻¹, computed exactly as the reversed product of ``exp(-S_i)``."""
+        exps = [torch.matrix_exp(-g) for g in reversed(self.generators())]
+        out = exps[0]
+        for e in exps[1:]:
+            out = out @ e
+        return out
+
+    def forward(self, z: Tensor) -> Tensor:
+        """Apply ψ to row vectors ``z`` of shape ``(..., d)``."""
+        return z @ self.matrix()
+
+    def inverse(self, z_hat: Tensor) -> Tensor:
+        """Apply ψ⁻¹ to row vectors of shape ``(..., d)``."""
+        return z_hat @ self.inverse_matrix()
+
+    def extra_repr(self) -> str:
+        return f"n_latents={self.n_latents}, form={self.form!r}, symmetric={self.symmetric}"
+
+
+class FactorizedLinear(nn.Module):
+    """Bias-free linear map ``x ↦ x W1 W2`` through a wider hidden width.
+
+    The official code builds every EF sub-network this way (no activation), with
+    ``W1 ∈ R^{d×(expansion·d)}`` and ``W2 ∈ R^{(expansion·d)×d}``.
+
+    Parameters
+    ----------
+    n_features : int
+        Input and output width d.
+    expansion : int, default=5
+        Hidden width as a multiple of d.
+    """
+
+    def __init__(self, n_features: int, expansion: int = 5) -> None:
+        super().__init__()
+        hidden = expansion * n_features
+        self.weight1 = nn.Parameter(torch.empty(n_features, hidden))
+        self.weight2 = nn.Parameter(torch.empty(hidden, n_features))
+        nn.init.xavier_uniform_(self.weight1)
+        nn.init.xavier_uniform_(self.weight2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weight1 @ self.weight2
+
+
+class MaskedLogPartition(nn.Module):
+    """Log-partition network ``L_A(x) = σ(x W̃1 W̃2)`` with a weight-magnitude mask.
+
+    In training mode each weight matrix is masked as
+    ``W̃ = W ⊙ 1[|W| ≥ mean|W| − k·std|W|]`` (statistics over that matrix), the
+    official "sparse log_norm" (spec §2.2, §2.4). The official code uses k = 0 and
+    masks only in training; evaluation uses the unmasked weights. This is the code's
+    reading of the paper's "implicit semantic mask", which the spec marks as inferred.
+
+    Parameters
+    ----------
+    n_features : int
+        Input and output width d.
+    expansion : int, default=5
+        Hidden width as a multiple of d.
+    mask_threshold : float or None, default=0.0
+        k above; ``None`` disables the mask.
+    """
+
+    def __init__(
+        self, n_features: int, expansion: int = 5, mask_threshold: float | None = 0.0
+    ) -> None:
+        super().__init__()
+        hidden = expansion * n_features
+        self.weight1 = nn.Parameter(torch.empty(n_features, hidden))
+        self.weight2 = nn.Parameter(torch.empty(hidden, n_features))
+        self.mask_threshold = mask_threshold
+        nn.init.xavier_uniform_(self.weight1)
+        nn.init.xavier_uniform_(self.weight2)
+
+    def _masked(self, weight: Tensor) -> Tensor:
+        if not self.training or self.mask_threshold is None:
+            return weight
+        magnitude = weight.detach().abs()
+        threshold = magnitude.mean()
+        if self.mask_threshold:
+            threshold = threshold - self.mask_threshold * magnitude.std()
+        return weight * (magnitude >= threshold).to(weight.dtype)
+
+    def matrix(self) -> Tensor:
+        """Ω = W̃1 W̃2, the (masked) linear part of L_A."""
+        return self._masked(self.weight1) @ self._masked(self.weight2)
+
+    def forward(self, x: Tensor, matrix: Tensor | None = None) -> Tensor:
+        """``σ(x Ω)``; pass ``matrix`` to reuse an Ω computed once per step."""
+        omega = self.matrix() if matrix is None else matrix
+        return torch.sigmoid(x @ omega)
+
+    def extra_repr(self) -> str:
+        return f"mask_threshold={self.mask_threshold}"
+
+
+class EFConversion(nn.Module):
+    """Exponential-family conversion of one IPE unit (spec §2.2, as in the code).
+
+    Given the transformed sample ẑ and noise ε̂ (rows in R^d) it forms
+    θ_z = G_z(ẑ), θ_ε = G_ε(ε̂), the vector "log-partitions" A = σ(L_A(θ)) (a
+    double sigmoid, as in the code), their approximate gradient
+    ∇̃A(θ) = (A ⊙ (1 − A)) Ω and s = Σ_i θ_i, and returns
+
+    - the EF-KL vector ``KL = A_ε − s_ε ∇̃A(θ_ε) − A_z + s_z ∇̃A(θ_z)`` (not the
+      Bregman KL; it can be negative);
+    - the EF similarity loss ``L_el = ‖g_z + p_z‖ + ‖g_ε + p_ε‖ + ‖KL‖`` per sample,
+      with the hand-written stationarity surrogates g_z, g_ε, p_z, p_ε of the code
+      (spec §2.2). ``p_z`` sums T(ẑ) over the batch, so L_el couples the samples of
+      a batch.
+
+    The official module also defines a "prior observation" network and a
+    ``post_carrier`` whose outputs are never used; they are left out here.
+
+    Parameters
+    ----------
+    n_latents : int
+        Latent dimension d.
+    expansion : int, default=5
+        Hidden width of the sub-networks as a multiple of d.
+    mask_threshold : float or None, default=0.0
+        Weight-mask threshold of the log-partition network (see
+        :class:`MaskedLogPartition`).
+    """
+
+    def __init__(
+        self, n_latents: int, expansion: int = 5, mask_threshold: float | None = 0.0
+    ) -> None:
+        super().__init__()
+        self.z_parameter_generator = FactorizedLinear(n_latents, expansion)
+        self.eps_parameter_generator = FactorizedLinear(n_latents, expansion)
+        self.sufficient_statistic = FactorizedLinear(n_latents, expansion)
+        self.log_partition = MaskedLogPartition(n_latents, expansion, mask_threshold)
+        self.multiplier = nn.Linear(n_latents, n_latents)  # λ_m (with bias)
+        nn.init.xavier_uniform_(self.multiplier.weight)
+
+    def forward(self, z_hat: Tensor, eps_hat: Tensor) -> tuple[Tensor, Tensor]:
+        """EF-KL vector ``(B, d)`` and similarity loss ``L_el`` ``(B,)``.
+
+        Parameters
+        ----------
+        z_hat, eps_hat : Tensor of shape (B, d)
+            ψ applied to the posterior sample and to its standard-normal noise.
+        """
+        gen_z, gen_eps = self.z_parameter_generator, self.eps_parameter_generator
+        stat, lam = self.sufficient_statistic, self.multiplier
+        omega = self.log_partition.matrix()
+
+        def log_part(x: Tensor) -> Tensor:  # L_A
+            return self.log_partition(x, omega)
+
+        def grad_log_part(a: Tensor) -> Tensor:  # ∇̃A = (A ⊙ (1 − A)) Ω
+            return (a * (1 - a)) @ omega
+
+        theta_z, theta_eps = gen_z(z_hat), gen_eps(eps_hat)
+        a_z, a_eps = torch.sigmoid(log_part(theta_z)), torch.sigmoid(log_part(theta_eps))
+        s_z = theta_z.sum(-1, keepdim=True)
+        s_eps = theta_eps.sum(-1, keepdim=True)
+
+        # EF-KL vector (spec §2.2 "kl_loss")
+        kl = a_eps - s_eps * grad_log_part(a_eps) - a_z + s_z * grad_log_part(a_z)
+
+        # EF similarity loss (spec §2.2 "ef_loss")
+        n_z = log_part(gen_z(grad_log_part(a_z)))
+        n_eps = log_part(gen_eps(grad_log_part(a_eps)))
+        g_z = lam(
+            -n_z
+            + gen_z(log_part(a_z * (1 - a_z)))
+            + s_z * log_part(n_z * (1 - a_z))
+            - s_z * log_part(n_z * a_z)
+        )
+        g_eps = lam(
+            n_eps
+            - gen_eps(log_part(a_eps * (1 - a_eps)))
+            - s_eps * log_part(n_eps * (1 - a_eps))
+            + s_eps * log_part(n_eps * a_eps)
+        )
+        batch_size = z_hat.shape[0]
+        p_z = gen_z(stat(z_hat).sum(0, keepdim=True)) + batch_size * stat(theta_z) - n_z
+        p_eps = 2 * s_z * theta_eps
+        similarity = (
+            torch.linalg.vector_norm(g_z + p_z, dim=-1)
+            + torch.linalg.vector_norm(g_eps + p_eps, dim=-1)
+            + torch.linalg.vector_norm(kl, dim=-1)
+        )
+        return kl, similarity
+
+
+class IPEUnit(nn.Module):
+    """One IPE unit ψ_m with (optionally) its EF conversion.
+
+    Parameters
+    ----------
+    n_latents : int
+        Latent dimension d.
+    form : {"product", "single"}, default="product"
+        See :class:`IPETransform`.
+    symmetric : bool, default=True
+        See :class:`IPETransform`.
+    ef_conversion : bool, default=True
+        Build the EF conversion; ``False`` is the "IPE only" ablation.
+    mask_threshold : float or None, default=0.0
+        See :class:`MaskedLogPartition`.
+    expansion : int, default=5
+        Hidden width of the EF sub-networks as a multiple of d.
+    """
+
+    def __init__(
+        self,
+        n_latents: int,
+        form: str = "product",
+        symmetric: bool = True,
+        ef_conversion: bool = True,
+        mask_threshold: float | None = 0.0,
+        expansion: int = 5,
+    ) -> None:
+        super().__init__()
+        self.transform = IPETransform(n_latents, form=form, symmetric=symmetric)
+        self.ef = (
+            EFConversion(n_latents, expansion, mask_threshold) if ef_conversion else None
+        )
+
+    def forward(self, z: Tensor, eps: Tensor | None = None) -> dict[str, Tensor]:
+        """Transform ``z`` (and ``eps``); add the EF terms when available.
+
+        Returns a dict with ``z_hat`` ``(B, d)``, and with ``eps`` given and the EF
+        conversion on, ``eps_hat`` ``(B, d)``, ``ef_kl`` ``(B, d)`` and
+        ``ef_similarity`` ``(B,)``.
+        """
+        matrix = self.transform.matrix()
+        out = {"z_hat": z @ matrix}
+        if eps is not None:
+            out["eps_hat"] = eps @ matrix
+            if self.ef is not None:
+                out["ef_kl"], out["ef_similarity"] = self.ef(out["z_hat"], out["eps_hat"])
+        return out
+
+
+class MultiIPE(nn.Module):
+    """K IPE units run in parallel on the same latent (spec §1.3).
+
+    Outputs are stacked along a leading unit axis: ``z_hat`` ``(K, B, d)`` and, in
+    training, ``ef_kl`` ``(K, B, d)`` and ``ef_similarity`` ``(K, B)``. The model
+    decodes each ẑ_m with one shared decoder and averages the K reconstructions;
+    the EF losses are summed over units.
+
+    Parameters
+    ----------
+    n_units : int
+        K.
+    n_latents : int
+        Latent dimension d.
+    **unit_params
+        Passed to :class:`IPEUnit`.
+    """
+
+    def __init__(self, n_units: int, n_latents: int, **unit_params) -> None:
+        super().__init__()
+        if n_units < 1:
+            raise ValueError(f"n_units must be a positive integer, got {n_units}.")
+        self.units = nn.ModuleList(IPEUnit(n_latents, **unit_params) for _ in range(n_units))
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+    @property
+    def ef_conversion(self) -> bool:
+        return self.units[0].ef is not None
+
+    def forward(self, z: Tensor, eps: Tensor | None = None) -> dict[str, Tensor]:
+        outs = [unit(z, eps) for unit in self.units]
+        return {key: torch.stack([o[key] for o in outs]) for key in outs[0]}
+
+    def transform(self, z: Tensor) -> Tensor:
+        """ẑ averaged over the units, shape ``(B, d)``."""
+        return torch.stack([unit.transform(z) for unit in self.units]).mean(0)
+
+
+def calibration_loss(ef_kl_total: Tensor, gaussian_kl: Tensor, n_units: int) -> Tensor:
+    """KL calibration loss ``L_cali = mean_b (Σ_m Σ_j KL_m(b, j) − K · KL_N(b))²``.
+
+    Parameters
+    ----------
+    ef_kl_total : Tensor of shape (B,)
+        EF-KL summed over units and latent dimensions.
+    gaussian_kl : Tensor of shape (B,)
+        Analytic KL(q(z|x) ‖ N(0, I)) of the encoder, summed over dimensions.
+    n_units : int
+        K, the number of IPE units (spec §2.3).
+
+    Returns
+    -------
+    Tensor
+        Scalar batch mean.
+    """
+    return ((ef_kl_total - n_units * gaussian_kl) ** 2).mean()
