@@ -1,0 +1,388 @@
+"""The one scalar quantizer shared by every discrete-latent model.
+
+Each of the ``n_latents`` latent positions holds one scalar that is mapped onto a
+codebook of ``codebook_size`` scalar values. Three choices, all options of
+:class:`ScalarQuantizer` (``docs/design.md``: one idea, one file):
+
+``codebook``
+    ``"global"``: one codebook ``c`` of shape ``(K,)`` shared by all positions
+    (FactorQVAE, QVAE, dVAE; spec ``factorqvae.md`` §1.7).
+    ``"per_latent"``: one codebook per position, shape ``(n_latents, K)`` (QLAE, §2).
+
+``mode``
+    ``"gumbel"``: relaxed categorical posterior. Training mixes the codebook with
+    Gumbel-softmax weights ``w = softmax((logits + g) / tau)`` (soft, *no*
+    straight-through); evaluation takes the hard most likely code. The regulariser
+    is the KL of ``softmax(logits)`` (temperature 1, no noise) to the uniform prior,
+    averaged over batch and positions (§1.7).
+    ``"straight_through"``: hard nearest code in training and evaluation, gradients
+    passed to the encoder by the straight-through estimator, with the commitment
+    loss ``mean((sg[z_q] - z)^2)`` and the codebook ("quantization") loss
+    ``mean((z_q - sg[z])^2)`` (QLAE, §2).
+
+``logits``
+    ``"distance"``: the encoder emits one scalar per position and the posterior
+    logits are ``-(z - c_k)^2`` (FactorQVAE / QVAE, ``RelaxedVQQuantizer``).
+    ``"encoder"``: the encoder emits ``K`` logits per position directly
+    (dVAE / FactorDVAE, ``GumbelQuantizer``); only valid with ``mode="gumbel"``.
+
+The Gumbel temperature follows ``tau = exp(-temperature_decay * step)`` where
+``step`` is set from outside with :meth:`ScalarQuantizer.set_step` (the official
+code sets it from Lightning's ``global_step`` with rate ``1e-5``, §1.7, §1.11).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "OFFICIAL_TEMPERATURE_DECAY",
+    "QuantizerOutput",
+    "ScalarQuantizer",
+    "gumbel_temperature",
+    "kl_to_uniform",
+    "code_perplexity",
+]
+
+#: Rate of the official temperature schedule ``tau = exp(-1e-5 * global_step)`` (§1.7).
+OFFICIAL_TEMPERATURE_DECAY = 1e-5
+
+_CODEBOOKS = ("global", "per_latent")
+_MODES = ("gumbel", "straight_through")
+_LOGITS = ("distance", "encoder")
+_INITS = ("normal", "uniform", "linspace")
+
+
+def gumbel_temperature(step: int | float, rate: float = OFFICIAL_TEMPERATURE_DECAY) -> float:
+    """Temperature of the official schedule, ``exp(-rate * step)`` (spec §1.7).
+
+    Parameters
+    ----------
+    step : int or float
+        Number of optimizer steps taken so far (Lightning's ``global_step``; for the
+        two-optimizer FactorQVAE this grows by 2 per batch, §1.11).
+    rate : float, default=1e-5
+        Decay rate; 0 keeps the temperature at 1.
+
+    Returns
+    -------
+    float
+        The temperature, in ``(0, 1]`` for ``step, rate >= 0``.
+    """
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}.")
+    if rate < 0:
+        raise ValueError(f"rate must be >= 0, got {rate}.")
+    return math.exp(-rate * step)
+
+
+def kl_to_uniform(logits: Tensor) -> Tensor:
+    """Mean KL divergence of ``softmax(logits)`` to the uniform distribution.
+
+    Computes ``mean_{b,i} sum_k q log(K q + 1e-10)`` with ``q = softmax(logits, -1)``,
+    exactly the official reduction (§1.7): a mean over all leading dimensions
+    (batch and latent positions), *not* a sum over latents.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (..., K)
+        Unnormalised log-probabilities over the ``K`` codes.
+
+    Returns
+    -------
+    Tensor
+        Scalar KL (nats).
+    """
+    n_codes = logits.shape[-1]
+    q = F.softmax(logits, dim=-1)
+    return torch.sum(q * torch.log(q * n_codes + 1e-10), dim=-1).mean()
+
+
+def code_perplexity(indices: Tensor, n_codes: int) -> Tensor:
+    """Perplexity ``exp(H)`` of the empirical code usage (logging only, §1.7).
+
+    Parameters
+    ----------
+    indices : LongTensor of any shape
+        Code indices in ``[0, n_codes)``; usage is pooled over every entry.
+    n_codes : int
+        Codebook size.
+
+    Returns
+    -------
+    Tensor
+        Scalar in ``[1, n_codes]``.
+    """
+    usage = torch.bincount(indices.reshape(-1), minlength=n_codes).to(torch.float32)
+    usage = usage / usage.sum().clamp_min(1.0)
+    return torch.exp(-torch.sum(usage * torch.log(usage + 1e-10)))
+
+
+@dataclass
+class QuantizerOutput:
+    """What :meth:`ScalarQuantizer.forward` returns.
+
+    Attributes
+    ----------
+    values : Tensor of shape (n, n_latents)
+        Decoder input: soft codebook mixture (Gumbel training), the hard code
+        (evaluation), or the straight-through code (``mode="straight_through"``).
+    weights : Tensor of shape (n, n_latents, K)
+        Soft one-hot weights (Gumbel training) or hard one-hot codes; what the TC
+        discriminator sees (§1.8).
+    indices : LongTensor of shape (n, n_latents)
+        Most likely / nearest code per position (argmax of ``weights``).
+    logits : Tensor of shape (n, n_latents, K)
+        Posterior logits (``-distance`` or the encoder's logits).
+    kl : Tensor
+        Scalar KL to the uniform prior (0 for ``mode="straight_through"``).
+    commitment : Tensor
+        Scalar commitment loss (0 for ``mode="gumbel"``).
+    quantization : Tensor
+        Scalar codebook loss (0 for ``mode="gumbel"``).
+    perplexity : Tensor
+        Scalar perplexity of the hard code usage (logging only).
+    """
+
+    values: Tensor
+    weights: Tensor
+    indices: Tensor
+    logits: Tensor
+    kl: Tensor
+    commitment: Tensor
+    quantization: Tensor
+    perplexity: Tensor
+
+
+class ScalarQuantizer(nn.Module):
+    """Scalar quantizer with a global or per-latent codebook.
+
+    Parameters
+    ----------
+    n_latents : int
+        Number of latent positions ``d``.
+    codebook_size : int, default=64
+        Number of scalar codes ``K`` (per codebook).
+    codebook : {"global", "per_latent"}, default="global"
+        One codebook shared by all positions, or one per position.
+    mode : {"gumbel", "straight_through"}, default="gumbel"
+        Relaxed Gumbel-softmax posterior (soft in training, hard at evaluation) or
+        hard nearest code with a straight-through gradient. See the module docstring.
+    logits : {"distance", "encoder"}, default="distance"
+        Posterior logits from the negative squared distance to the codes, or taken
+        directly from the encoder (``K`` per position, dVAE).
+    init : {"normal", "uniform", "linspace"}, default="normal"
+        Codebook initialisation: N(0, 1) (official, PyTorch's ``nn.Embedding``
+        default, §1.5), U(-1/K, 1/K) (the official ``init_type="uniform"``), or
+        ``linspace(-0.5, 0.5, K)`` (the original QLAE).
+    temperature_decay : float, default=1e-5
+        Rate of the schedule ``tau = exp(-temperature_decay * step)``.
+
+    Attributes
+    ----------
+    codebook : nn.Parameter of shape (K,) or (n_latents, K)
+        The learned scalar codes (trained by the main optimizer; no EMA).
+    step : Tensor
+        Buffer holding the schedule's step (saved with the module's state).
+    """
+
+    def __init__(
+        self,
+        n_latents: int,
+        codebook_size: int = 64,
+        *,
+        codebook: str = "global",
+        mode: str = "gumbel",
+        logits: str = "distance",
+        init: str = "normal",
+        temperature_decay: float = OFFICIAL_TEMPERATURE_DECAY,
+    ) -> None:
+        super().__init__()
+        if int(n_latents) != n_latents or n_latents < 1:
+            raise ValueError(f"n_latents must be a positive integer, got {n_latents!r}.")
+        if int(codebook_size) != codebook_size or codebook_size < 2:
+            raise ValueError(
+                f"codebook_size must be an integer >= 2, got {codebook_size!r}."
+            )
+        for name, value, allowed in (
+            ("codebook", codebook, _CODEBOOKS),
+            ("mode", mode, _MODES),
+            ("logits", logits, _LOGITS),
+            ("init", init, _INITS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}.")
+        if logits == "encoder" and mode != "gumbel":
+            raise ValueError(
+                'logits="encoder" (dVAE) needs mode="gumbel"; a straight-through '
+                "quantizer needs distance logits."
+            )
+        if not temperature_decay >= 0:
+            raise ValueError(
+                f"temperature_decay must be >= 0, got {temperature_decay!r}."
+            )
+        self.n_latents = int(n_latents)
+        self.codebook_size = int(codebook_size)
+        self.codebook_kind = codebook
+        self.mode = mode
+        self.logits_from = logits
+        self.init = init
+        self.temperature_decay = float(temperature_decay)
+
+        shape = (self.codebook_size,) if codebook == "global" else (
+            self.n_latents, self.codebook_size)
+        self.codebook = nn.Parameter(torch.empty(shape))
+        self.reset_codebook()
+        self.register_buffer("step", torch.zeros((), dtype=torch.float64))
+
+    # ------------------------------------------------------------------ set-up
+    def reset_codebook(self) -> None:
+        """Re-draw the codebook with the chosen ``init``."""
+        with torch.no_grad():
+            if self.init == "normal":
+                self.codebook.normal_(0.0, 1.0)
+            elif self.init == "uniform":
+                bound = 1.0 / self.codebook_size
+                self.codebook.uniform_(-bound, bound)
+            else:
+                self.codebook.copy_(
+                    torch.linspace(-0.5, 0.5, self.codebook_size).expand_as(self.codebook)
+                )
+
+    @property
+    def input_dim(self) -> int:
+        """Number of encoder outputs this quantizer expects per sample."""
+        if self.logits_from == "encoder":
+            return self.n_latents * self.codebook_size
+        return self.n_latents
+
+    def set_step(self, step: int | float) -> None:
+        """Set the step of the temperature schedule (§1.7)."""
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}.")
+        self.step.fill_(float(step))
+
+    @property
+    def temperature(self) -> float:
+        """Current Gumbel-softmax temperature ``exp(-temperature_decay * step)``."""
+        return gumbel_temperature(float(self.step), self.temperature_decay)
+
+    def _codes(self) -> Tensor:
+        """Codebook broadcastable against ``(n, n_latents, K)``."""
+        if self.codebook_kind == "global":
+            return self.codebook.view(1, 1, -1)
+        return self.codebook.unsqueeze(0)
+
+    # ---------------------------------------------------------------- forward
+    def compute_logits(self, h: Tensor) -> Tensor:
+        """Posterior logits of shape ``(n, n_latents, K)`` from the encoder output.
+
+        Parameters
+        ----------
+        h : Tensor of shape (n, input_dim)
+            Encoder output: ``n_latents`` scalars, or ``n_latents * K`` logits.
+        """
+        if h.ndim != 2 or h.shape[1] != self.input_dim:
+            raise ValueError(
+                f"expected encoder output of shape (n, {self.input_dim}), got "
+                f"{tuple(h.shape)}."
+            )
+        if self.logits_from == "encoder":
+            return h.view(h.shape[0], self.n_latents, self.codebook_size)
+        # logits = -(z - c_k)^2 (§1.7), computed directly (same value as
+        # ||z||^2 + ||c||^2 - 2 z c in the official code, without cancellation).
+        return -(h.unsqueeze(-1) - self._codes()) ** 2
+
+    def forward(self, h: Tensor) -> QuantizerOutput:
+        """Quantize a batch of encoder outputs.
+
+        Parameters
+        ----------
+        h : Tensor of shape (n, input_dim)
+            Encoder output.
+
+        Returns
+        -------
+        QuantizerOutput
+            Codes, weights, indices and the (unweighted) regularisers.
+        """
+        logits = self.compute_logits(h)
+        zero = logits.new_zeros(())
+        codes = self._codes()
+        if self.mode == "straight_through":
+            indices = logits.argmax(dim=-1)
+            hard = self.values_from_indices(indices)
+            # QLAE (§2): commitment pulls z to the code, quantization pulls the code to z.
+            commitment = torch.mean((hard.detach() - h) ** 2)
+            quantization = torch.mean((hard - h.detach()) ** 2)
+            values = h + (hard - h).detach()
+            weights = F.one_hot(indices, self.codebook_size).to(h.dtype)
+            kl = zero
+        else:
+            if self.training:
+                # Soft Gumbel-softmax weights, no straight-through (§1.7).
+                weights = F.gumbel_softmax(logits, tau=self.temperature, hard=False, dim=-1)
+                indices = weights.argmax(dim=-1)
+            else:
+                indices = logits.argmax(dim=-1)
+                weights = F.one_hot(indices, self.codebook_size).to(logits.dtype)
+            values = torch.sum(weights * codes, dim=-1)
+            kl = kl_to_uniform(logits)
+            commitment = quantization = zero
+        return QuantizerOutput(
+            values=values,
+            weights=weights,
+            indices=indices,
+            logits=logits,
+            kl=kl,
+            commitment=commitment,
+            quantization=quantization,
+            perplexity=code_perplexity(indices.detach(), self.codebook_size),
+        )
+
+    # ------------------------------------------------------------ conversions
+    def nearest_indices(self, h: Tensor) -> Tensor:
+        """Hard code indices (the official metric representation, §3.1)."""
+        return self.compute_logits(h).argmax(dim=-1)
+
+    def values_from_indices(self, indices: Tensor) -> Tensor:
+        """Codebook values ``(n, n_latents)`` for integer indices ``(n, n_latents)``."""
+        indices = torch.as_tensor(indices, device=self.codebook.device)
+        if indices.ndim != 2 or indices.shape[1] != self.n_latents:
+            raise ValueError(
+                f"indices must have shape (n, {self.n_latents}), got {tuple(indices.shape)}."
+            )
+        if indices.dtype.is_floating_point or indices.dtype == torch.bool:
+            raise ValueError(f"indices must be integers, got dtype {indices.dtype}.")
+        indices = indices.long()
+        if indices.numel() and (indices.min() < 0 or indices.max() >= self.codebook_size):
+            raise ValueError(
+                f"indices must lie in [0, {self.codebook_size}), got values in "
+                f"[{int(indices.min())}, {int(indices.max())}]."
+            )
+        if self.codebook_kind == "global":
+            return self.codebook[indices]
+        return torch.gather(
+            self.codebook.unsqueeze(0).expand(indices.shape[0], -1, -1),
+            2,
+            indices.unsqueeze(-1),
+        ).squeeze(-1)
+
+    def sample_indices(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Indices drawn from the uniform prior, shape ``(n, n_latents)``."""
+        return torch.randint(
+            self.codebook_size, (n, self.n_latents), generator=generator,
+            device=self.codebook.device if generator is None else generator.device,
+        ).to(self.codebook.device)
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_latents={self.n_latents}, codebook_size={self.codebook_size}, "
+            f"codebook={self.codebook_kind!r}, mode={self.mode!r}, "
+            f"logits={self.logits_from!r}, temperature_decay={self.temperature_decay}"
+        )
