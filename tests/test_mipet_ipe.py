@@ -48,7 +48,7 @@ def test_psi_paper_variant_is_spd_and_code_variant_is_not_symmetric():
     assert torch.linalg.eigvalsh(e).min() > 0
     # e^{(W + Wᵀ)/2} written out as a power series
     s = (single.w1 + single.w1.T) / 2
-    series = sum(torch.linalg.matrix_power(s, k) / math.factorial(k) for k in range(30))
+    series = sum(torch.linalg.matrix_power(s, k) / float(math.factorial(k)) for k in range(30))
     torch.testing.assert_close(e, series)
 
     product = IPETransform(6, form="product").double()
