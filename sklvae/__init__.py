@@ -1,0 +1,17 @@
+"""sklvae: disentangling VAEs as scikit-learn estimators, trained with skorch."""
+
+from .base import BaseDisentangler
+from ._training import TrainingDivergedError
+from .models.vae import VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BaseDisentangler",
+    "TrainingDivergedError",
+    "VAE",
+    "BetaVAE",
+    "BetaTCVAE",
+    "FactorVAE",
+    "AnnealedVAE",
+]

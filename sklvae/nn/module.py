@@ -1,0 +1,144 @@
+"""The torch modules behind the estimators: the common contract and the Gaussian VAE.
+
+A :class:`DisentanglerModule` is what :class:`sklvae._training.DisentanglerNet` trains.
+``forward`` returns a dict of tensors; ``loss_terms`` turns it into named, unweighted
+scalar terms; ``loss_weights`` says how the net sums them. See ``docs/design.md``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .backbones import make_decoder, make_encoder
+from .gaussian import gaussian_kl, reparameterize
+from .reconstruction import output_mean, reconstruction_loss
+
+
+class DisentanglerModule(nn.Module):
+    """Base class: a backbone encoder/decoder pair for samples of ``input_shape``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(C, H, W)`` images, ``(1, D, H, W)`` volumes or ``(d,)`` features.
+    n_latents : int
+    backbone : str
+        A name registered in :mod:`sklvae.nn.backbones`.
+    likelihood : {"bernoulli", "gaussian"}
+    backbone_params : dict, optional
+        Keyword arguments for the backbone builders (e.g. ``{"hidden_dim": 64}``).
+    encoder_output_dim : int, optional
+        Width of the head on top of the encoder features; ``2 * n_latents`` for a
+        Gaussian posterior. Subclasses set it.
+    """
+
+    #: weights of the terms returned by ``loss_terms`` (missing names weigh 1.0,
+    #: weight 0 means "logged only")
+    loss_weights: dict[str, float]
+
+    #: the terms whose sum is the per-batch negative ELBO, for ``score``
+    elbo_terms: tuple[str, ...] = ("reconstruction", "kl")
+
+    def __init__(
+        self,
+        input_shape: tuple,
+        n_latents: int,
+        backbone: str = "burgess",
+        likelihood: str = "bernoulli",
+        backbone_params: dict | None = None,
+    ):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        self.n_latents = int(n_latents)
+        self.likelihood = likelihood
+        # image data live in [0, 1]: their mean goes through a sigmoid
+        self.bounded = len(self.input_shape) > 1
+        params = dict(backbone_params or {})
+        self.encoder = make_encoder(backbone, self.input_shape, **params)
+        self.decoder = make_decoder(backbone, self.input_shape, self.n_latents, **params)
+        self.loss_weights = {}
+        self.adversary: nn.Module | None = None
+
+    # --- pieces subclasses share --------------------------------------------------------
+    def reconstruction(self, outputs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample reconstruction loss of decoder ``outputs`` against ``x``."""
+        return reconstruction_loss(outputs, x, self.likelihood, self.bounded)
+
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """Mean of p(x | z) in data scale."""
+        return output_mean(self.decoder(z), self.likelihood, self.bounded)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode_mean(self.representation(x))
+
+    # --- to implement ------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+    def loss_terms(self, outputs: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+    def representation(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample negative ELBO: the sum of ``elbo_terms`` computed per sample."""
+        raise NotImplementedError
+
+    def adversary_loss(self, outputs: dict, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError("This module has no adversary.")
+
+
+class GaussianVAEModule(DisentanglerModule):
+    """VAE with a diagonal-Gaussian posterior and a N(0, I) prior.
+
+    ``loss_terms`` returns ``reconstruction`` (summed over pixels, batch mean) and ``kl``
+    (summed over latents, batch mean); ``beta`` weighs the KL (Higgins et al. 2017).
+    """
+
+    def __init__(
+        self,
+        input_shape: tuple,
+        n_latents: int,
+        backbone: str = "burgess",
+        likelihood: str = "bernoulli",
+        backbone_params: dict | None = None,
+        beta: float = 1.0,
+    ):
+        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        features = self.encoder.feature_dim
+        self.mu = nn.Linear(features, self.n_latents)
+        self.logvar = nn.Linear(features, self.n_latents)
+        self.loss_weights = {"reconstruction": 1.0, "kl": float(beta)}
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance."""
+        features = self.encoder(x)
+        return self.mu(features), self.logvar(features)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar)
+        return {"mu": mu, "logvar": logvar, "z": z, "outputs": self.decoder(z)}
+
+    def loss_terms(self, outputs: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {
+            "reconstruction": self.reconstruction(outputs["outputs"], x).mean(),
+            "kl": gaussian_kl(outputs["mu"], outputs["logvar"]).sum(1).mean(),
+        }
+
+    def representation(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encode(x)[0]
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        device = self.mu.weight.device
+        return torch.randn((n, self.n_latents), generator=generator).to(device)
+
+    def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar)
+        return self.reconstruction(self.decoder(z), x) + gaussian_kl(mu, logvar).sum(1)

@@ -1,0 +1,35 @@
+"""Reconstruction losses and the output mean they imply.
+
+Conventions follow disentanglement_lib: per-sample losses are **summed** over pixels
+(or features); the net averages over the batch. ``"bernoulli"`` is the sigmoid
+cross-entropy on logits; ``"gaussian"`` is the summed squared error between the data and
+the output mean (dlib's ``l2_loss``: the mean is ``sigmoid(logits)`` for data in [0, 1],
+the raw output for unbounded tabular data).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def output_mean(outputs: torch.Tensor, likelihood: str, bounded: bool) -> torch.Tensor:
+    """Mean of p(x | z) from the decoder's raw outputs."""
+    if likelihood == "bernoulli" or bounded:
+        return torch.sigmoid(outputs)
+    return outputs
+
+
+def reconstruction_loss(
+    outputs: torch.Tensor, x: torch.Tensor, likelihood: str, bounded: bool
+) -> torch.Tensor:
+    """Per-sample negative log-likelihood (up to constants), shape ``(n,)``."""
+    if likelihood == "bernoulli":
+        loss = F.binary_cross_entropy_with_logits(outputs, x, reduction="none")
+    elif likelihood == "gaussian":
+        loss = (output_mean(outputs, likelihood, bounded) - x).pow(2)
+    else:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}.")
+    return loss.flatten(1).sum(1)
