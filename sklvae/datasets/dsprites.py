@@ -1,0 +1,343 @@
+"""dSprites: a procedural renderer of the factor grid and a loader of the real file.
+
+The real dataset (Matthey et al. 2017, https://github.com/deepmind/dsprites-dataset)
+holds every combination of
+
+====== =========== ==========================================
+index  factor      classes
+====== =========== ==========================================
+0      shape       3: square, ellipse, heart
+1      scale       6: linspace(0.5, 1, 6)
+2      orientation 40: linspace(0, 2 pi, 40) (0 and 2 pi both kept)
+3      posX        32: linspace(0, 1, 32) (left to right)
+4      posY        32: linspace(0, 1, 32) (top to bottom)
+====== =========== ==========================================
+
+as 64x64 binary images, white shape on black, stored row-major in this order (the
+file has a leading constant ``color`` factor, dropped here as disentanglement_lib
+does). Both :func:`make_dsprites` and :func:`fetch_dsprites` return a
+:class:`~sklvae.datasets.GroundTruthDataset` with these five factors and pixels in
+``{0, 255}``.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._base import (
+    CorruptDatasetError,
+    GroundTruthDataset,
+    _check_random_state,
+    _ensure_file,
+    get_data_home,
+)
+from ._npz import npz_image_storage
+
+__all__ = ["make_dsprites", "fetch_dsprites", "DSPRITES_FACTOR_NAMES", "DSPRITES_FACTOR_SIZES"]
+
+DSPRITES_FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
+DSPRITES_FACTOR_SIZES = (3, 6, 40, 32, 32)
+DSPRITES_SHAPE_NAMES = ("square", "ellipse", "heart")
+DSPRITES_FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+DSPRITES_URL = (
+    "https://github.com/deepmind/dsprites-dataset/raw/master/" + DSPRITES_FILENAME
+)
+# No checksum of the .npz is published; the file is checked structurally on load.
+DSPRITES_CHECKSUM: tuple[str, str] | None = None
+
+_IMAGE_SIZE = 64
+
+
+def _dsprites_factor_values() -> tuple[np.ndarray, ...]:
+    """Real factor values as in the file's ``latents_values`` (colour column dropped)."""
+    return (
+        np.array([1.0, 2.0, 3.0]),  # the file codes shapes 1, 2, 3
+        np.linspace(0.5, 1.0, 6),
+        np.linspace(0.0, 2 * np.pi, 40),
+        np.linspace(0.0, 1.0, 32),
+        np.linspace(0.0, 1.0, 32),
+    )
+
+
+# --------------------------------------------------------------------------- #
+# the renderer
+# --------------------------------------------------------------------------- #
+# Geometry, in pixels of the 64x64 canvas (continuous coordinates: pixel (i, j)
+# covers [j, j+1) x [i, i+1)). Chosen to look like the real images; the real
+# renderer is not public, so these are approximations (see make_dsprites Notes).
+_SQUARE_HALF_SIDE = 10.0  # at scale 1: a 20 px square
+_ELLIPSE_SEMI_AXES = (12.0, 6.0)  # at scale 1, long axis horizontal at orientation 0
+_HEART_HALF_WIDTH = 11.0  # at scale 1
+_POSITION_FIRST = 12.0  # sprite centre for pos = 0
+_POSITION_SPAN = 40.0  # sprite centre for pos = 1 is 12 + 40 = 52
+_WINDOW = 32  # side of the cached sprite window (holds the largest rotated sprite)
+_SUPERSAMPLING = 4  # sub-samples per pixel side when drawing the cached masks
+
+
+def _inside_shape(shape: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Whether points (u right, v up, in pixels at scale 1) lie in the shape."""
+    if shape == 0:  # square
+        return (np.abs(u) <= _SQUARE_HALF_SIDE) & (np.abs(v) <= _SQUARE_HALF_SIDE)
+    if shape == 1:  # ellipse
+        a, b = _ELLIPSE_SEMI_AXES
+        return (u / a) ** 2 + (v / b) ** 2 <= 1.0
+    # heart: the classic sextic (x^2 + y^2 - 1)^3 - x^2 y^3 <= 0, which spans
+    # x in [-1.139, 1.139], y in [-1, 1.236]; centred on its bounding box.
+    unit = _HEART_HALF_WIDTH / 1.139
+    x = u / unit
+    y = v / unit + 0.118
+    return (x * x + y * y - 1.0) ** 3 - x * x * y**3 <= 0.0
+
+
+def _draw_masks(shape: int) -> np.ndarray:
+    """Binary masks of one shape for every (scale, orientation): (6, 40, W, W) bool.
+
+    The sprite centre sits on the window point (W/2, W/2) (a pixel corner), so
+    pasting the window at an integer offset puts the centre on a pixel corner of the
+    canvas. Each pixel is on when at least half of its sub-samples are inside.
+    """
+    s = _SUPERSAMPLING
+    sub = (np.arange(_WINDOW * s) + 0.5) / s - _WINDOW / 2  # sub-sample centres
+    dx = sub[None, :]
+    dy_up = -sub[:, None]  # rows grow downwards, v grows upwards
+    scales = _dsprites_factor_values()[1]
+    angles = _dsprites_factor_values()[2]
+    masks = np.empty((len(scales), len(angles), _WINDOW, _WINDOW), dtype=bool)
+    for i, scale in enumerate(scales):
+        for j, angle in enumerate(angles):
+            # rotate the sample points by -angle: the sprite turns counter-clockwise
+            cos, sin = np.cos(angle), np.sin(angle)
+            u = (cos * dx + sin * dy_up) / scale
+            v = (-sin * dx + cos * dy_up) / scale
+            inside = _inside_shape(shape, u, v)
+            coverage = inside.reshape(_WINDOW, s, _WINDOW, s).mean(axis=(1, 3))
+            masks[i, j] = coverage >= 0.5
+    return masks
+
+
+class DSpritesRenderer:
+    """Vectorised dSprites renderer: factor classes ``(b, 5)`` to ``(b, 64, 64)`` uint8.
+
+    The sprite of each (shape, scale, orientation) is drawn once into a cached
+    32x32 window (720 windows, 0.7 MB) and pasted at the integer pixel offset of
+    its position; the cache is built lazily, shape by shape.
+    """
+
+    def __init__(self) -> None:
+        self._masks: dict[int, np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        return {"_masks": {}}  # the cache is rebuilt where needed
+
+    def masks(self, shape: int) -> np.ndarray:
+        if shape not in self._masks:
+            self._masks[shape] = _draw_masks(shape)
+        return self._masks[shape]
+
+    @staticmethod
+    def centre_pixels(position_classes: np.ndarray) -> np.ndarray:
+        """Integer canvas coordinate of the sprite centre for position classes."""
+        positions = _dsprites_factor_values()[3][position_classes]
+        return np.rint(_POSITION_FIRST + _POSITION_SPAN * positions).astype(np.int64)
+
+    def __call__(self, factors: np.ndarray) -> np.ndarray:
+        factors = np.asarray(factors, dtype=np.int64)
+        n = factors.shape[0]
+        half = _WINDOW // 2
+        padded = np.zeros((n, _IMAGE_SIZE + _WINDOW, _IMAGE_SIZE + _WINDOW), dtype=np.uint8)
+        windows = np.empty((n, _WINDOW, _WINDOW), dtype=bool)
+        for shape in np.unique(factors[:, 0]):
+            sel = factors[:, 0] == shape
+            windows[sel] = self.masks(int(shape))[factors[sel, 1], factors[sel, 2]]
+        # window top-left in the padded canvas: centre - half + pad (pad = half)
+        left = self.centre_pixels(factors[:, 3])
+        top = self.centre_pixels(factors[:, 4])
+        offsets = np.arange(_WINDOW)
+        rows = (top[:, None] + offsets[None, :])[:, :, None]
+        cols = (left[:, None] + offsets[None, :])[:, None, :]
+        batch = np.arange(n)[:, None, None]
+        padded[batch, rows, cols] = windows.view(np.uint8) * np.uint8(255)
+        return np.ascontiguousarray(padded[:, half : half + _IMAGE_SIZE, half : half + _IMAGE_SIZE])
+
+
+_RENDERER = DSpritesRenderer()
+
+
+def _subset_rows(n_total: int, n_samples: int | None, random_state: Any) -> np.ndarray | None:
+    """Sorted random grid rows for ``n_samples`` (None: the whole grid)."""
+    if n_samples is None:
+        return None
+    n_samples = int(n_samples)
+    if not 1 <= n_samples <= n_total:
+        raise ValueError(f"n_samples must be in [1, {n_total}] or None, got {n_samples}.")
+    rng = _check_random_state(random_state)
+    return np.sort(rng.choice(n_total, size=n_samples, replace=False))
+
+
+def make_dsprites(
+    n_samples: int | None = None,
+    *,
+    random_state: Any = None,
+    lazy: bool = True,
+) -> GroundTruthDataset:
+    """Procedurally rendered dSprites (no download).
+
+    Parameters
+    ----------
+    n_samples : int, default=None
+        ``None``: the whole grid of 737,280 images in canonical order. An int: a
+        random subset of that many distinct grid points (in grid order).
+    random_state : int, RandomState instance or None, default=None
+        Draws the subset.
+    lazy : bool, default=True
+        If True, images are rendered when indexed (about 0.25 MB per 64 images,
+        nothing stored). If False, the images are rendered once and kept in
+        memory (3 GB for the whole grid).
+
+    Returns
+    -------
+    GroundTruthDataset
+        Images ``(n, 64, 64)`` uint8 in ``{0, 255}``; factors ``shape, scale,
+        orientation, posX, posY`` with sizes ``(3, 6, 40, 32, 32)``.
+
+    Notes
+    -----
+    Follows the public description of the real dataset: same factor grid and
+    values (orientation ``linspace(0, 2 pi, 40)`` as in the file's
+    ``latents_values``, so the first and last orientation coincide), rotation
+    about the sprite centre, posY growing downwards. Differences from the real
+    images, whose renderer is not public:
+
+    - sprite sizes are chosen by eye: at scale 1 a 20 px square, a 24 x 12 px
+      ellipse, a 22 px wide heart;
+    - the sprite centre spans pixels 12 to 52 (positions are rounded to whole
+      pixels; neighbouring positions are 1.3 px apart, so all 32 stay distinct);
+    - the heart is an algebraic curve, not the original polygon.
+    """
+    factor_values = _dsprites_factor_values()
+    n_total = int(np.prod(DSPRITES_FACTOR_SIZES))
+    rows = _subset_rows(n_total, n_samples, random_state)
+    dataset = GroundTruthDataset(
+        DSPRITES_FACTOR_NAMES,
+        DSPRITES_FACTOR_SIZES,
+        (_IMAGE_SIZE, _IMAGE_SIZE),
+        factor_values=factor_values,
+        renderer=_RENDERER,
+        grid_indices=rows,
+        name="dsprites (procedural)",
+    )
+    if lazy:
+        return dataset
+    return _materialise(dataset)
+
+
+def _materialise(dataset: GroundTruthDataset) -> GroundTruthDataset:
+    """Render every image once and keep them in memory (same factors)."""
+    images = np.empty(dataset.shape, dtype=np.uint8)
+    for start in range(0, len(dataset), 4096):
+        images[start : start + 4096] = dataset[start : start + 4096]
+    return GroundTruthDataset(
+        dataset.factor_names,
+        dataset.factor_sizes,
+        dataset.image_shape,
+        factor_values=dataset.factor_values,
+        storage=images,
+        grid_indices=dataset.grid_indices,
+        name=dataset.name,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# the real file
+# --------------------------------------------------------------------------- #
+def fetch_dsprites(
+    *,
+    data_home: str | Path | None = None,
+    download_if_missing: bool = True,
+    overwrite: bool = False,
+) -> GroundTruthDataset:
+    """The real dSprites file ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding the file (see :func:`~sklvae.datasets.get_data_home`).
+    download_if_missing : bool, default=True
+        Download the file from the dSprites repository when it is missing.
+    overwrite : bool, default=False
+        Download again and replace an existing file.
+
+    Returns
+    -------
+    GroundTruthDataset
+        Images ``(n, 64, 64)`` uint8 in ``{0, 255}``, the five factors of
+        :func:`make_dsprites` (the constant colour factor is dropped).
+
+    Notes
+    -----
+    The ``imgs`` array (737,280 x 64 x 64, 3 GB unpacked) is never loaded whole:
+    on first use it is streamed out of the ``.npz`` into a bit-packed cache
+    (``sklvae_cache/`` in the data folder, 377 MB) that is memory-mapped; a row
+    is unpacked when it is indexed. ``latents_classes`` gives each row's factors,
+    so a file holding only part of the grid is read correctly (as a subset).
+    """
+    home = get_data_home(data_home)
+    path = _ensure_file(
+        home / DSPRITES_FILENAME,
+        url=DSPRITES_URL,
+        checksum=DSPRITES_CHECKSUM,
+        what="the dSprites file",
+        download_if_missing=download_if_missing,
+        overwrite=overwrite,
+    )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            keys = set(npz.files)
+            missing = {"imgs", "latents_classes"} - keys
+            if missing:
+                raise CorruptDatasetError(
+                    f"{path} is not the dSprites file: keys {sorted(missing)} are missing "
+                    f"(found {sorted(keys)})."
+                )
+            classes = np.asarray(npz["latents_classes"])
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, CorruptDatasetError):
+            raise
+        raise CorruptDatasetError(
+            f"Cannot read the dSprites file {path} ({exc}); it is probably truncated. "
+            "Delete it and download it again (or pass overwrite=True)."
+        ) from exc
+    if classes.ndim != 2 or classes.shape[1] not in (5, 6):
+        raise CorruptDatasetError(
+            f"{path}: latents_classes has shape {classes.shape}, expected (n, 6)."
+        )
+    if classes.shape[1] == 6:
+        classes = classes[:, 1:]  # drop the constant colour factor
+    classes = classes.astype(np.int64)
+    sizes = np.asarray(DSPRITES_FACTOR_SIZES)
+    if (classes < 0).any() or (classes >= sizes).any():
+        raise CorruptDatasetError(f"{path}: latents_classes lie outside the dSprites grid.")
+    storage = npz_image_storage(
+        path,
+        "imgs",
+        n_rows=classes.shape[0],
+        image_shape=(_IMAGE_SIZE, _IMAGE_SIZE),
+        cache_dir=home / "sklvae_cache",
+        binary=True,
+        what="the dSprites file",
+    )
+    grid = np.ravel_multi_index(tuple(classes.T), DSPRITES_FACTOR_SIZES).astype(np.int64)
+    canonical = grid.size == int(sizes.prod()) and np.array_equal(grid, np.arange(grid.size))
+    return GroundTruthDataset(
+        DSPRITES_FACTOR_NAMES,
+        DSPRITES_FACTOR_SIZES,
+        (_IMAGE_SIZE, _IMAGE_SIZE),
+        factor_values=_dsprites_factor_values(),
+        storage=storage,
+        grid_indices=None if canonical else grid,
+        name="dsprites",
+    )
