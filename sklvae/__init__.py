@@ -3,6 +3,7 @@
 from .base import BaseDisentangler
 from ._training import TrainingDivergedError
 from .models.vae import VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
+from .models.mipet import MIPETVAE
 
 __version__ = "0.1.0"
 
@@ -14,4 +15,5 @@ __all__ = [
     "BetaTCVAE",
     "FactorVAE",
     "AnnealedVAE",
+    "MIPETVAE",
 ]
