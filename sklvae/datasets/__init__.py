@@ -12,6 +12,7 @@ from ._base import (
     get_data_home,
 )
 from .dsprites import fetch_dsprites, make_dsprites
+from .shapes3d import fetch_shapes3d, make_shapes3d
 
 __all__ = [
     "GroundTruthDataset",
@@ -20,4 +21,6 @@ __all__ = [
     "CorruptDatasetError",
     "make_dsprites",
     "fetch_dsprites",
+    "make_shapes3d",
+    "fetch_shapes3d",
 ]
