@@ -1,0 +1,472 @@
+"""Input checks, train/test splits, discretisation and mutual-information matrices.
+
+Shared by all metrics.
+
+Everything here is vectorised over columns: the reference implementations
+(disentanglement_lib ``utils.py``, latent_quantization ``infomec.py``) loop over
+pairs of columns and call scikit-learn once per pair; we build all contingency
+tables with one :func:`numpy.bincount` instead and compute the same plug-in
+estimates (``ecosystem.md`` §2.3, §2.6, §2.9; ``factorqvae.md`` §3.3).
+
+Orientation is scikit-learn's: ``(n_samples, n_columns)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.special import digamma
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "check_latents_factors",
+    "resolve_train_test",
+    "histogram_discretize",
+    "label_encode",
+    "discrete_mutual_info",
+    "discrete_entropy",
+    "knn_mutual_info_classif",
+]
+
+# Rows per chunk when a vectorised step would otherwise allocate
+# (n_samples x n_columns x something) at once.
+_CHUNK_ROWS = 65536
+
+
+# ---------------------------------------------------------------------------
+# input validation
+# ---------------------------------------------------------------------------
+def _as_2d_float(array, name: str) -> np.ndarray:
+    array = np.asarray(array)
+    if array.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got dtype=object.")
+    if array.ndim == 1:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_columns); got a 1-D array of shape "
+            f"{array.shape}. Reshape it with {name}.reshape(-1, 1) if it is one column."
+        )
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_columns); got shape {array.shape}.")
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise TypeError(f"{name} must be numeric, got dtype={array.dtype}.")
+    array = array.astype(np.float64, copy=False)
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}).")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return array
+
+
+def _as_factor_classes(factors, name: str) -> np.ndarray:
+    factors = np.asarray(factors)
+    if factors.ndim == 1:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_factors) integer classes; got a 1-D array "
+            f"of shape {factors.shape}. Use {name}.reshape(-1, 1) for a single factor."
+        )
+    if factors.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_factors); got shape {factors.shape}.")
+    if factors.shape[0] == 0 or factors.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {factors.shape}).")
+    if np.issubdtype(factors.dtype, np.integer) or factors.dtype == bool:
+        return factors.astype(np.int64, copy=False)
+    if not np.issubdtype(factors.dtype, np.floating):
+        raise TypeError(f"{name} must hold integer factor classes, got dtype={factors.dtype}.")
+    if not np.all(np.isfinite(factors)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    if not np.all(factors == np.round(factors)):
+        raise ValueError(
+            f"{name} must hold integer factor classes (e.g. GroundTruthDataset.factors), "
+            "but contains non-integer values. Discretise continuous factors first "
+            "(sklvae.metrics.histogram_discretize) or use a metric's continuous mode."
+        )
+    return factors.astype(np.int64)
+
+
+def check_latents_factors(
+    latents,
+    factors,
+    *,
+    n_factors: int | None = None,
+    min_factor_classes: int = 2,
+    latents_name: str = "latents",
+    factors_name: str = "factors",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a ``(latents, factors)`` pair in scikit-learn orientation.
+
+    Parameters
+    ----------
+    latents : array-like of shape (n_samples, n_latents)
+        Representation; converted to float64.
+    factors : array-like of shape (n_samples, n_factors)
+        Integer factor classes (floats holding whole numbers are accepted).
+    n_factors : int, optional
+        Expected number of factors (columns of ``factors``).
+    min_factor_classes : int, default=2
+        Every factor must take at least this many distinct values in the sample
+        (supervised metrics are undefined for a constant factor).
+
+    Returns
+    -------
+    latents : ndarray of float64
+    factors : ndarray of int64
+    """
+    latents = _as_2d_float(latents, latents_name)
+    factors = _as_factor_classes(factors, factors_name)
+    if latents.shape[0] != factors.shape[0]:
+        raise ValueError(
+            f"{latents_name} and {factors_name} must have the same number of samples; "
+            f"got {latents.shape[0]} and {factors.shape[0]}. Both are in scikit-learn "
+            "orientation (n_samples, n_columns)."
+        )
+    if n_factors is not None and factors.shape[1] != n_factors:
+        raise ValueError(
+            f"{factors_name} has {factors.shape[1]} factors (columns) but {n_factors} "
+            "were expected."
+        )
+    if min_factor_classes > 1:
+        n_values = np.array([np.unique(factors[:, j]).size for j in range(factors.shape[1])])
+        bad = np.flatnonzero(n_values < min_factor_classes)
+        if bad.size:
+            raise ValueError(
+                f"factor(s) {bad.tolist()} of {factors_name} take fewer than "
+                f"{min_factor_classes} distinct values in these {factors.shape[0]} samples; "
+                "the metric is undefined for a constant factor. Use more samples."
+            )
+    return latents, factors
+
+
+def resolve_train_test(
+    latents,
+    factors,
+    latents_test,
+    factors_test,
+    test_size: float,
+    random_state,
+):
+    """Return validated ``(train, test)`` pairs, splitting the data if no test set is given.
+
+    With ``latents_test``/``factors_test`` given, they are the test set (dlib's
+    protocol: separately sampled points). Otherwise ``test_size`` of the given
+    points (a fraction in (0, 1)) are held out by a shuffled split seeded by
+    ``random_state`` (the first ``ceil(test_size * n)`` of a random permutation).
+    """
+    if (latents_test is None) != (factors_test is None):
+        raise ValueError("give both latents_test and factors_test, or neither.")
+    if latents_test is None:
+        latents, factors = check_latents_factors(latents, factors, min_factor_classes=0)
+        if not (isinstance(test_size, numbers.Real) and 0.0 < test_size < 1.0):
+            raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}.")
+        n_test = int(np.ceil(test_size * latents.shape[0]))
+        if n_test < 1 or latents.shape[0] - n_test < 2:
+            raise ValueError(
+                f"{latents.shape[0]} samples are too few to hold out test_size={test_size}."
+            )
+        rng = check_random_state(random_state)
+        permutation = rng.permutation(latents.shape[0])
+        test_idx, train_idx = permutation[:n_test], permutation[n_test:]
+        latents_test, factors_test = latents[test_idx], factors[test_idx]
+        latents, factors = latents[train_idx], factors[train_idx]
+    latents, factors = check_latents_factors(latents, factors)
+    latents_test, factors_test = check_latents_factors(
+        latents_test,
+        factors_test,
+        n_factors=factors.shape[1],
+        min_factor_classes=0,
+        latents_name="latents_test",
+        factors_name="factors_test",
+    )
+    if latents_test.shape[1] != latents.shape[1]:
+        raise ValueError(
+            f"latents_test has {latents_test.shape[1]} latents but latents has {latents.shape[1]}."
+        )
+    return (latents, factors), (latents_test, factors_test)
+
+
+def check_random_seed_sequence(random_state, n: int) -> list[int]:
+    """Draw ``n`` integer seeds from ``random_state`` (for per-factor models)."""
+    rng = check_random_state(random_state)
+    return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n)]
+
+
+def _check_n_bins(n_bins) -> int:
+    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    return int(n_bins)
+
+
+# ---------------------------------------------------------------------------
+# discretisation
+# ---------------------------------------------------------------------------
+def histogram_discretize(values, n_bins: int = 20) -> np.ndarray:
+    """Discretise each column into ``n_bins`` equal-width bins over its range.
+
+    Column-wise this equals disentanglement_lib's histogram discretiser
+    ``np.digitize(z, np.histogram(z, n_bins)[1][:-1])`` (values 1..n_bins), but
+    all columns are handled at once.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples, n_columns)
+    n_bins : int, default=20
+
+    Returns
+    -------
+    ndarray of int64, shape (n_samples, n_columns)
+        Bin indices in ``1..n_bins``.
+    """
+    n_bins = _check_n_bins(n_bins)
+    values = _as_2d_float(values, "values")
+    low = values.min(axis=0)
+    high = values.max(axis=0)
+    # np.histogram widens a degenerate range by 0.5 on each side.
+    degenerate = low == high
+    low = np.where(degenerate, low - 0.5, low)
+    high = np.where(degenerate, high + 0.5, high)
+    # Same edges as np.histogram (np.linspace), one row per column.
+    edges = np.linspace(low, high, n_bins + 1, axis=1)[:, :-1]  # (n_columns, n_bins)
+    out = np.empty(values.shape, dtype=np.int64)
+    for start in range(0, values.shape[0], _CHUNK_ROWS // max(1, n_bins)):
+        stop = min(values.shape[0], start + _CHUNK_ROWS // max(1, n_bins))
+        block = values[start:stop]
+        # np.digitize(x, edges) (right=False) = number of edges <= x.
+        out[start:stop] = (block[:, :, None] >= edges[None, :, :]).sum(axis=2)
+    return out
+
+
+def label_encode(values) -> tuple[np.ndarray, np.ndarray]:
+    """Map each column's values to ``0..n_values-1`` (like ``LabelEncoder``).
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n_samples, n_columns)
+    n_values : ndarray of int64, shape (n_columns,)
+    """
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"expected a 2-D array, got shape {values.shape}.")
+    codes = np.empty(values.shape, dtype=np.int64)
+    n_values = np.empty(values.shape[1], dtype=np.int64)
+    for j in range(values.shape[1]):
+        uniques, codes[:, j] = np.unique(values[:, j], return_inverse=True)
+        n_values[j] = uniques.size
+    return codes, n_values
+
+
+# ---------------------------------------------------------------------------
+# discrete mutual information
+# ---------------------------------------------------------------------------
+def _contingency_tables(a_codes, a_sizes, b_codes, b_sizes) -> np.ndarray:
+    """All pairwise contingency tables, shape (p, q, max_a, max_b)."""
+    n, p = a_codes.shape
+    q = b_codes.shape[1]
+    na, nb = int(a_sizes.max()), int(b_sizes.max())
+    cell = na * nb
+    counts = np.zeros(p * q * cell, dtype=np.int64)
+    pair_offset = (np.arange(p)[:, None] * q + np.arange(q)[None, :]) * cell  # (p, q)
+    rows = max(1, _CHUNK_ROWS * 8 // max(1, p * q))
+    for start in range(0, n, rows):
+        a = a_codes[start : start + rows]
+        b = b_codes[start : start + rows]
+        joint = pair_offset[None] + a[:, :, None] * nb + b[:, None, :]
+        counts += np.bincount(joint.ravel(), minlength=counts.size)
+    return counts.reshape(p, q, na, nb)
+
+
+def _mutual_info_from_tables(tables: np.ndarray) -> np.ndarray:
+    """Plug-in MI (nats) of each contingency table, as sklearn's mutual_info_score."""
+    tables = tables.astype(np.float64)
+    total = tables.sum(axis=(-2, -1), keepdims=True)
+    row = tables.sum(axis=-1, keepdims=True)
+    col = tables.sum(axis=-2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = (tables / total) * (np.log(tables) + np.log(total) - np.log(row) - np.log(col))
+    terms = np.where(tables > 0, terms, 0.0)
+    mi = terms.sum(axis=(-2, -1))
+    # sklearn returns exactly 0 when either variable has a single value.
+    single = ((row[..., 0] > 0).sum(axis=-1) <= 1) | ((col[..., 0, :] > 0).sum(axis=-1) <= 1)
+    mi = np.where(single, 0.0, mi)
+    return np.clip(mi, 0.0, None)
+
+
+def discrete_mutual_info(a, b) -> np.ndarray:
+    """Matrix of plug-in mutual informations (nats) between discrete columns.
+
+    ``m[i, j] = sklearn.metrics.mutual_info_score(b[:, j], a[:, i])`` for every
+    pair, computed from contingency counts in one vectorised pass (dlib's
+    ``discrete_mutual_info`` with transposed inputs).
+
+    Parameters
+    ----------
+    a : array-like of shape (n_samples, p)
+        Discrete values (any labels; each column is label-encoded).
+    b : array-like of shape (n_samples, q)
+
+    Returns
+    -------
+    ndarray of shape (p, q)
+    """
+    a_codes, a_sizes = label_encode(a)
+    b_codes, b_sizes = label_encode(b)
+    if a_codes.shape[0] != b_codes.shape[0]:
+        raise ValueError(
+            f"inputs have different numbers of samples: {a_codes.shape[0]} and {b_codes.shape[0]}."
+        )
+    # Process pairs in blocks of columns of `a` to bound the table memory.
+    na, nb = int(a_sizes.max()), int(b_sizes.max())
+    q = b_codes.shape[1]
+    block = max(1, int(2**24 // max(1, q * na * nb)))
+    out = np.empty((a_codes.shape[1], q))
+    for start in range(0, a_codes.shape[1], block):
+        stop = start + block
+        tables = _contingency_tables(a_codes[:, start:stop], a_sizes[start:stop], b_codes, b_sizes)
+        out[start:stop] = _mutual_info_from_tables(tables)
+    return out
+
+
+def discrete_entropy(values) -> np.ndarray:
+    """Plug-in entropy (nats) of each discrete column, ``mutual_info_score(y, y)``."""
+    codes, _ = label_encode(values)
+    out = np.empty(codes.shape[1])
+    n = codes.shape[0]
+    for j in range(codes.shape[1]):
+        counts = np.bincount(codes[:, j])
+        counts = counts[counts > 0]
+        if counts.size <= 1:
+            out[j] = 0.0
+        else:
+            out[j] = -np.sum(counts / n * np.log(counts / n))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# continuous-discrete mutual information (kNN, Ross 2014)
+# ---------------------------------------------------------------------------
+def _kth_neighbour_distance_sorted(xs: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each (sorted, per column) point to its k-th nearest other point.
+
+    In one dimension the k nearest neighbours of the point at sorted position p
+    lie among positions p-k..p+k, so the k-th smallest of those 2k distances is
+    the answer. ``xs`` has shape (m, L), sorted along axis 0.
+    """
+    m = xs.shape[0]
+    candidates = np.full((m, 2 * k, xs.shape[1]), np.inf)
+    for offset in range(1, k + 1):
+        diff = xs[offset:] - xs[:-offset]  # distance between p and p+offset
+        candidates[:-offset, k - 1 + offset] = diff  # right neighbours of p
+        candidates[offset:, k - offset] = diff  # left neighbours of p+offset
+    return np.partition(candidates, k - 1, axis=1)[:, k - 1]
+
+
+def _count_within_radius(x: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """For each point, the number of points ``x_j`` with ``|x_j - x_i| <= radius_i``.
+
+    Binary search on ``x_i +- radius_i`` finds the window; because those sums are
+    rounded, the window edges are then moved until the exact distance test
+    holds (a few vectorised passes at most).
+    """
+    column = np.sort(x)
+    n = column.size
+    upper = np.searchsorted(column, x + radius, side="right")  # first index outside
+    lower = np.searchsorted(column, x - radius, side="left")  # first index inside
+    for _ in range(n):
+        changed = False
+        # shrink: last element of the window too far
+        idx = np.clip(upper - 1, 0, n - 1)
+        bad = (upper > 0) & (np.abs(column[idx] - x) > radius) & (upper > lower)
+        if bad.any():
+            upper[bad] -= 1
+            changed = True
+        # grow: first element after the window close enough
+        idx = np.clip(upper, 0, n - 1)
+        bad = (upper < n) & (np.abs(column[idx] - x) <= radius)
+        if bad.any():
+            upper[bad] += 1
+            changed = True
+        idx = np.clip(lower, 0, n - 1)
+        bad = (lower < n) & (np.abs(column[idx] - x) > radius) & (lower < upper)
+        if bad.any():
+            lower[bad] += 1
+            changed = True
+        idx = np.clip(lower - 1, 0, n - 1)
+        bad = (lower > 0) & (np.abs(column[idx] - x) <= radius)
+        if bad.any():
+            lower[bad] -= 1
+            changed = True
+        if not changed:
+            break
+    return upper - lower
+
+
+def knn_mutual_info_classif(
+    latents,
+    labels,
+    *,
+    n_neighbors: int = 3,
+    random_state=None,
+) -> np.ndarray:
+    """kNN estimate of I(latent_j; label) for every column, as scikit-learn computes it.
+
+    Reproduces ``sklearn.feature_selection.mutual_info_classif(latents, labels,
+    discrete_features=False, n_neighbors=n_neighbors, random_state=random_state)``
+    (Ross 2014 estimator: columns scaled to unit standard deviation, 1e-10 noise
+    added from ``random_state``, digamma counts) with sorted one-dimensional
+    neighbour searches instead of a KD-tree per column.
+
+    Parameters
+    ----------
+    latents : ndarray of shape (n_samples, n_latents)
+    labels : ndarray of shape (n_samples,)
+        Discrete labels.
+    n_neighbors : int, default=3
+    random_state : int, RandomState or None
+        Seeds the tie-breaking noise (as in scikit-learn).
+
+    Returns
+    -------
+    ndarray of shape (n_latents,), nats, clipped at 0.
+    """
+    if not isinstance(n_neighbors, numbers.Integral) or n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
+    x = np.array(latents, dtype=np.float64, copy=True)
+    n, n_latents = x.shape
+    rng = check_random_state(random_state)
+    # sklearn: scale(with_mean=False) then noise proportional to max(1, mean|x|).
+    std = x.std(axis=0)
+    std[std == 0.0] = 1.0
+    x /= std
+    means = np.maximum(1, np.mean(np.abs(x), axis=0))
+    x += 1e-10 * means * rng.standard_normal(size=(n, n_latents))
+
+    _, labels = np.unique(np.asarray(labels), return_inverse=True)
+    label_counts = np.bincount(labels)
+    keep = label_counts[labels] > 1  # points with a unique label are ignored
+    x, labels = x[keep], labels[keep]
+    n_kept = x.shape[0]
+    if n_kept == 0:
+        return np.zeros(n_latents)
+    radius = np.empty((n_kept, n_latents))
+    k_all = np.empty(n_kept)
+    for label in np.flatnonzero(label_counts > 1):
+        members = np.flatnonzero(labels == label)
+        k = min(n_neighbors, members.size - 1)
+        block = x[members]
+        order = np.argsort(block, axis=0, kind="stable")
+        sorted_block = np.take_along_axis(block, order, axis=0)
+        kth = _kth_neighbour_distance_sorted(sorted_block, k)
+        unsorted = np.empty_like(kth)
+        np.put_along_axis(unsorted, order, kth, axis=0)
+        radius[members] = np.nextafter(unsorted, 0)
+        k_all[members] = k
+    # m_i: points of the whole sample within the radius (self included).
+    m_all = np.empty((n_kept, n_latents))
+    for j in range(n_latents):
+        m_all[:, j] = _count_within_radius(x[:, j], radius[:, j])
+    mi = (
+        digamma(n_kept)
+        + np.mean(digamma(k_all))
+        - np.mean(digamma(label_counts[labels]))
+        - np.mean(digamma(m_all), axis=0)
+    )
+    return np.maximum(mi, 0.0)

@@ -1,0 +1,123 @@
+"""The one sampling helper: (latents, factors) from an estimator and a ground-truth dataset.
+
+disentanglement_lib's ``generate_batch_factor_code`` (``ecosystem.md`` §2.3): draw
+factor classes with ``dataset.sample_factors(b, rng)`` in batches of
+``sampling_batch_size`` (16 in dlib, which fixes the random stream), render them
+with ``dataset.sample_observations(factors, rng)`` and encode. Encoding is done
+in larger chunks (``transform_batch_size``) so that the estimator's batched
+inference is used efficiently; the random stream does not depend on it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["encode", "sample_latents_and_factors", "check_ground_truth_dataset"]
+
+
+def check_ground_truth_dataset(dataset) -> int:
+    """Check the duck-typed dataset API the metrics use; return its number of factors."""
+    missing = [
+        name
+        for name in ("sample_factors", "sample_observations", "factor_sizes")
+        if not hasattr(dataset, name)
+    ]
+    if missing:
+        raise TypeError(
+            f"dataset must be a ground-truth dataset (sklvae.datasets.GroundTruthDataset) "
+            f"with sample_factors, sample_observations and factor_sizes; "
+            f"{type(dataset).__name__} lacks {missing}."
+        )
+    return len(dataset.factor_sizes)
+
+
+def encode(estimator, observations) -> np.ndarray:
+    """Representation of ``observations``: ``estimator.transform`` (or ``estimator(obs)``).
+
+    Returns a float64 array of shape (n_samples, n_latents); raises on NaN or a
+    wrong number of rows.
+    """
+    if hasattr(estimator, "transform"):
+        latents = estimator.transform(observations)
+    elif callable(estimator):
+        latents = estimator(observations)
+    else:
+        raise TypeError(
+            "estimator must be a fitted estimator with transform (or a callable "
+            f"representation function); got {type(estimator).__name__}."
+        )
+    latents = np.asarray(latents, dtype=np.float64)
+    if latents.ndim == 1:
+        latents = latents[:, None]
+    n = len(observations)
+    if latents.ndim != 2 or latents.shape[0] != n:
+        raise ValueError(
+            f"the representation of {n} observations has shape {latents.shape}; "
+            "expected (n_samples, n_latents)."
+        )
+    if not np.all(np.isfinite(latents)):
+        raise ValueError("the representation contains NaN or infinite values.")
+    return latents
+
+
+def _check_positive_int(value, name: str) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def sample_latents_and_factors(
+    estimator,
+    dataset,
+    n_samples: int,
+    random_state=None,
+    *,
+    sampling_batch_size: int = 16,
+    transform_batch_size: int = 1024,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``n_samples`` (representation, factor classes) pairs.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``transform``, or callable
+        Encodes observations (dlib's ``representation_function``).
+    dataset : GroundTruthDataset
+        Any object with ``sample_factors(n, random_state)``,
+        ``sample_observations(factors, random_state)`` and ``factor_sizes``.
+    n_samples : int
+    random_state : int, RandomState or None
+        A ``RandomState`` is consumed in place, so successive calls (train then
+        test set) draw different points, as in dlib.
+    sampling_batch_size : int, default=16
+        Factors drawn per ``sample_factors`` call (dlib's ``batch_size``).
+    transform_batch_size : int, default=1024
+        Observations encoded per ``transform`` call.
+
+    Returns
+    -------
+    latents : ndarray of shape (n_samples, n_latents), float64
+    factors : ndarray of shape (n_samples, n_factors), int64
+    """
+    check_ground_truth_dataset(dataset)
+    n_samples = _check_positive_int(n_samples, "n_samples")
+    sampling_batch_size = _check_positive_int(sampling_batch_size, "sampling_batch_size")
+    transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
+    rng = check_random_state(random_state)
+    latents, factors = [], []
+    pending_obs, pending_factors, pending = [], [], 0
+    drawn = 0
+    while drawn < n_samples:
+        b = min(sampling_batch_size, n_samples - drawn)
+        batch_factors = np.asarray(dataset.sample_factors(b, rng))
+        pending_obs.append(np.asarray(dataset.sample_observations(batch_factors, rng)))
+        pending_factors.append(batch_factors)
+        pending += b
+        drawn += b
+        if pending >= transform_batch_size or drawn == n_samples:
+            latents.append(encode(estimator, np.concatenate(pending_obs, axis=0)))
+            factors.append(np.concatenate(pending_factors, axis=0))
+            pending_obs, pending_factors, pending = [], [], 0
+    return np.concatenate(latents, axis=0), np.concatenate(factors, axis=0).astype(np.int64)

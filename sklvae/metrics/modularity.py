@@ -1,0 +1,126 @@
+"""Modularity and explicitness (Ridgeway & Mozer, 2018), as disentanglement_lib computes them.
+
+``ecosystem.md`` §2.6.
+
+* Modularity: from the (n_latents, n_factors) MI matrix of 20-bin discretised
+  latents, ``1 - (sum_j m_ij^2 - max_j m_ij^2) / (max_j m_ij^2 (K - 1))`` per latent
+  (0 where a latent carries no information), averaged over latents.
+* Explicitness: latents standardised with the training mean and standard
+  deviation, one ``LogisticRegression()`` (scikit-learn defaults) per factor,
+  macro ROC-AUC of ``predict_proba`` against the one-hot factor, on train and
+  test, averaged over factors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from ._information import (
+    _check_n_bins,
+    discrete_mutual_info,
+    histogram_discretize,
+    resolve_train_test,
+)
+
+__all__ = ["modularity_explicitness", "modularity_score"]
+
+
+def modularity_score(mutual_info_matrix) -> float:
+    """Modularity of an MI matrix of shape (n_latents, n_factors)."""
+    squared = np.square(np.asarray(mutual_info_matrix, dtype=np.float64))
+    max_squared = squared.max(axis=1)
+    n_factors = squared.shape[1]
+    if n_factors < 2:
+        raise ValueError("modularity needs at least 2 factors.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = (squared.sum(axis=1) - max_squared) / (max_squared * (n_factors - 1.0))
+    per_latent = np.where(max_squared == 0.0, 0.0, 1.0 - delta)
+    return float(np.mean(per_latent))
+
+
+def _macro_auc(classes, y_true, probabilities) -> float:
+    # dlib binarises y with MultiLabelBinarizer (one column per class, also for
+    # two classes) and calls roc_auc_score (macro). Classes absent from y_true
+    # are dropped here (dlib would raise on them).
+    indicator = (y_true[:, None] == classes[None, :]).astype(int)
+    present = indicator.any(axis=0) & ~indicator.all(axis=0)
+    if present.sum() == 0:
+        return float("nan")
+    return float(roc_auc_score(indicator[:, present], probabilities[:, present]))
+
+
+def _explicitness_per_factor(classifier, z_train, y_train, z_test, y_test):
+    model = clone(classifier).fit(z_train, y_train)
+    classes = model.classes_
+    train = _macro_auc(classes, y_train, model.predict_proba(z_train))
+    test = _macro_auc(classes, y_test, model.predict_proba(z_test))
+    return train, test
+
+
+def modularity_explicitness(
+    latents,
+    factors,
+    latents_test=None,
+    factors_test=None,
+    *,
+    n_bins: int = 20,
+    classifier=None,
+    test_size: float = 1 / 3,
+    random_state=None,
+    n_jobs: int | None = None,
+) -> dict:
+    """Modularity and explicitness (disentanglement_lib ``compute_modularity_explicitness``).
+
+    Parameters
+    ----------
+    latents, factors : array-like of shape (n_samples, n_latents) / (n_samples, n_factors)
+        Training points (dlib: 10,000). Modularity uses these only.
+    latents_test, factors_test : array-like, optional
+        Held-out points (dlib: 5,000). If omitted, ``test_size`` of the given
+        points are held out by a seeded split.
+    n_bins : int, default=20
+    classifier : classifier with ``predict_proba``, optional
+        Default ``LogisticRegression()`` with scikit-learn's defaults (dlib).
+    test_size : float, default=1/3
+    random_state : int, RandomState or None
+        Seeds the internal split.
+    n_jobs : int, optional
+        Parallel jobs over factors.
+
+    Returns
+    -------
+    dict
+        ``"modularity_score"``, ``"explicitness_score_train"``,
+        ``"explicitness_score_test"`` and ``"mutual_info_matrix"``.
+
+    Notes
+    -----
+    A latent with zero training standard deviation is divided by 1 instead of 0
+    (dlib would produce NaNs and fail).
+    """
+    n_bins = _check_n_bins(n_bins)
+    (z_train, y_train), (z_test, y_test) = resolve_train_test(
+        latents, factors, latents_test, factors_test, test_size, random_state
+    )
+    mi = discrete_mutual_info(histogram_discretize(z_train, n_bins), y_train)
+    mean = z_train.mean(axis=0)
+    std = z_train.std(axis=0)
+    std = np.where(std == 0.0, 1.0, std)
+    z_train_norm = (z_train - mean) / std
+    z_test_norm = (z_test - mean) / std
+    if classifier is None:
+        classifier = LogisticRegression()
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_explicitness_per_factor)(classifier, z_train_norm, y_train[:, j], z_test_norm, y_test[:, j])
+        for j in range(y_train.shape[1])
+    )
+    return {
+        "modularity_score": modularity_score(mi),
+        "explicitness_score_train": float(np.mean([r[0] for r in results])),
+        "explicitness_score_test": float(np.mean([r[1] for r in results])),
+        "mutual_info_matrix": mi,
+    }
