@@ -1,0 +1,128 @@
+"""MPI3D (Gondal et al. 2019): loader of the ``mpi3d_<variant>.npz`` files.
+
+Three variants of the same robot-arm scene: ``"toy"`` (simple renders),
+``"realistic"`` (realistic renders) and ``"real"`` (camera images). Each file holds
+one array ``images`` of uint8 ``(n, 64, 64, 3)`` images stored row-major over
+
+====== ================= ==================================
+index  factor            classes
+====== ================= ==================================
+0      object_color      4 or 6
+1      object_shape      4 or 6
+2      object_size       2
+3      camera_height     3
+4      background_color  3
+5      horizontal_axis   40 (first degree of freedom)
+6      vertical_axis     40 (second degree of freedom)
+====== ================= ==================================
+
+The colour and shape counts depend on the file, not on the variant (ecosystem
+spec section 1c): the NeurIPS 2019 challenge files without held-out factors have
+4 x 4 (460,800 images; disentanglement_lib and latent_quantization use these
+sizes) and the final release has 6 x 6 (1,036,800 images; disent assumes 6 x 6
+for every file). :func:`fetch_mpi3d` infers the sizes from the number of images
+and refuses any other count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._base import CorruptDatasetError, GroundTruthDataset, _ensure_file, get_data_home
+from ._npz import npz_image_storage
+
+__all__ = ["fetch_mpi3d", "MPI3D_FACTOR_NAMES", "MPI3D_VARIANTS"]
+
+MPI3D_FACTOR_NAMES = (
+    "object_color",
+    "object_shape",
+    "object_size",
+    "camera_height",
+    "background_color",
+    "horizontal_axis",
+    "vertical_axis",
+)
+MPI3D_VARIANTS = ("toy", "realistic", "real")
+#: Factor sizes by number of images in the file (see the module docstring).
+MPI3D_FACTOR_SIZES_BY_COUNT: dict[int, tuple[int, ...]] = {
+    460_800: (4, 4, 2, 3, 3, 40, 40),
+    1_036_800: (6, 6, 2, 3, 3, 40, 40),
+}
+_URL = "https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/mpi3d_{}.npz"
+# md5 of the whole files, as published by disent's hash-checked downloads.
+_CHECKSUMS = {
+    "toy": ("md5", "55889cb7c7dfc655d6e0277beee88868"),
+    "realistic": ("md5", "59a6225b88b635365f70c91b3e52f70f"),
+    "real": ("md5", "0f33f609918fb5c97996692f91129802"),
+}
+
+
+def fetch_mpi3d(
+    variant: str = "toy",
+    *,
+    data_home: str | Path | None = None,
+    download_if_missing: bool = True,
+    overwrite: bool = False,
+) -> GroundTruthDataset:
+    """An MPI3D file ``mpi3d_<variant>.npz``, read lazily.
+
+    Parameters
+    ----------
+    variant : {"toy", "realistic", "real"}, default="toy"
+    data_home : str or path-like, default=None
+        Folder holding the file (see :func:`~sklvae.datasets.get_data_home`).
+    download_if_missing : bool, default=True
+        Download the file (md5-checked) from the MPI bucket when missing. The
+        files are 5 to 12 GB.
+    overwrite : bool, default=False
+        Download again and replace an existing file.
+
+    Returns
+    -------
+    GroundTruthDataset
+        Images ``(n, 64, 64, 3)`` uint8 and the seven factors of the module
+        docstring, with sizes inferred from ``n``.
+
+    Notes
+    -----
+    An uncompressed ``.npz`` (as published) is memory-mapped in place; a
+    compressed one is streamed once into ``sklvae_cache/`` in the data folder.
+    """
+    if variant not in MPI3D_VARIANTS:
+        raise ValueError(f"variant must be one of {MPI3D_VARIANTS}, got {variant!r}.")
+    home = get_data_home(data_home)
+    filename = f"mpi3d_{variant}.npz"
+    path = _ensure_file(
+        home / filename,
+        url=_URL.format(variant),
+        checksum=_CHECKSUMS[variant],
+        what=f"the MPI3D {variant} file",
+        download_if_missing=download_if_missing,
+        overwrite=overwrite,
+    )
+    storage = npz_image_storage(
+        path,
+        "images",
+        n_rows=None,
+        image_shape=(64, 64, 3),
+        cache_dir=home / "sklvae_cache",
+        what=f"the MPI3D {variant} file",
+    )
+    n_images = len(storage)
+    if n_images not in MPI3D_FACTOR_SIZES_BY_COUNT:
+        known = ", ".join(
+            f"{n:,} images = {'x'.join(map(str, s))}" for n, s in MPI3D_FACTOR_SIZES_BY_COUNT.items()
+        )
+        raise CorruptDatasetError(
+            f"{path} holds {n_images:,} images, which matches no MPI3D release ({known}); "
+            "the file is probably incomplete."
+        )
+    return GroundTruthDataset(
+        MPI3D_FACTOR_NAMES,
+        MPI3D_FACTOR_SIZES_BY_COUNT[n_images],
+        (64, 64, 3),
+        storage=storage,
+        name=f"mpi3d_{variant}",
+    )
