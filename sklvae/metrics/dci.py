@@ -106,7 +106,7 @@ def dci(
     if classifier is None:
         classifier = GradientBoostingClassifier()
     seeds = check_random_seed_sequence(random_state, y_train.shape[1])
-    results = Parallel(n_jobs=n_jobs)(
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_fit_factor)(classifier, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j])
         for j in range(y_train.shape[1])
     )

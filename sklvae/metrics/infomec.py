@@ -61,7 +61,7 @@ def nmi_matrix(
     else:
         scaled = StandardScaler().fit_transform(latents)
         seeds = check_random_seed_sequence(random_state, sources.shape[1])
-        rows = Parallel(n_jobs=n_jobs)(
+        rows = Parallel(n_jobs=n_jobs, prefer="threads")(
             delayed(knn_mutual_info_classif)(
                 scaled, sources[:, i], n_neighbors=n_neighbors, random_state=seeds[i]
             )
@@ -202,7 +202,7 @@ def infomec(
         features = StandardScaler().fit_transform(latents)
     null_features = np.zeros(latents.shape, dtype=np.float64)
     seeds = check_random_seed_sequence(random_state, n_factors)
-    infoe_per_source = Parallel(n_jobs=n_jobs)(
+    infoe_per_source = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_infoe_per_source)(features, null_features, sources[:, i], max_iter, tol, seeds[i])
         for i in range(n_factors)
     )

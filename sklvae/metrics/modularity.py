@@ -114,7 +114,7 @@ def modularity_explicitness(
     z_test_norm = (z_test - mean) / std
     if classifier is None:
         classifier = LogisticRegression()
-    results = Parallel(n_jobs=n_jobs)(
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_explicitness_per_factor)(classifier, z_train_norm, y_train[:, j], z_test_norm, y_test[:, j])
         for j in range(y_train.shape[1])
     )

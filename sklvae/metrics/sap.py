@@ -95,7 +95,7 @@ def sap(
             latents, factors, latents_test, factors_test, test_size, random_state
         )
         n_latents, n_factors = z_train.shape[1], y_train.shape[1]
-        results = Parallel(n_jobs=n_jobs)(
+        results = Parallel(n_jobs=n_jobs, prefer="threads")(
             delayed(_fit_single_latent_svc)(z_train[:, i], y_train[:, j], z_test[:, i], y_test[:, j], C)
             for i in range(n_latents)
             for j in range(n_factors)
