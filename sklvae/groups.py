@@ -1,8 +1,8 @@
 """Finite groups acting on the spatial axes of arrays and tensors.
 
-Every group here is a group of *signed permutation matrices*: C2 (a flip), C4 (the
-90-degree rotations, as :func:`numpy.rot90`), D4 (rotations and flips of the square)
-and the 24 rotations of the cube. A signed permutation acts on an image or a volume
+Every group here is a group of *signed permutation matrices*: C1 (the identity
+alone), C2 (a flip), C4 (the 90-degree rotations, as :func:`numpy.rot90`), D4
+(rotations and flips of the square) and the 24 rotations of the cube. A signed permutation acts on an image or a volume
 by transposing and reversing axes, which is an exact permutation of pixels (no
 interpolation), and the same code serves numpy arrays and torch tensors, so the
 datasets (pairs ``(x, g.x, g)``) and the latent actions of
@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = [
     "FiniteGroup",
+    "TrivialGroup",
     "FlipGroup",
     "CyclicGroup4",
     "DihedralGroup4",
@@ -234,8 +235,9 @@ class FiniteGroup:
         Parameters
         ----------
         x : ndarray or torch.Tensor of shape (n, ...)
-            Batch; the acted ``axes`` must all have the same size (square images,
-            cubic volumes) so that every result has the shape of ``x``.
+            Batch; when some element swaps axes (C4, D4, cube) the acted ``axes`` must
+            all have the same size (square images, cubic volumes) so that every result
+            has the shape of ``x``.
         elements : array-like of int of shape (n,)
             One group element per sample.
         axes : sequence of int, optional
@@ -250,7 +252,8 @@ class FiniteGroup:
         if 0 in axes:
             raise ValueError("act_batch acts per sample; the axes must not include axis 0.")
         sizes = {x.shape[a] for a in axes}
-        if len(sizes) > 1:
+        permutes_axes = any(perm != tuple(range(self.ndim)) for perm in self._perms)
+        if permutes_axes and len(sizes) > 1:
             raise ValueError(
                 f"act_batch needs equal sizes on the acted axes; got shape {tuple(x.shape)} "
                 f"with axes {axes}."
@@ -286,6 +289,15 @@ class FiniteGroup:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(order={self.order})"
+
+
+class TrivialGroup(FiniteGroup):
+    """C1: the identity alone (on two axes); turns GroupActionAE into a plain autoencoder."""
+
+    name = "c1"
+
+    def __init__(self) -> None:
+        super().__init__([np.eye(2, dtype=np.int64)])
 
 
 class FlipGroup(FiniteGroup):
@@ -347,6 +359,7 @@ class CubeRotationGroup(FiniteGroup):
 
 
 GROUP_NAMES = {
+    "c1": TrivialGroup,
     "c2": FlipGroup,
     "c4": CyclicGroup4,
     "d4": DihedralGroup4,
@@ -355,7 +368,7 @@ GROUP_NAMES = {
 
 
 def get_group(group: str | FiniteGroup) -> FiniteGroup:
-    """Return a group instance from a name (``"c2"``, ``"c4"``, ``"d4"``, ``"cube"``)
+    """Return a group instance from a name (``"c1"``, ``"c2"``, ``"c4"``, ``"d4"``, ``"cube"``)
     or pass a :class:`FiniteGroup` through."""
     if isinstance(group, FiniteGroup):
         return group

@@ -22,7 +22,7 @@ def _sample(group, rng, n=2, size=5):
     return rng.normal(size=(n,) + (size,) * group.ndim)
 
 
-@pytest.mark.parametrize("name,order", [("c2", 2), ("c4", 4), ("d4", 8), ("cube", 24)])
+@pytest.mark.parametrize("name,order", [("c1", 1), ("c2", 2), ("c4", 4), ("d4", 8), ("cube", 24)])
 def test_orders_and_distinct_actions(name, order):
     group = get_group(name)
     assert group.order == order
@@ -159,6 +159,8 @@ def test_errors_name_the_problem():
         c4.act(np.zeros((3, 3, 3)), 1, axes=(0, 1, 2))
     with pytest.raises(ValueError, match="equal sizes"):
         c4.act_batch(np.zeros((2, 3, 4)), [0, 1])
+    flipped = FlipGroup().act_batch(np.arange(12.0).reshape(1, 3, 4), [1])  # flips need no square
+    np.testing.assert_array_equal(flipped[0], np.arange(12.0).reshape(3, 4)[:, ::-1])
     with pytest.raises(ValueError, match="entries"):
         c4.act_batch(np.zeros((2, 3, 3)), [0, 1, 2])
     with pytest.raises(ValueError, match="closed"):
