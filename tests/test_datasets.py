@@ -1,0 +1,267 @@
+"""Tests of GroundTruthDataset and the procedural generators (make_dsprites, make_shapes3d)."""
+
+import colorsys
+import pickle
+
+import numpy as np
+import pytest
+
+from sklvae.datasets import GroundTruthDataset, make_dsprites, make_shapes3d
+from sklvae.datasets.shapes3d import hsv_to_rgb
+
+
+@pytest.fixture(scope="module")
+def dsprites():
+    return make_dsprites()
+
+
+@pytest.fixture(scope="module")
+def shapes3d():
+    return make_shapes3d()
+
+
+def _centroid(image):
+    rows, cols = np.nonzero(image)
+    return rows.mean(), cols.mean()
+
+
+# --------------------------------------------------------------------------- #
+# dSprites generator
+# --------------------------------------------------------------------------- #
+def test_dsprites_full_grid_array_like(dsprites):
+    assert len(dsprites) == 737_280 == dsprites.n_samples
+    assert dsprites.shape == (737_280, 64, 64)
+    assert dsprites.dtype == np.uint8 and dsprites.ndim == 3
+    assert dsprites.factor_names == ("shape", "scale", "orientation", "posX", "posY")
+    assert dsprites.factor_sizes == (3, 6, 40, 32, 32)
+    np.testing.assert_allclose(dsprites.factor_values[1], np.linspace(0.5, 1, 6))
+    np.testing.assert_allclose(dsprites.factor_values[2][[0, -1]], [0, 2 * np.pi])
+    assert dsprites.is_complete
+    image = dsprites[123_456]
+    assert image.shape == (64, 64) and image.dtype == np.uint8
+    assert set(np.unique(image)) == {0, 255}
+    assert dsprites[-1].shape == (64, 64)
+    assert dsprites[10:14].shape == (4, 64, 64)
+    assert dsprites[np.array([5, 1, 5])].shape == (3, 64, 64)
+    np.testing.assert_array_equal(dsprites[[5, 1, 5]][0], dsprites[[5, 1, 5]][2])
+    assert dsprites[np.array([[1, 2], [3, 4]])].shape == (2, 2, 64, 64)
+    assert dsprites[7, 10:20, 5].shape == (10,)
+    with pytest.raises(IndexError, match="out of bounds"):
+        dsprites[737_280]
+    with pytest.raises(IndexError, match="out of bounds"):
+        dsprites[[0, 10**7]]
+
+
+def test_dsprites_does_not_materialise_silently(dsprites):
+    with pytest.raises(TypeError, match="iter_batches"):
+        np.asarray(dsprites)
+    small = make_dsprites(20, random_state=0)
+    array = np.asarray(small)
+    assert array.shape == (20, 64, 64)
+    np.testing.assert_array_equal(array, small[:])
+
+
+def test_dsprites_index_of_round_trip(dsprites):
+    rng = np.random.RandomState(0)
+    factors = dsprites.sample_factors(200, rng)
+    index = dsprites.index_of(factors)
+    np.testing.assert_array_equal(dsprites.factors_of_index(index), factors)
+    np.testing.assert_array_equal(dsprites.factors[index], factors)
+    np.testing.assert_array_equal(dsprites[index], dsprites.sample_observations(factors))
+    # row-major, last factor fastest: row 1 is posY = 1, row 32 is posX = 1
+    np.testing.assert_array_equal(dsprites.factors[1], [0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(dsprites.factors[32], [0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(dsprites.factors[32 * 32 * 40], [0, 1, 0, 0, 0])
+    assert dsprites.index_of([2, 5, 39, 31, 31])[0] == 737_279
+
+
+def test_dsprites_factor_order_matches_images(dsprites):
+    base = np.array([0, 5, 0, 16, 16])  # big square, unrotated, centred
+    # posX moves the sprite right, posY moves it down, one step >= 1 pixel
+    xs = np.repeat(base[None], 32, axis=0)
+    xs[:, 3] = np.arange(32)
+    cols = [_centroid(im)[1] for im in dsprites.sample_observations(xs)]
+    assert np.all(np.diff(cols) >= 1.0) and cols[0] < 16 and cols[-1] > 48
+    ys = np.repeat(base[None], 32, axis=0)
+    ys[:, 4] = np.arange(32)
+    rows = [_centroid(im)[0] for im in dsprites.sample_observations(ys)]
+    assert np.all(np.diff(rows) >= 1.0) and rows[0] < 16 and rows[-1] > 48
+    # scale grows the area; scale 1 square is 20 x 20 pixels
+    scales = np.repeat(base[None], 6, axis=0)
+    scales[:, 1] = np.arange(6)
+    areas = (dsprites.sample_observations(scales) > 0).sum(axis=(1, 2))
+    assert np.all(np.diff(areas) > 0)
+    assert areas[-1] == 400
+    # orientation turns the square: at 45 degrees its bounding box is wider
+    turned = dsprites.sample_observations([[0, 5, 5, 16, 16]])[0]
+    assert np.ptp(np.nonzero(turned)[1]) > np.ptp(np.nonzero(dsprites.sample_observations([base])[0])[1]) + 5
+    # the three shapes differ, the ellipse is wider than tall at orientation 0
+    shapes = dsprites.sample_observations([[s, 5, 0, 16, 16] for s in range(3)])
+    assert len({im.tobytes() for im in shapes}) == 3
+    ellipse_rows, ellipse_cols = np.nonzero(shapes[1])
+    assert np.ptp(ellipse_cols) > 1.8 * np.ptp(ellipse_rows)
+    # the heart has its lobes on top: its upper half is wider than its lower half
+    heart_rows, heart_cols = np.nonzero(shapes[2])
+    middle = heart_rows.mean()
+    assert np.ptp(heart_cols[heart_rows < middle - 3]) > np.ptp(heart_cols[heart_rows > middle + 3])
+    # positions are symmetric about the canvas centre (pixel 31.5)
+    np.testing.assert_allclose(np.add(cols, cols[::-1]), 63.0, atol=1.0)
+    np.testing.assert_allclose(np.add(rows, rows[::-1]), 63.0, atol=1.0)
+
+
+def test_dsprites_subset_is_same_class_with_its_rows(dsprites):
+    subset = make_dsprites(500, random_state=3)
+    again = make_dsprites(500, random_state=3)
+    assert isinstance(subset, GroundTruthDataset) and len(subset) == 500
+    grid = subset.grid_indices
+    np.testing.assert_array_equal(grid, again.grid_indices)
+    assert np.all(np.diff(grid) > 0)
+    np.testing.assert_array_equal(subset[:20], dsprites[grid[:20]])
+    np.testing.assert_array_equal(subset.factors, dsprites.factors[grid])
+    # a subset of a generator can still show any combination
+    assert subset.is_complete
+    eager = make_dsprites(50, random_state=1, lazy=False)
+    np.testing.assert_array_equal(eager[:], make_dsprites(50, random_state=1)[:])
+    rows = subset.subset([3, 1])
+    np.testing.assert_array_equal(rows[:], subset[[3, 1]])
+    with pytest.raises(ValueError, match="n_samples"):
+        make_dsprites(0)
+
+
+def test_iter_batches_covers_everything_once():
+    ds = make_dsprites(1000, random_state=0)
+    seen = []
+    for images, factors in ds.iter_batches(256, return_factors=True):
+        assert images.shape[1:] == (64, 64) and len(images) <= 256
+        seen.append(factors)
+    np.testing.assert_array_equal(np.concatenate(seen), ds.factors)
+    assert sum(1 for _ in ds) == 1000
+
+
+def test_sample_factors_and_fixed_factor_batch(dsprites):
+    a = dsprites.sample_factors(1000, 7)
+    np.testing.assert_array_equal(a, dsprites.sample_factors(1000, 7))
+    assert a.shape == (1000, 5) and a.dtype == np.int64
+    assert np.all(a.min(axis=0) == 0) and np.all(a.max(axis=0) == np.array(dsprites.factor_sizes) - 1)
+    for k in range(5):
+        batch = dsprites.sample_fixed_factor_batch(k, 64, random_state=k)
+        assert batch.shape == (64, 5)
+        assert np.unique(batch[:, k]).size == 1
+        others = np.delete(batch, k, axis=1)
+        assert all(np.unique(col).size > 1 for col in others.T)
+    with pytest.raises(ValueError, match="factor_index"):
+        dsprites.sample_fixed_factor_batch(5, 10)
+    factors, images = dsprites.sample(5, random_state=0)
+    np.testing.assert_array_equal(images, dsprites.sample_observations(factors))
+
+
+def test_bad_factors_are_named(dsprites):
+    with pytest.raises(ValueError, match="posY"):
+        dsprites.sample_observations([[0, 0, 0, 0, 32]])
+    with pytest.raises(ValueError, match=r"shape \(n, 5\)"):
+        dsprites.index_of(np.zeros((3, 4), dtype=int))
+    with pytest.raises(ValueError, match="integer class"):
+        dsprites.index_of([[0.5, 0, 0, 0, 0]])
+
+
+def test_incomplete_dataset_samples_rows_present():
+    images = np.arange(6 * 4, dtype=np.uint8).reshape(6, 2, 2)
+    ds = GroundTruthDataset(
+        ["a", "b"], [3, 4], (2, 2), storage=images, grid_indices=[0, 5, 6, 7, 11, 2]
+    )
+    assert not ds.is_complete
+    np.testing.assert_array_equal(ds.factors[1], [1, 1])
+    np.testing.assert_array_equal(ds.sample_observations([[1, 3], [0, 0]]), images[[3, 0]])
+    with pytest.raises(ValueError, match=r"holds no image for factor classes \[\[0, 1\]\]"):
+        ds.sample_observations([[0, 1]])
+    present = set(map(tuple, ds.factors.tolist()))
+    assert set(map(tuple, ds.sample_factors(100, 0).tolist())) <= present
+    batch = ds.sample_fixed_factor_batch(0, 20, random_state=0)
+    assert np.unique(batch[:, 0]).size == 1 and set(map(tuple, batch.tolist())) <= present
+    with pytest.raises(ValueError, match="exactly one"):
+        GroundTruthDataset(["a"], [2], (2, 2))
+
+
+def test_dataset_pickles_and_is_accepted_as_X():
+    from sklvae._validation import ImageDataset, check_input
+
+    ds = make_dsprites(64, random_state=0)
+    clone = pickle.loads(pickle.dumps(ds))
+    np.testing.assert_array_equal(clone[:8], ds[:8])
+    assert len(pickle.dumps(make_dsprites())) < 100_000  # nothing rendered travels
+    X, spec = check_input(ds)
+    assert X is ds and spec.module_shape == (1, 64, 64) and spec.uint8
+    batch, _ = ImageDataset(X, spec).__getitems__([5, 2, 5])
+    assert tuple(batch.shape) == (3, 1, 64, 64) and float(batch.max()) == 1.0
+
+
+# --------------------------------------------------------------------------- #
+# 3D Shapes generator
+# --------------------------------------------------------------------------- #
+def _hue(pixel):
+    return colorsys.rgb_to_hsv(*(np.asarray(pixel, dtype=float) / 255.0))[0]
+
+
+def _hue_distance(a, b):
+    d = abs(a - b) % 1.0
+    return min(d, 1.0 - d)
+
+
+def test_shapes3d_grid_and_layout(shapes3d):
+    assert len(shapes3d) == 480_000 and shapes3d.shape == (480_000, 64, 64, 3)
+    assert shapes3d.factor_names == (
+        "floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"
+    )
+    assert shapes3d.factor_sizes == (10, 10, 10, 8, 4, 15)
+    np.testing.assert_allclose(shapes3d.factor_values[0], np.linspace(0, 0.9, 10))
+    np.testing.assert_allclose(shapes3d.factor_values[3], np.linspace(0.75, 1.25, 8))
+    np.testing.assert_allclose(shapes3d.factor_values[5], np.linspace(-30, 30, 15))
+    image = shapes3d[0]
+    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+    rng = np.random.RandomState(1)
+    factors = shapes3d.sample_factors(50, rng)
+    np.testing.assert_array_equal(shapes3d[shapes3d.index_of(factors)], shapes3d.sample_observations(factors))
+    np.testing.assert_array_equal(shapes3d.factors_of_index(shapes3d.index_of(factors)), factors)
+    np.testing.assert_array_equal(shapes3d.factors[1], [0, 0, 0, 0, 0, 1])
+
+
+def test_hsv_to_rgb_full_saturation():
+    for hue in np.linspace(0, 0.9, 10):
+        expected = colorsys.hsv_to_rgb(hue, 1.0, 1.0)
+        np.testing.assert_allclose(hsv_to_rgb(hue), expected, atol=1e-12)
+
+
+def test_shapes3d_factor_order_matches_images(shapes3d):
+    # floor (bottom centre-left), wall (top left) and object (centre) show their hues
+    factors = np.array([[2, 5, 8, 7, 0, 7], [7, 0, 3, 7, 2, 7], [0, 9, 5, 7, 1, 7]])
+    images = shapes3d.sample_observations(factors)
+    hues = shapes3d.factor_values[0]
+    for image, f in zip(images, factors):
+        assert _hue_distance(_hue(image[62, 3]), hues[f[0]]) < 0.02
+        assert _hue_distance(_hue(image[2, 20]), hues[f[1]]) < 0.02
+        assert _hue_distance(_hue(image[34, 32]), hues[f[2]]) < 0.02
+
+    def object_area(f):
+        image = shapes3d.sample_observations([f])[0].reshape(-1, 3)
+        return sum(_hue_distance(_hue(p), hues[f[2]]) < 0.02 and p.max() > 40 for p in image)
+
+    # scale grows the object
+    areas = [object_area([0, 3, 6, s, 0, 7]) for s in (0, 4, 7)]
+    assert areas[0] < areas[1] < areas[2]
+    # shape and orientation change the image; hues leave the geometry alone
+    by_shape = shapes3d.sample_observations([[0, 3, 6, 7, s, 7] for s in range(4)])
+    assert len({im.tobytes() for im in by_shape}) == 4
+    sphere = shapes3d.sample_observations([[0, 3, 6, 7, 2, o] for o in (0, 14)])
+    assert np.abs(sphere[0].astype(int) - sphere[1]).mean() > 5  # the camera turns
+    cube = shapes3d.sample_observations([[0, 3, 6, 7, 0, 7], [4, 3, 6, 7, 0, 7]])
+    changed = np.any(cube[0] != cube[1], axis=-1)
+    assert changed[60:].mean() > 0.5 and changed[:5].mean() == 0  # floor only
+
+
+def test_shapes3d_subset_and_batches():
+    ds = make_shapes3d(300, random_state=0)
+    assert len(ds) == 300 and ds.is_complete
+    full = make_shapes3d()
+    np.testing.assert_array_equal(ds[:10], full[ds.grid_indices[:10]])
+    total = sum(len(b) for b in ds.iter_batches(128))
+    assert total == 300
