@@ -184,6 +184,7 @@ class GroundTruthDataset:
         self._n_samples = int(n_samples)
         self._factors_cache: np.ndarray | None = None
         self._sorted_grid_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._complete_cache: bool | None = None
 
     # ------------------------------------------------------------------ #
     # array-like protocol
@@ -341,7 +342,11 @@ class GroundTruthDataset:
             return True
         if self._grid_indices is None:
             return True
-        return np.unique(self._grid_indices).size == self.n_combinations
+        if self._complete_cache is None:
+            self._complete_cache = bool(
+                np.unique(self._grid_indices).size == self.n_combinations
+            )
+        return self._complete_cache
 
     @property
     def grid_indices(self) -> np.ndarray:

@@ -216,7 +216,10 @@ def make_dsprites(
       ellipse, a 22 px wide heart;
     - the sprite centre spans pixels 12 to 52 (positions are rounded to whole
       pixels; neighbouring positions are 1.3 px apart, so all 32 stay distinct);
-    - the heart is an algebraic curve, not the original polygon.
+    - the heart is an algebraic curve, not the original polygon, drawn with its
+      lobes up at orientation 0;
+    - orientation turns the sprite counter-clockwise as displayed; the real
+      dataset's direction and the heart's upright pose were not verified.
     """
     factor_values = _dsprites_factor_values()
     n_total = int(np.prod(DSPRITES_FACTOR_SIZES))
