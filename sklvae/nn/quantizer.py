@@ -81,8 +81,8 @@ def gumbel_temperature(step: int | float, rate: float = OFFICIAL_TEMPERATURE_DEC
     return math.exp(-rate * step)
 
 
-def kl_to_uniform(logits: Tensor) -> Tensor:
-    """Mean KL divergence of ``softmax(logits)`` to the uniform distribution.
+def kl_to_uniform(logits: Tensor, reduction: str = "mean") -> Tensor:
+    """KL divergence of ``softmax(logits)`` to the uniform distribution.
 
     Computes ``mean_{b,i} sum_k q log(K q + 1e-10)`` with ``q = softmax(logits, -1)``,
     exactly the official reduction (§1.7): a mean over all leading dimensions
@@ -92,15 +92,20 @@ def kl_to_uniform(logits: Tensor) -> Tensor:
     ----------
     logits : Tensor of shape (..., K)
         Unnormalised log-probabilities over the ``K`` codes.
+    reduction : {"mean", "none"}, default="mean"
+        ``"none"`` returns the KL of every row, shape ``logits.shape[:-1]``.
 
     Returns
     -------
     Tensor
-        Scalar KL (nats).
+        Scalar KL (nats), or per-row KLs.
     """
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}.")
     n_codes = logits.shape[-1]
     q = F.softmax(logits, dim=-1)
-    return torch.sum(q * torch.log(q * n_codes + 1e-10), dim=-1).mean()
+    rows = torch.sum(q * torch.log(q * n_codes + 1e-10), dim=-1)
+    return rows.mean() if reduction == "mean" else rows
 
 
 def code_perplexity(indices: Tensor, n_codes: int) -> Tensor:
@@ -375,10 +380,8 @@ class ScalarQuantizer(nn.Module):
 
     def sample_indices(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """Indices drawn from the uniform prior, shape ``(n, n_latents)``."""
-        return torch.randint(
-            self.codebook_size, (n, self.n_latents), generator=generator,
-            device=self.codebook.device if generator is None else generator.device,
-        ).to(self.codebook.device)
+        indices = torch.randint(self.codebook_size, (n, self.n_latents), generator=generator)
+        return indices.to(self.codebook.device)
 
     def extra_repr(self) -> str:
         return (

@@ -1,0 +1,359 @@
+"""FactorQVAE and the discrete-latent baselines (spec factorqvae.md §1, §2)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
+
+from sklvae.metrics import dci, dci_scorer
+from sklvae.models.quantized import (
+    DVAE,
+    QLAE,
+    QVAE,
+    BioAE,
+    FactorDVAE,
+    FactorQVAE,
+    QuantizedAEModule,
+)
+from sklvae.nn.backbones import DalleDecoderBlock, DalleEncoderBlock, make_decoder, make_encoder
+from sklvae.nn.discriminator import permute_dims
+
+SMALL_DALLE = {"channel": 8, "hidden_dim": 16, "input_channel": 8}
+
+
+def two_factor_images(n_samples, random_state=0):
+    """8×8 grey images: the left half's level is factor 0, the right half's factor 1."""
+    rng = np.random.RandomState(random_state)
+    factors = rng.randint(0, 4, size=(n_samples, 2))
+    images = np.zeros((n_samples, 8, 8), dtype=np.float32)
+    images[:, :, :4] = (factors[:, 0] / 3.0)[:, None, None]
+    images[:, :, 4:] = (factors[:, 1] / 3.0)[:, None, None]
+    return images, factors
+
+
+@pytest.fixture(scope="module")
+def two_factor():
+    return two_factor_images(128)
+
+
+def tiny(cls, **params):
+    """A seconds-fast configuration: MLP backbone, small discriminator."""
+    settings = dict(n_latents=4, max_steps=5, batch_size=16, random_state=0, backbone="mlp",
+                    module__backbone_params={"hidden_dim": 32})
+    if cls in (FactorQVAE, FactorDVAE):
+        settings["module__discriminator_hidden_dim"] = 32
+    settings.update(params)
+    return cls(**settings)
+
+
+class RecordTemperature(Callback):
+    def initialize(self):
+        self.temperatures = []
+        return self
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training:
+            self.temperatures.append(net.module_.quantizer.temperature)
+
+
+# --- training mechanics ----------------------------------------------------------------
+
+
+def test_factorqvae_twenty_steps_without_inplace_error(two_factor):
+    X, _ = two_factor
+    est = tiny(FactorQVAE, max_steps=20, batch_size=16).fit(X)
+    assert est.n_steps_ == 20
+    batches = [b for epoch in est.history_ for b in epoch["batches"]]
+    losses = [b["adversary_loss"] for b in batches]
+    assert len(losses) == 20 and np.all(np.isfinite(losses))
+    assert all(np.isfinite(b["total_correlation"]) for b in batches)
+    # both optimizers stepped on every batch
+    for optimizer in (est.net_.optimizer_, est.net_.optimizer_adversary_):
+        steps = {float(state["step"]) for state in optimizer.state.values()}
+        assert steps == {20.0}
+
+
+def test_discriminator_and_vae_optimizers_are_disjoint(two_factor):
+    X, _ = two_factor
+    est = tiny(FactorQVAE).fit(X)
+    module = est.module_
+    main = {id(p) for g in est.net_.optimizer_.param_groups for p in g["params"]}
+    adversary = {id(p) for g in est.net_.optimizer_adversary_.param_groups for p in g["params"]}
+    assert main.isdisjoint(adversary)
+    assert adversary == {id(p) for p in module.adversary.parameters()}
+    assert main == {id(p) for n, p in module.named_parameters() if not n.startswith("adversary.")}
+    assert id(module.quantizer.codebook) in main  # the codebook is learned with the VAE
+    assert module.adversary.net[0].in_features == 4 * 64  # d·K soft weights (§1.8)
+
+
+def test_recomputed_discriminator_survives_inplace_vae_update():
+    """The official reuse of D(w) after the VAE step crashes (§1.12); ours must not."""
+    torch.manual_seed(0)
+    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8, gamma=1.0,
+                               discriminator=True, discriminator_hidden_dim=16).train()
+    vae_params = [p for n, p in module.named_parameters() if not n.startswith("adversary.")]
+    vae_opt = torch.optim.Adam(vae_params, lr=1e-2)
+    disc_opt = torch.optim.Adam(module.adversary.parameters(), lr=1e-2)
+    x = torch.rand(10, 1, 8, 8)
+    for _ in range(3):
+        out = module(x)
+        terms = module.loss_terms(out, x)
+        loss = sum(module.loss_weights[k] * v for k, v in terms.items())
+        vae_opt.zero_grad()
+        loss.backward()
+        vae_opt.step()  # modifies the codebook in place
+        disc_opt.zero_grad()
+        module.adversary_loss(out, x).backward()  # must not raise
+        disc_opt.step()
+
+
+def test_batch_split_between_vae_and_discriminator():
+    torch.manual_seed(0)
+    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
+                               discriminator=True, discriminator_hidden_dim=16).train()
+    x = torch.rand(10, 1, 8, 8)
+    out = module(x)
+    assert out["outputs"].shape == (5, 1, 8, 8)
+    assert out["weights"].shape == (5, 3, 8) and out["weights"].requires_grad
+    assert out["weights_other"].shape == (5, 3, 8)
+    assert not out["weights_other"].requires_grad
+    # the VAE terms only use the first half
+    terms = module.loss_terms(out, x)
+    expected = ((out["outputs"] - (x[:5] - 0.5)) ** 2).mean()
+    torch.testing.assert_close(terms["reconstruction"], expected)
+    assert set(terms) == {"reconstruction", "kl", "total_correlation", "perplexity"}
+    # without a discriminator there is no split
+    plain = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8).train()
+    assert plain(x)["outputs"].shape == (10, 1, 8, 8)
+    assert "weights_other" not in plain(x)
+
+
+def test_permutation_keeps_each_positions_marginal():
+    torch.manual_seed(0)
+    weights = torch.softmax(torch.randn(64, 5, 8), -1)
+    permuted = permute_dims(weights, generator=torch.Generator().manual_seed(1))
+    for i in range(5):
+        # the K-vectors of each position are the same multiset (moved as units)
+        before = sorted(map(tuple, weights[:, i].tolist()))
+        after = sorted(map(tuple, permuted[:, i].tolist()))
+        assert before == after
+    # ... but the joint is broken: rows are not kept together
+    assert not torch.equal(weights, permuted)
+    same_rows = (permuted == weights).all(-1).all(-1)
+    assert same_rows.float().mean() < 0.2
+
+
+@pytest.mark.parametrize("cls, per_step", [(FactorQVAE, 2), (QVAE, 1), (DVAE, 1)])
+def test_temperature_follows_the_schedule_during_training(two_factor, cls, per_step):
+    X, _ = two_factor
+    recorder = RecordTemperature()
+    tiny(cls, max_steps=6, temperature_decay=0.05, callbacks=[recorder]).fit(X)
+    expected = [math.exp(-0.05 * per_step * t) for t in range(6)]
+    np.testing.assert_allclose(recorder.temperatures, expected, rtol=1e-6)
+
+
+def test_cosine_decay_drives_both_optimizers(two_factor):
+    X, _ = two_factor
+    est = tiny(FactorQVAE, lr=1e-3, disc_lr=2e-3, lr_decay_steps=8, min_lr=1e-5,
+               max_steps=4).fit(X)
+    # half way through the half-cosine: lr = (lr0 + eta_min) / 2
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx((1e-3 + 1e-5) / 2)
+    assert est.net_.optimizer_adversary_.param_groups[0]["lr"] == pytest.approx((2e-3 + 1e-5) / 2)
+    est.set_params(max_steps=4).partial_fit(X)  # resumes, to the floor at T_max
+    assert est.n_steps_ == 8
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-5)
+    assert est.net_.optimizer_adversary_.param_groups[0]["lr"] == pytest.approx(1e-5)
+    constant = tiny(QVAE, lr_decay_steps=None, lr=1e-3).fit(X)
+    assert constant.net_.optimizer_.param_groups[0]["lr"] == 1e-3
+
+
+# --- representation API ----------------------------------------------------------------
+
+
+def test_transform_values_indices_and_inverse_transform(two_factor):
+    X, _ = two_factor
+    est = tiny(FactorQVAE, max_steps=10).fit(X)
+    values = est.transform(X[:20])
+    indices = est.transform_indices(X[:20])
+    assert values.shape == indices.shape == (20, 4)
+    assert values.dtype == np.float32 and indices.dtype == np.int64
+    assert indices.min() >= 0 and indices.max() < 64
+    codebook = est.module_.quantizer.codebook.detach().numpy()
+    np.testing.assert_array_equal(values, codebook[indices])
+    decoded_values = est.inverse_transform(values)
+    assert decoded_values.shape == (20, 8, 8)
+    np.testing.assert_allclose(est.inverse_transform(indices), decoded_values)
+    np.testing.assert_allclose(est.inverse_transform(indices.astype(float), indices=True),
+                               decoded_values)
+    np.testing.assert_allclose(est.reconstruct(X[:20]), decoded_values, atol=1e-6)
+    assert 0.0 <= decoded_values.min() and decoded_values.max() <= 1.0
+    with pytest.raises(ValueError, match=r"\[0, 64\)"):
+        est.inverse_transform(np.full((2, 4), 64))
+    with pytest.raises(ValueError, match="integer code indices"):
+        est.inverse_transform(values, indices=True)
+    assert est.sample(3, random_state=0).shape == (3, 8, 8)
+    assert np.isfinite(est.score(X[:20]))
+
+
+def test_qlae_per_latent_codebooks_and_straight_through(two_factor):
+    X, _ = two_factor
+    est = tiny(QLAE, max_steps=10).fit(X)
+    quantizer = est.module_.quantizer
+    assert quantizer.codebook.shape == (4, 16)
+    assert quantizer.mode == "straight_through"
+    indices = est.transform_indices(X[:10])
+    assert indices.max() < 16
+    np.testing.assert_array_equal(
+        est.transform(X[:10]),
+        quantizer.codebook.detach().numpy()[np.arange(4), indices],
+    )
+    last = est.history_[-1]
+    assert {"commitment", "quantization"} <= set(last) and "kl" not in last
+    assert est.module_.loss_weights["commitment"] == 1e-2
+    linspace = tiny(QLAE, codebook_size=10, codebook_init="linspace", max_steps=1)
+    linspace.set_params(lr=1e-12).fit(X)
+    np.testing.assert_allclose(linspace.module_.quantizer.codebook.detach().numpy()[0],
+                               np.linspace(-0.5, 0.5, 10), atol=1e-6)
+
+
+def test_dvae_encoder_emits_logits_per_code(two_factor):
+    X, _ = two_factor
+    est = tiny(DVAE, codebook_size=8).fit(X)
+    assert est.module_.head.out_features == 4 * 8
+    assert est.module_.quantizer.logits_from == "encoder"
+    assert est.transform_indices(X[:5]).max() < 8
+    fdvae = tiny(FactorDVAE, codebook_size=8).fit(X)
+    assert fdvae.module_.adversary is not None
+    assert fdvae.module_.loss_weights["total_correlation"] == 5e-4
+
+
+def test_bioae_is_continuous_with_penalties(two_factor):
+    X, _ = two_factor
+    est = tiny(BioAE, max_steps=10).fit(X)
+    Z = est.transform(X[:10])
+    assert Z.shape == (10, 4) and Z.dtype == np.float32
+    assert {"nonnegativity", "activity"} <= set(est.history_[-1])
+    assert est.inverse_transform(Z).shape == (10, 8, 8)
+    assert not hasattr(est, "transform_indices")
+    with pytest.raises(TypeError, match="no prior"):
+        est.sample(2)
+
+
+def test_official_defaults_and_parameters_survive_clone():
+    est = FactorQVAE()
+    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.disc_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
+    assert (est.batch_size, est.likelihood, est.lr_decay_steps, est.min_lr) == (512, "mse", 50000, 1.25e-6)
+    assert QVAE().batch_size == 256 and "gamma" not in QVAE().get_params()
+    assert (DVAE().beta, FactorDVAE().gamma, QLAE().codebook_size) == (5e-3, 5e-4, 16)
+    cloned = clone(FactorQVAE(codebook_size=16, beta=1e-4, module__backbone_params=SMALL_DALLE))
+    assert cloned.get_params()["codebook_size"] == 16
+    assert cloned.get_params()["module__backbone_params"] == SMALL_DALLE
+
+
+@pytest.mark.parametrize(
+    "cls, params, message",
+    [
+        (FactorQVAE, {"codebook_size": 1}, "codebook_size"),
+        (FactorQVAE, {"beta": -1.0}, "beta"),
+        (FactorQVAE, {"gamma": -1.0}, "gamma"),
+        (FactorQVAE, {"disc_lr": 0.0}, "disc_lr"),
+        (FactorQVAE, {"batch_size": 2}, "batch_size"),
+        (QVAE, {"temperature_decay": -1.0}, "temperature_decay"),
+        (QVAE, {"lr_decay_steps": 0}, "lr_decay_steps"),
+        (QLAE, {"codebook_init": "zeros"}, "codebook_init"),
+        (BioAE, {"activity_weight": -1.0}, "activity_weight"),
+    ],
+)
+def test_bad_hyperparameters_raise(two_factor, cls, params, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(cls, **params).fit(two_factor[0])
+
+
+# --- learning and model selection -------------------------------------------------------
+
+
+def test_qvae_learns_the_factors(two_factor):
+    X, factors = two_factor_images(256, random_state=1)
+    est = tiny(QVAE, max_steps=300, batch_size=32, lr_decay_steps=None,
+               module__backbone_params={"hidden_dim": 64}).fit(X)
+    mse = np.mean((est.reconstruct(X) - X) ** 2)
+    baseline = np.mean((X - X.mean(0)) ** 2)  # the mean image
+    assert mse < 0.2 * baseline
+    X_test, factors_test = two_factor_images(256, random_state=2)
+    scores = dci(est.transform_indices(X), factors, est.transform_indices(X_test), factors_test,
+                 random_state=0)
+    assert scores["informativeness_test"] > 0.8  # chance is 0.25
+
+
+def test_grid_search_codebook_size_and_beta_with_dci_scorer(two_factor):
+    X, factors = two_factor
+    search = GridSearchCV(
+        tiny(FactorQVAE, max_steps=4),
+        {"beta": [1e-3, 1e-4], "codebook_size": [16, 64]},
+        scoring=dci_scorer,
+        cv=2,
+    )
+    search.fit(X, factors)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 4 and np.all(np.isfinite(scores))
+    assert search.best_params_["codebook_size"] in (16, 64)
+    best = search.best_estimator_
+    assert best.module_.quantizer.codebook.shape == (best.codebook_size,)
+    assert best.module_.loss_weights["kl"] == best.beta
+
+
+def test_factorqvae_on_dalle_backbone_images():
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(12, 16, 16, 3), dtype=np.uint8)
+    est = FactorQVAE(n_latents=3, codebook_size=8, max_steps=2, batch_size=6, random_state=0,
+                     module__backbone_params=SMALL_DALLE,
+                     module__discriminator_hidden_dim=16).fit(X)
+    assert est.module_.encoder[1].post_gain == pytest.approx(1 / 36)
+    assert est.transform(X).shape == (12, 3)
+    assert est.reconstruct(X).dtype == np.uint8
+
+
+# --- the "dalle" backbone (spec §1.2-1.5) ----------------------------------------------
+
+
+def test_dalle_blocks_and_official_layer_shapes():
+    encoder = make_encoder("dalle", (3, 64, 64))
+    decoder = make_decoder("dalle", (3, 64, 64), 12)
+    blocks = [m for m in encoder.modules() if isinstance(m, DalleEncoderBlock)]
+    widths = [(b.res_path[1].in_channels, b.res_path[-1].out_channels) for b in blocks]
+    assert widths == [(128, 128), (128, 128), (128, 256), (256, 256), (256, 512), (512, 512)]
+    assert all(b.post_gain == pytest.approx(1 / 36) for b in blocks)
+    assert [b.res_path[1].out_channels for b in blocks] == [32, 32, 64, 64, 128, 128]  # n_out // 4
+    linears = [m for m in encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(512 * 16 * 16, 128), (128, 128)]
+    assert encoder.feature_dim == 128
+    dec_blocks = [m for m in decoder.modules() if isinstance(m, DalleDecoderBlock)]
+    assert [(b.res_path[1].in_channels, b.res_path[-1].out_channels) for b in dec_blocks] == [
+        (64, 512), (512, 512), (512, 256), (256, 256), (256, 128), (128, 128)]
+    assert decoder[0].out_features == 16 * 16 * 64
+    # init §1.5: weights ~ N(0, 0.02), zero biases
+    weight = linears[0].weight
+    assert abs(weight.std().item() - 0.02) < 1e-3
+    assert all(m.bias.abs().max() == 0 for m in encoder.modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
+    with torch.no_grad():
+        z = torch.randn(2, 12)
+        assert decoder(z).shape == (2, 3, 64, 64)
+
+
+def test_dalle_small_config_and_errors():
+    encoder = make_encoder("dalle", (1, 8, 8), group_count=2, channel=8, hidden_dim=4)
+    decoder = make_decoder("dalle", (1, 8, 8), 2, group_count=2, channel=8, input_channel=4)
+    with torch.no_grad():
+        assert encoder(torch.rand(3, 1, 8, 8)).shape == (3, 4)
+        assert decoder(torch.randn(3, 2)).shape == (3, 1, 8, 8)
+    with pytest.raises(ValueError, match="multiples of 4"):
+        make_encoder("dalle", (3, 10, 10))
+    with pytest.raises(ValueError, match="group_count"):
+        make_encoder("dalle", (3, 8, 8), group_count=1)
+    with pytest.raises(ValueError, match="needs images"):
+        make_decoder("dalle", (10,), 2)
