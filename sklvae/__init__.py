@@ -4,6 +4,7 @@ from .base import BaseDisentangler
 from ._training import TrainingDivergedError
 from .models.vae import VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 from .models.mipet import MIPETVAE
+from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
 
 __version__ = "0.1.0"
 
@@ -16,4 +17,5 @@ __all__ = [
     "FactorVAE",
     "AnnealedVAE",
     "MIPETVAE",
+    "FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE",
 ]
