@@ -259,9 +259,9 @@ def test_shapes3d_factor_order_matches_images(shapes3d):
 
 
 def test_shapes3d_subset_and_batches():
-    ds = make_shapes3d(300, random_state=0)
-    assert len(ds) == 300 and ds.is_complete
+    ds = make_shapes3d(40, random_state=0)
+    assert len(ds) == 40 and ds.is_complete
     full = make_shapes3d()
     np.testing.assert_array_equal(ds[:10], full[ds.grid_indices[:10]])
-    total = sum(len(b) for b in ds.iter_batches(128))
-    assert total == 300
+    total = sum(len(b) for b in ds.iter_batches(16))
+    assert total == 40

@@ -704,6 +704,8 @@ def _ensure_file(
     overwrite: bool = False,
 ) -> Path:
     """Return ``target``, downloading it when missing (or when ``overwrite``)."""
+    if overwrite and not download_if_missing:
+        raise ValueError("overwrite=True downloads the file again; it needs download_if_missing=True.")
     if target.exists() and not overwrite:
         return target
     if not download_if_missing or url is None:
