@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import scipy.sparse
 from sklearn.utils.validation import check_array
 
 DATA_LAYOUTS = ("NHWC", "NCHW", "NDHW")
@@ -56,6 +57,8 @@ class InputSpec:
 
 def is_lazy_array(X: Any) -> bool:
     """True for array-likes that must be read in batches (h5py, memmap, datasets)."""
+    if scipy.sparse.issparse(X):
+        return False
     if isinstance(X, np.memmap):
         return True
     if isinstance(X, np.ndarray) or torch.is_tensor(X):
@@ -153,11 +156,14 @@ def check_input(
                     f"{arr.ndim}-D array. Reshape your data with X.reshape(-1, 1) for "
                     "one feature or X.reshape(1, -1) for one sample."
                 )
-            _check_dtype(arr.dtype)
+            if arr.dtype.kind in "USV":
+                _check_dtype(arr.dtype)
+        dtype = getattr(X, "dtype", None)
+        keep_dtype = dtype is not None and np.dtype(dtype).kind in "biuf"
         X_checked = check_array(
             X,
-            dtype=None if getattr(X, "dtype", None) is not None
-            and np.dtype(X.dtype).kind in "biuf" else np.float32,
+            accept_sparse=False,
+            dtype=None if keep_dtype else np.float32,
             allow_nd=True,
             ensure_min_samples=min_samples,
             ensure_all_finite=True,

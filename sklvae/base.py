@@ -136,13 +136,8 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        # routed skorch settings; unknown names are reported by fit (never raise in __init__)
         for key, value in net_params.items():
-            if not _is_routed(key):
-                raise TypeError(
-                    f"{type(self).__name__}.__init__() got an unexpected keyword argument "
-                    f"{key!r}; routed skorch settings start with one of "
-                    f"{', '.join(p + '__' for p in ROUTED_PREFIXES)}."
-                )
             setattr(self, key, value)
 
     # --- parameters ---------------------------------------------------------------------
@@ -172,6 +167,16 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Validate the common hyperparameters, then the subclass's."""
         name = type(self).__name__
+        unknown = sorted(
+            key for key in vars(self)
+            if not key.startswith("_") and not key.endswith("_")
+            and key not in self._get_param_names() and not _is_routed(key)
+        )
+        if unknown:
+            raise TypeError(
+                f"{name} got unexpected parameter(s) {', '.join(unknown)}; routed skorch "
+                f"settings start with one of {', '.join(p + '__' for p in ROUTED_PREFIXES)}."
+            )
 
         def positive_int(key, value, allow_none=False):
             if allow_none and value is None:

@@ -10,7 +10,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["plot_factor_grid", "plot_dci_matrix", "plot_nmi_heatmap"]
+__all__ = [
+    "plot_factor_grid",
+    "plot_latent_traversals",
+    "plot_reconstructions",
+    "plot_dci_matrix",
+    "plot_nmi_heatmap",
+]
 
 
 def _import_pyplot():
@@ -135,6 +141,92 @@ def _format_value(value: Any) -> str:
     if value.is_integer():
         return str(int(value))
     return f"{value:.3g}"
+
+
+def _as_display_images(images: np.ndarray) -> np.ndarray:
+    """(n, H, W[, C]) or (n, C, H, W) images → (n, H, W[, 3]) floats in [0, 1]."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
+        images = images.transpose(0, 2, 3, 1)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    images = images.astype(np.float32)
+    if images.max() > 1.0:
+        images = images / 255.0
+    return np.clip(images, 0.0, 1.0)
+
+
+def plot_latent_traversals(
+    estimator: Any,
+    x: Any,
+    *,
+    n_steps: int = 9,
+    span: float = 2.0,
+    latents: Sequence[int] | None = None,
+    figsize_per_image: float = 0.9,
+):
+    """Decode the code of one image with one latent swept at a time.
+
+    Row ``i`` varies latent ``latents[i]`` over ``mu_i ± span`` (in posterior-mean units,
+    as disentanglement_lib's fixed-interval traversals) and keeps the others at the code
+    of ``x``.
+
+    Parameters
+    ----------
+    estimator : fitted sklvae estimator
+        Anything with ``transform`` and ``inverse_transform``.
+    x : array-like
+        One image, shaped like one sample of the training data (or a batch of one).
+    n_steps : int, default=9
+    span : float, default=2.0
+    latents : sequence of int, optional
+        Latent dimensions to show (default: all).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _import_pyplot()
+    x = np.asarray(x)
+    if x.shape == tuple(estimator.input_shape_):
+        x = x[None]
+    code = estimator.transform(x)[0]
+    latents = list(range(code.shape[0])) if latents is None else list(latents)
+    offsets = np.linspace(-span, span, n_steps, dtype=np.float32)
+    codes = np.repeat(code[None], len(latents) * n_steps, axis=0).astype(np.float32)
+    for row, latent in enumerate(latents):
+        codes[row * n_steps : (row + 1) * n_steps, latent] += offsets
+    images = _as_display_images(estimator.inverse_transform(codes))
+    fig, axes = plt.subplots(
+        len(latents), n_steps, squeeze=False,
+        figsize=(n_steps * figsize_per_image, len(latents) * figsize_per_image),
+    )
+    for row, latent in enumerate(latents):
+        for col in range(n_steps):
+            ax = axes[row, col]
+            ax.imshow(images[row * n_steps + col], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col == 0:
+                ax.set_ylabel(f"z{latent}", rotation=0, labelpad=14)
+    fig.suptitle(f"{type(estimator).__name__}: latent traversals (±{span:g})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reconstructions(estimator: Any, X: Any, *, n_images: int = 8, figsize_per_image: float = 1.0):
+    """Originals (top row) above their reconstructions (bottom row)."""
+    plt = _import_pyplot()
+    originals = np.asarray(X[:n_images])
+    recon = estimator.reconstruct(originals)
+    fig, axes = plt.subplots(2, len(originals), squeeze=False,
+                             figsize=(len(originals) * figsize_per_image, 2 * figsize_per_image))
+    for row, images in enumerate((_as_display_images(originals), _as_display_images(recon))):
+        for col, image in enumerate(images):
+            axes[row, col].imshow(image, cmap="gray", vmin=0, vmax=1)
+            axes[row, col].axis("off")
+    fig.tight_layout()
+    return fig
 
 
 # --------------------------------------------------------------------------- #

@@ -1,0 +1,34 @@
+"""Shared fixtures: small generated image sets that need no download."""
+
+import numpy as np
+import pytest
+import torch
+
+# two cores in CI: keep torch from oversubscribing them
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+def make_squares(n_samples: int, size: int = 32, random_state: int = 0) -> np.ndarray:
+    """White squares of random size and position on black, uint8 (n, size, size)."""
+    rng = np.random.RandomState(random_state)
+    images = np.zeros((n_samples, size, size), dtype=np.uint8)
+    side = rng.randint(size // 8, size // 3, n_samples)
+    top = rng.randint(0, size - side + 1)
+    left = rng.randint(0, size - side + 1)
+    for i in range(n_samples):
+        images[i, top[i] : top[i] + side[i], left[i] : left[i] + side[i]] = 255
+    return images
+
+
+@pytest.fixture(scope="session")
+def squares32():
+    return make_squares(256, 32)
+
+
+@pytest.fixture(scope="session")
+def squares64():
+    return make_squares(256, 64, random_state=1)
+
+
+#: settings that make any estimator fit in a fraction of a second
+TINY = dict(n_latents=3, max_steps=3, batch_size=16, random_state=0)

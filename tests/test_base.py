@@ -1,0 +1,287 @@
+"""The estimator base: inputs, outputs, reproducibility, persistence, errors."""
+
+import pickle
+
+import h5py
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
+
+from sklvae import BetaVAE, TrainingDivergedError
+from sklvae.nn.module import GaussianVAEModule
+
+from .conftest import TINY, make_squares
+
+
+# --- inputs and outputs ----------------------------------------------------------------
+
+
+def test_transform_and_decode_keep_the_users_layout_and_scale(squares32):
+    model = BetaVAE(**TINY).fit(squares32)
+    Z = model.transform(squares32[:10])
+    assert Z.shape == (10, 3) and Z.dtype == np.float32
+    recon = model.reconstruct(squares32[:4])
+    assert recon.shape == (4, 32, 32) and recon.dtype == np.uint8
+    decoded = model.inverse_transform(Z[:4])
+    np.testing.assert_array_equal(decoded, recon)
+    samples = model.sample(5, random_state=0)
+    assert samples.shape == (5, 32, 32)
+    np.testing.assert_array_equal(samples, model.sample(5, random_state=0))
+    assert model.input_shape_ == (32, 32) and model.n_features_in_ == 32 * 32
+
+
+def test_channels_last_and_channels_first_inputs():
+    rgb = np.random.RandomState(0).rand(40, 32, 32, 3).astype(np.float32)
+    model = BetaVAE(**TINY).fit(rgb)
+    assert model.module_.input_shape == (3, 32, 32)
+    recon = model.reconstruct(rgb[:2])
+    assert recon.shape == (2, 32, 32, 3) and recon.dtype == np.float32
+    assert 0.0 <= recon.min() and recon.max() <= 1.0
+
+    chw = np.ascontiguousarray(rgb.transpose(0, 3, 1, 2))
+    model_chw = BetaVAE(data_layout="NCHW", **TINY).fit(chw)
+    assert model_chw.reconstruct(chw[:2]).shape == (2, 3, 32, 32)
+    # the same data in either layout gives the same model
+    np.testing.assert_allclose(model.transform(rgb[:5]), model_chw.transform(chw[:5]), atol=1e-6)
+
+
+def test_tabular_data_use_the_mlp_backbone():
+    X = np.random.RandomState(0).randn(64, 6).astype(np.float32)
+    model = BetaVAE(likelihood="gaussian", **TINY).fit(X)
+    assert model.transform(X).shape == (64, 3)
+    assert model.inverse_transform(model.transform(X[:3])).shape == (3, 6)
+    with pytest.raises(ValueError, match="X has 5 features, but BetaVAE is expecting 6"):
+        model.transform(X[:, :5])
+
+
+class CountingArray:
+    """A lazy array-like that records the largest read, to prove X is streamed."""
+
+    def __init__(self, data):
+        self.data = data
+        self.shape = data.shape
+        self.dtype = data.dtype
+        self.ndim = data.ndim
+        self.largest_read = 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        out = self.data[index]
+        self.largest_read = max(self.largest_read, len(np.atleast_1d(out)) if out.ndim == self.ndim else 1)
+        return out
+
+
+def test_lazy_array_likes_are_streamed_in_batches():
+    images = make_squares(600, 32)
+    lazy = CountingArray(images)
+    model = BetaVAE(**TINY).fit(lazy)
+    assert 0 < lazy.largest_read <= TINY["batch_size"]
+    model.transform(lazy)
+    assert lazy.largest_read <= 256 < len(images)
+    # same numbers as the in-memory array
+    eager = BetaVAE(**TINY).fit(images)
+    np.testing.assert_allclose(model.transform(images[:8]), eager.transform(images[:8]), atol=1e-6)
+
+
+def test_h5py_dataset_and_memmap(tmp_path, squares32):
+    path = tmp_path / "images.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("images", data=squares32)
+    with h5py.File(path, "r") as f:
+        model = BetaVAE(**TINY).fit(f["images"])
+        Z_h5 = model.transform(f["images"])
+    mm = np.lib.format.open_memmap(tmp_path / "images.npy", mode="w+", dtype=np.uint8, shape=squares32.shape)
+    mm[:] = squares32
+    mm.flush()
+    mm = np.load(tmp_path / "images.npy", mmap_mode="r")
+    np.testing.assert_allclose(model.transform(mm), Z_h5, atol=1e-6)
+
+
+def test_lazy_batches_with_nan_are_reported(tmp_path):
+    data = np.random.RandomState(0).rand(32, 32, 32).astype(np.float32)
+    data[17, 3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        BetaVAE(**TINY).fit(CountingArray(data))
+
+
+# --- training behaviour ----------------------------------------------------------------
+
+
+def test_same_random_state_gives_identical_transform(squares32):
+    a = BetaVAE(**TINY).fit(squares32).transform(squares32[:20])
+    b = BetaVAE(**TINY).fit(squares32).transform(squares32[:20])
+    c = BetaVAE(**{**TINY, "random_state": 1}).fit(squares32).transform(squares32[:20])
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_max_steps_partial_fit_and_history(squares32):
+    model = BetaVAE(**{**TINY, "max_steps": 5}).fit(squares32)
+    assert model.n_steps_ == 5
+    assert {"reconstruction", "kl", "train_loss"} <= set(model.history_[-1].keys())
+    model.partial_fit(squares32)
+    assert model.n_steps_ == 10
+    epochs = BetaVAE(n_latents=2, max_epochs=2, batch_size=128, random_state=0).fit(squares32)
+    assert epochs.n_steps_ == 4 and len(epochs.history_) == 2
+    fresh = BetaVAE(**TINY).partial_fit(squares32)
+    assert fresh.n_steps_ == 3
+
+
+def test_verbose_prints_progress_and_silence_by_default(squares32, capsys):
+    BetaVAE(**TINY).fit(squares32)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    BetaVAE(**{**TINY, "verbose": 1}).fit(squares32)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out  # the epoch table
+    assert "it/s" in captured.err or "%" in captured.err  # the tqdm progress bar
+
+
+def test_user_callbacks_and_routed_module_params(squares32):
+    class CountBatches(Callback):
+        def initialize(self):
+            self.count = 0
+            return self
+
+        def on_batch_end(self, net, **kwargs):
+            self.count += 1
+
+    counter = CountBatches()
+    model = BetaVAE(**TINY, callbacks=[("counter", counter)],
+                    module__backbone_params={"hidden_dim": 32}).fit(squares32)
+    assert dict(model.net_.callbacks_)["counter"].count == 3
+    assert model.module_.mu.in_features == 32
+    assert model.get_params()["module__backbone_params"] == {"hidden_dim": 32}
+    copy = clone(model)
+    assert copy.module__backbone_params == {"hidden_dim": 32}
+    copy.set_params(module__backbone_params={"hidden_dim": 16}, beta=2.0)
+    assert copy.beta == 2.0 and copy.module__backbone_params == {"hidden_dim": 16}
+
+
+def test_pickle_and_joblib_round_trip(tmp_path, squares32):
+    model = BetaVAE(**TINY).fit(squares32)
+    expected = model.transform(squares32[:16])
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.transform(squares32[:16]), expected)
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    np.testing.assert_array_equal(joblib.load(path).transform(squares32[:16]), expected)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model_loads_on_cpu(squares32, monkeypatch):
+    model = BetaVAE(**TINY, device="cuda").fit(squares32)
+    expected = model.transform(squares32[:8])
+    blob = pickle.dumps(model)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    restored = pickle.loads(blob)
+    assert restored.net_.device == "cpu"
+    np.testing.assert_allclose(restored.transform(squares32[:8]), expected, atol=1e-4)
+
+
+def test_device_auto_resolves_to_cpu_without_cuda(squares32, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    model = BetaVAE(**TINY).fit(squares32)
+    assert model.net_.device == "cpu"
+
+
+def test_beta_vae_learns_to_reconstruct_64x64_shapes(squares64):
+    """A few hundred steps reconstruct far better than the untrained model."""
+    def error(model):
+        recon = model.reconstruct(squares64[:64]).astype(np.float32) / 255
+        return float(np.mean((recon - squares64[:64] / 255.0) ** 2))
+
+    settings = dict(n_latents=4, batch_size=8, lr=1e-3, random_state=0,
+                    module__backbone_params={"channels": (16, 16, 32, 32), "hidden_dim": 64})
+    untrained = BetaVAE(**settings, max_steps=1, optimizer__lr=1e-12).fit(squares64)
+    trained = BetaVAE(**settings, max_steps=200).fit(squares64)
+    assert error(trained) < 0.5 * error(untrained)
+    assert trained.score(squares64[:64]) > untrained.score(squares64[:64])
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.full((8, 16, 16), np.nan, np.float32), ValueError, "NaN"),
+        (np.full((8, 16, 16), np.inf, np.float32), ValueError, "infinity"),
+        (np.zeros(8, np.float32), ValueError, "2-D array"),
+        (np.zeros((2, 2, 2, 2, 2), np.float32), ValueError, "5 dimension"),
+        (np.zeros((0, 16, 16), np.float32), ValueError, "0 sample"),
+        (np.zeros((1, 16, 16), np.float32), ValueError, "minimum of 2"),
+        (np.array([["a", "b"], ["c", "d"]]), TypeError, "numeric data"),
+        (np.full((8, 16, 16), 3.0, np.float32), ValueError, r"floats in \[0, 1\]"),
+        (np.zeros((8, 3, 32, 32), np.float32), ValueError, "data_layout='NCHW'"),
+    ],
+)
+def test_bad_inputs_are_named(X, error, match):
+    with pytest.raises(error, match=match):
+        BetaVAE(**TINY).fit(X)
+
+
+def test_transform_input_must_match_fit(squares32):
+    model = BetaVAE(**TINY).fit(squares32)
+    with pytest.raises(ValueError, match="image size and channels must match"):
+        model.transform(make_squares(4, 64))
+    with pytest.raises(ValueError, match="image size and channels must match"):
+        model.transform(np.zeros((4, 32, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"Z must have shape \(n_samples, 3\)"):
+        model.inverse_transform(np.zeros((2, 4)))
+
+
+def test_unfitted_model_raises_not_fitted(squares32):
+    for method in ("transform", "reconstruct", "score"):
+        with pytest.raises(NotFittedError):
+            getattr(BetaVAE(), method)(squares32)
+    with pytest.raises(NotFittedError):
+        BetaVAE().sample(2)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"beta": -1.0}, "beta must be a non-negative number"),
+        ({"n_latents": 0}, "n_latents must be a positive integer"),
+        ({"lr": 0.0}, "lr must be a positive number"),
+        ({"likelihood": "poisson"}, "likelihood must be one of"),
+        ({"backbone": "resnet"}, "backbone must be 'auto' or one of"),
+        ({"max_steps": 0}, "max_steps must be a positive integer"),
+    ],
+)
+def test_invalid_hyperparameters(squares32, params, match):
+    with pytest.raises(ValueError, match=match):
+        BetaVAE(**{**TINY, **params}).fit(squares32)
+
+
+def test_unknown_keyword_is_reported_at_fit(squares32):
+    model = BetaVAE(modul__x=1)  # typo: must not raise in __init__ (sklearn convention)
+    with pytest.raises(TypeError, match="unexpected parameter.*modul__x"):
+        model.fit(squares32)
+
+
+class _DivergingModule(GaussianVAEModule):
+    """Returns a NaN KL from the third training step on."""
+
+    def loss_terms(self, outputs, x):
+        terms = super().loss_terms(outputs, x)
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls >= 3:
+            terms["kl"] = terms["kl"] * float("nan")
+        return terms
+
+
+class _DivergingVAE(BetaVAE):
+    _module_class = _DivergingModule
+
+
+def test_divergence_stops_with_a_message(squares32):
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1, step 3.*lower learning rate \(e\.g\. lr=0\.001"):
+        _DivergingVAE(**{**TINY, "max_steps": 10, "lr": 0.01}).fit(squares32)
