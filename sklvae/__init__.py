@@ -5,6 +5,7 @@ from ._training import TrainingDivergedError
 from .models.vae import VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 from .models.mipet import MIPETVAE
 from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
+from .models.group import GroupActionAE
 
 __version__ = "0.1.0"
 
@@ -18,4 +19,5 @@ __all__ = [
     "AnnealedVAE",
     "MIPETVAE",
     "FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE",
+    "GroupActionAE",
 ]
