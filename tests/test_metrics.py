@@ -1,6 +1,7 @@
 """Array-level disentanglement metrics: oracle representations, hand-computed values,
 agreement with the reference computations (scikit-learn calls in loops), input checks."""
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.feature_selection import mutual_info_classif
@@ -242,7 +243,8 @@ def test_dci_is_reproducible_and_parallel():
     f = uniform_factors(300, sizes=(3, 2))
     z = f + 0.3 * np.random.RandomState(0).randn(*f.shape)
     a = dci(z, f, random_state=4)
-    b = dci(z, f, random_state=4, n_jobs=2)
+    with joblib.parallel_config(backend="threading"):  # no process start-up in tests
+        b = dci(z, f, random_state=4, n_jobs=2)
     np.testing.assert_array_equal(a["importance_matrix"], b["importance_matrix"])
 
 

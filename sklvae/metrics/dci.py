@@ -91,7 +91,8 @@ def dci(
         splits, so seeding makes the result reproducible without changing the
         algorithm.
     n_jobs : int, optional
-        Parallel jobs over factors (joblib).
+        Parallel jobs over factors (joblib, process-based by default; set
+        ``joblib.parallel_config(backend=...)`` to change it).
 
     Returns
     -------
@@ -106,7 +107,8 @@ def dci(
     if classifier is None:
         classifier = GradientBoostingClassifier()
     seeds = check_random_seed_sequence(random_state, y_train.shape[1])
-    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+    # Processes (joblib's default backend): boosting holds the GIL between trees.
+    results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_factor)(classifier, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j])
         for j in range(y_train.shape[1])
     )
