@@ -1,6 +1,7 @@
 """Tests of sklvae.models.group.GroupActionAE (2D digits and 3D voxel shapes)."""
 
 import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -115,6 +116,16 @@ def test_fit_is_deterministic_and_ignores_y(digits):
     np.testing.assert_array_equal(a, b)
     c = GroupActionAE(**{**params, "random_state": 4}).fit(X).encode(X[:10])
     assert not np.allclose(a, c)
+
+
+def test_pickle_partial_fit_and_validation_split(digits):
+    X = digits[0][:100]
+    est = GroupActionAE(n_channels=8, max_steps=3, validation_fraction=0.2, random_state=0).fit(X)
+    assert np.isfinite(est.history_[-1, "valid_loss"])
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+    est.partial_fit(X)
+    assert est.n_steps_ == 6
 
 
 def test_pipeline_beats_plain_autoencoder_and_pixels_on_turned_digits(digits):
