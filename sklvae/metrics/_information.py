@@ -16,6 +16,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import digamma
 from sklearn.utils import check_random_state
 
@@ -85,8 +86,8 @@ def _as_factor_classes(factors, name: str) -> np.ndarray:
 
 
 def check_latents_factors(
-    latents,
-    factors,
+    latents: ArrayLike,
+    factors: ArrayLike,
     *,
     n_factors: int | None = None,
     min_factor_classes: int = 2,
@@ -138,10 +139,10 @@ def check_latents_factors(
 
 
 def resolve_train_test(
-    latents,
-    factors,
-    latents_test,
-    factors_test,
+    latents: ArrayLike,
+    factors: ArrayLike,
+    latents_test: ArrayLike,
+    factors_test: ArrayLike,
     test_size: float,
     random_state,
 ):
@@ -199,7 +200,7 @@ def _check_n_bins(n_bins) -> int:
 # ---------------------------------------------------------------------------
 # discretisation
 # ---------------------------------------------------------------------------
-def histogram_discretize(values, n_bins: int = 20) -> np.ndarray:
+def histogram_discretize(values: ArrayLike, n_bins: int = 20) -> np.ndarray:
     """Discretise each column into ``n_bins`` equal-width bins over its range.
 
     Column-wise this equals disentanglement_lib's histogram discretiser
@@ -235,7 +236,7 @@ def histogram_discretize(values, n_bins: int = 20) -> np.ndarray:
     return out
 
 
-def label_encode(values) -> tuple[np.ndarray, np.ndarray]:
+def label_encode(values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Map each column's values to ``0..n_values-1`` (like ``LabelEncoder``).
 
     Returns
@@ -290,7 +291,7 @@ def _mutual_info_from_tables(tables: np.ndarray) -> np.ndarray:
     return np.clip(mi, 0.0, None)
 
 
-def discrete_mutual_info(a, b) -> np.ndarray:
+def discrete_mutual_info(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """Matrix of plug-in mutual informations (nats) between discrete columns.
 
     ``m[i, j] = sklearn.metrics.mutual_info_score(b[:, j], a[:, i])`` for every
@@ -325,7 +326,7 @@ def discrete_mutual_info(a, b) -> np.ndarray:
     return out
 
 
-def discrete_entropy(values) -> np.ndarray:
+def discrete_entropy(values: ArrayLike) -> np.ndarray:
     """Plug-in entropy (nats) of each discrete column, ``mutual_info_score(y, y)``."""
     codes, _ = label_encode(values)
     out = np.empty(codes.shape[1])
@@ -400,7 +401,7 @@ def _count_within_radius(x: np.ndarray, radius: np.ndarray) -> np.ndarray:
 
 
 def knn_mutual_info_classif(
-    latents,
+    latents: ArrayLike,
     labels,
     *,
     n_neighbors: int = 3,

@@ -10,6 +10,8 @@ inference is used efficiently; the random stream does not depend on it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numbers
 
 import numpy as np
@@ -18,7 +20,7 @@ from sklearn.utils import check_random_state
 __all__ = ["encode", "sample_latents_and_factors", "check_ground_truth_dataset"]
 
 
-def check_ground_truth_dataset(dataset) -> int:
+def check_ground_truth_dataset(dataset: Any) -> int:
     """Check the duck-typed dataset API the metrics use; return its number of factors."""
     missing = [
         name
@@ -34,7 +36,7 @@ def check_ground_truth_dataset(dataset) -> int:
     return len(dataset.factor_sizes)
 
 
-def encode(estimator, observations) -> np.ndarray:
+def encode(estimator: Any, observations: Any) -> np.ndarray:
     """Representation of ``observations``: ``estimator.transform`` (or ``estimator(obs)``).
 
     Returns a float64 array of shape (n_samples, n_latents); raises on NaN or a
@@ -70,8 +72,8 @@ def _check_positive_int(value, name: str) -> int:
 
 
 def sample_latents_and_factors(
-    estimator,
-    dataset,
+    estimator: Any,
+    dataset: Any,
     n_samples: int,
     random_state=None,
     *,

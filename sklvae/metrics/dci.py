@@ -17,6 +17,7 @@ and a zero importance matrix gets uniform weights.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
 from scipy.stats import entropy
 from sklearn.base import clone
@@ -33,14 +34,14 @@ def _weights(importance: np.ndarray, axis: int) -> np.ndarray:
     return importance.sum(axis=axis) / importance.sum()
 
 
-def disentanglement_score(importance_matrix) -> float:
+def disentanglement_score(importance_matrix: ArrayLike) -> float:
     """Disentanglement D of an importance matrix of shape (n_latents, n_factors)."""
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_latent = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1])
     return float(np.sum(per_latent * _weights(importance, axis=1)))
 
 
-def completeness_score(importance_matrix) -> float:
+def completeness_score(importance_matrix: ArrayLike) -> float:
     """Completeness C of an importance matrix of shape (n_latents, n_factors)."""
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_factor = 1.0 - entropy(importance + 1e-11, base=importance.shape[0])
@@ -59,10 +60,10 @@ def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test):
 
 
 def dci(
-    latents,
-    factors,
-    latents_test=None,
-    factors_test=None,
+    latents: ArrayLike,
+    factors: ArrayLike,
+    latents_test: ArrayLike | None = None,
+    factors_test: ArrayLike | None = None,
     *,
     classifier=None,
     test_size: float = 1 / 3,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -41,8 +42,8 @@ __all__ = ["infomec", "nmi_matrix"]
 
 
 def nmi_matrix(
-    latents,
-    factors,
+    latents: ArrayLike,
+    factors: ArrayLike,
     *,
     discrete_latents: bool = False,
     n_neighbors: int = 10,
@@ -113,8 +114,8 @@ def _infoe_per_source(features, null_features, target, max_iter, tol, seed) -> f
 
 
 def infomec(
-    latents,
-    factors,
+    latents: ArrayLike,
+    factors: ArrayLike,
     *,
     discrete_latents: bool = False,
     n_neighbors: int = 10,

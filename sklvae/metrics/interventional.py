@@ -12,6 +12,8 @@ which does not change the stream.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numbers
 
 import numpy as np
@@ -58,8 +60,8 @@ def _beta_vae_points(estimator, dataset, n_factors, batch_size, n_points, rng, t
 
 
 def beta_vae_score(
-    estimator,
-    dataset,
+    estimator: Any,
+    dataset: Any,
     *,
     batch_size: int = 64,
     n_train: int = 10000,
@@ -169,8 +171,8 @@ def _factor_vae_votes(
 
 
 def factor_vae_score(
-    estimator,
-    dataset,
+    estimator: Any,
+    dataset: Any,
     *,
     batch_size: int = 64,
     n_train: int = 10000,

@@ -12,13 +12,14 @@ IRS is their average weighted by the latents' maximal deviations.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._information import _check_n_bins, check_latents_factors, histogram_discretize
 
 __all__ = ["irs"]
 
 
-def irs(latents, factors, *, diff_quantile: float = 0.99, n_bins: int = 20) -> dict:
+def irs(latents: ArrayLike, factors: ArrayLike, *, diff_quantile: float = 0.99, n_bins: int = 20) -> dict:
     """Interventional Robustness Score (disentanglement_lib ``compute_irs``).
 
     Parameters

@@ -10,6 +10,7 @@ two largest ``m[:, j]`` divided by ``H_j``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._information import (
     _check_n_bins,
@@ -22,7 +23,7 @@ from ._information import (
 __all__ = ["mig"]
 
 
-def mig(latents, factors, *, n_bins: int = 20) -> dict:
+def mig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 20) -> dict:
     """Mutual Information Gap of a representation (disentanglement_lib ``discrete_mig``).
 
     Parameters

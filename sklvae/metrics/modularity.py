@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -29,7 +30,7 @@ from ._information import (
 __all__ = ["modularity_explicitness", "modularity_score"]
 
 
-def modularity_score(mutual_info_matrix) -> float:
+def modularity_score(mutual_info_matrix: ArrayLike) -> float:
     """Modularity of an MI matrix of shape (n_latents, n_factors)."""
     squared = np.square(np.asarray(mutual_info_matrix, dtype=np.float64))
     max_squared = squared.max(axis=1)
@@ -62,10 +63,10 @@ def _explicitness_per_factor(classifier, z_train, y_train, z_test, y_test):
 
 
 def modularity_explicitness(
-    latents,
-    factors,
-    latents_test=None,
-    factors_test=None,
+    latents: ArrayLike,
+    factors: ArrayLike,
+    latents_test: ArrayLike | None = None,
+    factors_test: ArrayLike | None = None,
     *,
     n_bins: int = 20,
     classifier=None,

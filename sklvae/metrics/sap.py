@@ -11,6 +11,7 @@ over factors of the gap between the two largest entries of each column.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
 from sklearn.svm import LinearSVC
 
@@ -40,10 +41,10 @@ def _continuous_score_matrix(latents, factors) -> np.ndarray:
 
 
 def sap(
-    latents,
-    factors,
-    latents_test=None,
-    factors_test=None,
+    latents: ArrayLike,
+    factors: ArrayLike,
+    latents_test: ArrayLike | None = None,
+    factors_test: ArrayLike | None = None,
     *,
     continuous_factors: bool = False,
     C: float = 0.01,

@@ -222,7 +222,7 @@ def make_disentanglement_scorer(name: str, *, key: str | None = None, **kwargs) 
     return DisentanglementScorer(name, key, kwargs)
 
 
-def make_beta_vae_scorer(dataset, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
+def make_beta_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
     """Scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
 
     ``kwargs`` go to ``beta_vae_score`` (``random_state`` defaults to 0). The
@@ -235,7 +235,7 @@ def make_beta_vae_scorer(dataset, *, key: str = "eval_accuracy", **kwargs) -> In
     return InterventionalScorer("beta_vae", dataset, key, kwargs)
 
 
-def make_factor_vae_scorer(dataset, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
+def make_factor_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
     """Scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
 
     ``kwargs`` go to ``factor_vae_score`` (``random_state`` defaults to 0). The
@@ -257,8 +257,8 @@ irs_scorer = make_disentanglement_scorer("irs")
 
 
 def evaluate_disentanglement(
-    estimator,
-    dataset,
+    estimator: Any,
+    dataset: Any,
     metrics=("dci", "mig", "sap", "modularity", "irs", "unsupervised", "beta_vae", "factor_vae"),
     *,
     n_train: int = 10000,

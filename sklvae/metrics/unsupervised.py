@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.linalg
 
 from ._information import _as_2d_float, _check_n_bins, discrete_mutual_info, histogram_discretize
@@ -23,20 +24,20 @@ __all__ = [
 ]
 
 
-def gaussian_total_correlation(cov) -> float:
+def gaussian_total_correlation(cov: ArrayLike) -> float:
     """Total correlation of a zero-mean Gaussian with covariance ``cov`` (nats)."""
     cov = np.asarray(cov, dtype=np.float64)
     return float(0.5 * (np.sum(np.log(np.diag(cov))) - np.linalg.slogdet(cov)[1]))
 
 
-def gaussian_wasserstein_correlation(cov) -> float:
+def gaussian_wasserstein_correlation(cov: ArrayLike) -> float:
     """Squared 2-Wasserstein distance between N(0, cov) and the product of its marginals."""
     cov = np.asarray(cov, dtype=np.float64)
     root = scipy.linalg.sqrtm(cov * np.diag(cov)[:, None])
     return float(2 * np.trace(cov) - 2 * np.real(np.trace(root)))
 
 
-def unsupervised_scores(latents, factors=None, *, n_bins: int = 20) -> dict:
+def unsupervised_scores(latents: ArrayLike, factors: ArrayLike | None = None, *, n_bins: int = 20) -> dict:
     """Unsupervised scores (disentanglement_lib ``unsupervised_metrics``).
 
     Parameters
