@@ -132,6 +132,28 @@ def test_batch_split_between_vae_and_discriminator():
     assert "weights_other" not in plain(x)
 
 
+def test_discriminator_step_sees_joint_first_half_and_permuted_second_half():
+    torch.manual_seed(0)
+    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
+                               discriminator=True, discriminator_hidden_dim=16).train()
+    out = module(torch.rand(12, 1, 8, 8))
+    torch.manual_seed(5)
+    loss = module.adversary_loss(out, None)
+    torch.manual_seed(5)
+    expected = module.adversary.loss(out["weights"].detach(), permute_dims(out["weights_other"]))
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    assert all(p.grad is not None for p in module.adversary.parameters())
+    assert module.quantizer.codebook.grad is None  # nothing reaches the VAE
+
+
+def test_one_sample_last_batch_trains(two_factor):
+    X, _ = two_factor
+    est = tiny(FactorQVAE, max_steps=None, max_epochs=2, batch_size=16).fit(X[:17])
+    batches = [b for epoch in est.history_ for b in epoch["batches"]]
+    assert len(batches) == 4 and all(np.isfinite(b["adversary_loss"]) for b in batches)
+
+
 def test_permutation_keeps_each_positions_marginal():
     torch.manual_seed(0)
     weights = torch.softmax(torch.randn(64, 5, 8), -1)
