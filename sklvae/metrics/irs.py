@@ -70,24 +70,16 @@ def irs(latents: ArrayLike, factors: ArrayLike, *, diff_quantile: float = 0.99, 
     for i in range(n_factors):
         values, codes = np.unique(groups[:, i], return_inverse=True)
         counts = np.bincount(codes)
-        # E[z | g_i = k] for every value k at once.
-        sums = np.zeros((values.size, n_latents))
-        np.add.at(sums, codes, z)
-        conditional_means = sums / counts[:, None]
-        deviations = np.abs(z - conditional_means[codes])
-        # Quantile per group: sort deviations by (group, value) once, then
-        # interpolate linearly inside each group as np.quantile does.
+        # Rows sorted by group once, so each group is a contiguous block
+        # (the reference builds a boolean mask per value).
         order = np.argsort(codes, kind="stable")
-        sorted_dev = deviations[order]
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        sorted_z = z[order]
+        bounds = np.concatenate([[0], np.cumsum(counts)])
         for k in range(values.size):
-            block = np.sort(sorted_dev[starts[k] : starts[k] + counts[k]], axis=0)
-            position = (counts[k] - 1) * diff_quantile
-            below = int(np.floor(position))
-            above = min(below + 1, counts[k] - 1)
-            weight = position - below
-            quantile = block[below] + (block[above] - block[below]) * weight
-            cum_deviations[:, i] += quantile
+            block = sorted_z[bounds[k] : bounds[k + 1]]
+            # E[z | g_i = k] and the quantile of |z - E[z | g_i = k]| per latent
+            deviations = np.abs(block - block.mean(axis=0))
+            cum_deviations[:, i] += np.quantile(deviations, diff_quantile, axis=0)
         cum_deviations[:, i] /= values.size
     irs_matrix = 1.0 - cum_deviations / max_deviations[:, None]
     scores = irs_matrix.max(axis=1)
