@@ -264,3 +264,21 @@ def test_clone_round_trip_and_pipeline_params():
     pipe = make_pipeline(est, LogisticRegression())
     pipe.set_params(groupactionae__output="full", groupactionae__action="learned")
     assert pipe[0].output == "full" and pipe[0].action == "learned"
+
+
+def test_conv_grid_backbone_matches_the_official_mnist_network():
+    from sklvae.nn.backbones import make_decoder, make_encoder
+
+    encoder = make_encoder("conv_grid", (1, 28, 28))
+    decoder = make_decoder("conv_grid", (1, 28, 28), 64 * 7 * 7)
+    assert encoder.grid_shape == (64, 7, 7) and encoder.feature_dim == 3136
+    n_params = sum(p.numel() for p in [*encoder.parameters(), *decoder.parameters()])
+    assert n_params + 64 == 66753  # spec §2.2: encoder, decoder and 64 mask logits
+    x = torch.rand(2, 1, 28, 28)
+    assert decoder(encoder(x)).shape == (2, 1, 28, 28)
+    volume_encoder = make_encoder("conv_grid", (1, 16, 16, 16), n_channels=8, n_layers=3)
+    assert volume_encoder(torch.rand(2, 1, 16, 16, 16)).shape == (2, 8 * 2 * 2 * 2)
+    with pytest.raises(ValueError, match="n_latents=3136"):
+        make_decoder("conv_grid", (1, 28, 28), 10)
+    with pytest.raises(ValueError, match="images .* or volumes"):
+        make_encoder("conv_grid", (10,))
