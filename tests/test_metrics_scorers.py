@@ -225,7 +225,7 @@ def test_scorers_score_the_transformed_data(factor_data):
     assert dci_scorer(estimator, X, factors) > 0.9
     assert infomec_scorer(estimator, X, factors) > 0.9
     assert sap_scorer(estimator, X, factors) > 0.3
-    completeness = make_disentanglement_scorer("dci", key="completeness", n_jobs=2)
+    completeness = make_disentanglement_scorer("dci", key="completeness", test_size=0.25)
     assert completeness(estimator, X, factors) > 0.9
     tc = make_disentanglement_scorer("unsupervised")
     assert tc(estimator, X, None) <= 0.0  # total correlation is negated: lower is better
