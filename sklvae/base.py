@@ -68,9 +68,12 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         Encoder/decoder architecture (:mod:`sklvae.nn.backbones`). ``"auto"``: the
         method's default for images, ``"mlp"`` for tabular data. Backbone settings go
         through ``module__backbone_params={...}``.
-    likelihood : {"bernoulli", "gaussian"}, default="bernoulli"
-        Reconstruction likelihood; both are summed over pixels and averaged over the
-        batch, as disentanglement_lib does, so ``beta`` values are comparable with it.
+    likelihood : {"bernoulli", "gaussian", "mse"}, default="bernoulli"
+        Reconstruction loss. "bernoulli" (sigmoid cross-entropy) and "gaussian" (squared
+        error) are summed over pixels and averaged over the batch, as
+        disentanglement_lib does, so ``beta`` values are comparable with it; "mse" is
+        FactorQVAE's mean squared error over elements (see
+        :mod:`sklvae.nn.reconstruction`).
     data_layout : {"NHWC", "NCHW", "NDHW"}, default="NHWC"
         How 4-D inputs are read: ``(n, H, W, C)``, ``(n, C, H, W)`` or volumes
         ``(n, D, H, W)``. ``(n, H, W)`` arrays are one-channel images and ``(n, d)``

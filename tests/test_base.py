@@ -146,16 +146,16 @@ def test_verbose_prints_progress_and_silence_by_default(squares32, capsys):
 def test_user_callbacks_and_routed_module_params(squares32):
     class CountBatches(Callback):
         def initialize(self):
-            self.count = 0
+            self.count_ = 0
             return self
 
         def on_batch_end(self, net, **kwargs):
-            self.count += 1
+            self.count_ += 1
 
     counter = CountBatches()
     model = BetaVAE(**TINY, callbacks=[("counter", counter)],
                     module__backbone_params={"hidden_dim": 32}).fit(squares32)
-    assert dict(model.net_.callbacks_)["counter"].count == 3
+    assert dict(model.net_.callbacks_)["counter"].count_ == 3
     assert model.module_.mu.in_features == 32
     assert model.get_params()["module__backbone_params"] == {"hidden_dim": 32}
     copy = clone(model)

@@ -16,6 +16,12 @@ Registered backbones:
     The MIPET-VAE variant (mipet spec §1.1, §1.4): convolutions with padding 0
     (64→31→14→6→2), a dense layer *without* activation; decoder
     Linear-ReLU-Linear(1024)-ReLU-4 transposed convolutions. 64×64 images only.
+``"dalle"``
+    The DALL-E dVAE-style residual encoder/decoder that FactorQVAE and its baselines
+    share (factorqvae spec §1.2–1.5).
+``"conv_grid"``
+    A fully convolutional autoencoder whose latent is a feature map (GroupActionAE),
+    for 2-D images and 3-D volumes.
 ``"mlp"``
     Two hidden ReLU layers; any input shape (images are flattened).
 
