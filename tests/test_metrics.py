@@ -311,7 +311,6 @@ def test_infomec_oracles_continuous(perfect, noise, factors):
 
 
 def test_nmi_matrix_matches_reference_estimator(perfect, factors):
-    seeds = [11, 12, 13]
     mine = nmi_matrix(perfect, factors, n_neighbors=10, random_state=np.random.RandomState(0))
     rng = np.random.RandomState(0)
     seeds = rng.randint(np.iinfo(np.int32).max, size=3)

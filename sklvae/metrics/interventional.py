@@ -12,9 +12,8 @@ which does not change the stream.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numbers
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
