@@ -347,3 +347,30 @@ def test_grid_search_over_beta_vae_with_disentanglement_scoring():
         assert scores.shape == (2,) and np.all(np.isfinite(scores)) and np.all(scores >= 0)
     assert search.best_estimator_.transform(images[:5]).shape == (5, 3)
     assert search.best_score_ == search.cv_results_["mean_test_dci"].max()
+
+
+def _draw_squares(factors):
+    images = np.zeros((len(factors), 16, 16), dtype=np.uint8)
+    for i, (x, y) in enumerate(np.asarray(factors)):
+        images[i, 3 * y : 3 * y + 4, 3 * x : 3 * x + 4] = 255
+    return images
+
+
+def test_interventional_scores_and_evaluation_of_a_fitted_beta_vae():
+    """The whole path: GroundTruthDataset as X for fit, then every metric family."""
+    datasets = pytest.importorskip("sklvae.datasets")
+    from sklvae import BetaVAE
+
+    dataset = datasets.GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=_draw_squares)
+    model = BetaVAE(n_latents=3, backbone="mlp", max_steps=3, batch_size=16, random_state=0)
+    model.fit(dataset)
+    fvae = factor_vae_score(
+        model, dataset, batch_size=16, n_train=20, n_eval=10, n_variance_estimate=200,
+        prune_threshold=0.0, random_state=0,
+    )
+    assert 0.0 <= fvae["eval_accuracy"] <= 1.0 and fvae["num_active_dims"] == 3
+    bvae = beta_vae_score(model, dataset, batch_size=8, n_train=20, n_eval=10, random_state=0)
+    assert 0.0 <= bvae["eval_accuracy"] <= 1.0
+    results = evaluate_disentanglement(model, dataset, metrics=("mig", "dci"), n_train=120, n_test=60)
+    assert 0.0 <= results["mig"]["discrete_mig"] <= 1.0
+    assert results["dci"]["importance_matrix"].shape == (3, 2)
