@@ -11,7 +11,6 @@ ecosystem spec §4b) while training runs entirely in skorch: callbacks, history,
 from __future__ import annotations
 
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
@@ -355,10 +354,7 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
                 epochs = budget_epochs
             elif epochs is None:
                 epochs = self.max_epochs
-            with warnings.catch_warnings():
-                # skorch warns that a torch Dataset has no y; that is the point here
-                warnings.filterwarnings("ignore", message=".*y.*", module="skorch")
-                self.net_.partial_fit(dataset, None, epochs=epochs)
+            self.net_.partial_fit(dataset, None, epochs=epochs)
         self.history_ = self.net_.history
         self.n_steps_ = self.net_.n_steps_
 
