@@ -301,19 +301,26 @@ def timed(function):
     return value, time.perf_counter() - start
 
 
-def compare(name, mine, reference, keys, atol=1e-9):
-    mine_value, mine_time = timed(mine)
-    ref_value, ref_time = timed(reference)
+def compare(name, mine, reference, keys, atol=1e-9, repeats=3):
+    """Time both sides ``repeats`` times in alternating order; report the minima."""
+    mine_times, ref_times = [], []
+    for r in range(repeats):
+        order = [(mine, mine_times), (reference, ref_times)]
+        for function, times in order if r % 2 == 0 else order[::-1]:
+            value, seconds = timed(function)
+            times.append(seconds)
+            if function is mine:
+                mine_value = value
+            else:
+                ref_value = value
     for key in keys:
         a, b = float(mine_value[key]), float(ref_value[key])
-        agree = abs(a - b) <= atol
-        print(
-            f"{name:<22} {key:<34} sklvae={a:.6f} reference={b:.6f} |diff|={abs(a - b):.1e}"
-        )
-        assert agree, f"{name} {key}: sklvae {a} != reference {b}"
+        print(f"{name:<22} {key:<34} sklvae={a:.6f} reference={b:.6f} |diff|={abs(a - b):.1e}")
+        assert abs(a - b) <= atol, f"{name} {key}: sklvae {a} != reference {b}"
+    mine_time, ref_time = min(mine_times), min(ref_times)
     print(
-        f"{name:<22} {'time':<34} sklvae={mine_time:8.3f}s reference={ref_time:8.3f}s "
-        f"speed-up x{ref_time / mine_time:.1f}"
+        f"{name:<22} {'time (best of %d)' % repeats:<34} sklvae={mine_time:8.3f}s "
+        f"reference={ref_time:8.3f}s speed-up x{ref_time / mine_time:.1f}"
     )
     return mine_time, ref_time
 
@@ -353,6 +360,7 @@ def main():
                 lambda: ref_dci(z.T, f.T, z_test.T, f_test.T, seeds),
                 ["disentanglement", "completeness", "informativeness_test"],
                 1e-12,
+                repeats=1,  # minutes of gradient boosting; same fits on both sides
             )
         )
     totals.append(
@@ -421,8 +429,8 @@ def main():
         f"speed-up x{ref_total / mine_total:.1f}"
     )
     print(
-        "InfoMEC (continuous): the reference adds scikit-learn's 1e-10 tie-breaking noise "
-        "per (source, latent) call, sklvae once per source, so values agree to ~1e-6, not bitwise."
+        "InfoMEC (continuous): the reference draws scikit-learn's 1e-10 tie-breaking noise per "
+        "(source, latent) call, sklvae once per source, so the values agree to rounding, not bitwise."
     )
 
 
