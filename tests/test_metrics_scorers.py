@@ -56,6 +56,9 @@ class Encoder:
             return np.zeros_like(X)
         if self.kind == "padded":  # identity plus two constant latents
             return np.c_[X, np.zeros((len(X), 2))]
+        if self.kind == "entangled":  # a fixed rotation and squashing of the factors
+            mixing = np.random.RandomState(0).randn(X.shape[1], X.shape[1] + 1)
+            return np.tanh((X / (np.arange(X.shape[1]) + 2)) @ mixing)
         if self.kind == "noise":
             return np.random.RandomState(self.seed + self.calls).randn(len(X), X.shape[1])
         raise ValueError(self.kind)
@@ -168,12 +171,11 @@ def _dlib_factor_vae(dataset, encode, batch_size, n_train, n_eval, n_var, thresh
 def test_beta_vae_score_equals_dlib_loop():
     dataset = IdentityObservations()
     encoder = Encoder("noise")  # noisy so that the score is not trivially 1
-    mine = beta_vae_score(
-        Encoder("identity"), dataset, batch_size=8, n_train=60, n_eval=30, random_state=3
-    )
-    ref = _dlib_beta_vae(dataset, Encoder("identity").transform, 8, 60, 30, np.random.RandomState(3))
-    assert mine == pytest.approx(ref)
-    assert mine["eval_accuracy"] == 1.0
+    for kind in ("identity", "entangled"):
+        mine = beta_vae_score(Encoder(kind), dataset, batch_size=8, n_train=60, n_eval=30, random_state=3)
+        ref = _dlib_beta_vae(dataset, Encoder(kind).transform, 8, 60, 30, np.random.RandomState(3))
+        assert mine == pytest.approx(ref)
+        assert (mine["eval_accuracy"] == 1.0) == (kind == "identity")
     bad = beta_vae_score(encoder, dataset, batch_size=8, n_train=60, n_eval=60, random_state=3)
     assert bad["eval_accuracy"] < 0.6
 
@@ -197,6 +199,13 @@ def test_factor_vae_score_equals_dlib_loop_and_fixes_num_active_dims():
     assert mine["eval_accuracy"] == pytest.approx(ref["eval_accuracy"])
     assert mine["eval_accuracy"] == 1.0
     assert mine["num_active_dims"] == 3  # dlib reports len(mask) = 5
+    entangled = factor_vae_score(Encoder("entangled"), dataset, **kwargs)
+    ref = _dlib_factor_vae(
+        dataset, Encoder("entangled").transform, 16, 80, 40, 500, 0.05, np.random.RandomState(5)
+    )
+    assert entangled["eval_accuracy"] == pytest.approx(ref["eval_accuracy"])
+    assert entangled["train_accuracy"] == pytest.approx(ref["train_accuracy"])
+    assert entangled["eval_accuracy"] < 0.9
     np.testing.assert_array_equal(mine["active_dims"], [True, True, True, False, False])
     # votes are indexed by original latents; the constant ones get none
     assert mine["train_votes"][:, 3:].sum() == 0
