@@ -309,3 +309,8 @@ def test_pickling_round_trip(squares64):
     restored.set_params(max_steps=2)
     restored.partial_fit(squares64)
     assert restored.n_steps_ == model.n_steps_ + 2
+
+
+def test_module_rejects_a_tc_base_without_dataset_size():
+    with pytest.raises(ValueError, match="dataset_size"):
+        MIPETModule((1, 64, 64), 4, base="beta_tcvae")

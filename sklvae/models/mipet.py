@@ -57,8 +57,8 @@ class MIPETModule(GaussianVAEModule):
         Loss weights: β on the EF-KL (β-VAE base) or the TC (β-TCVAE base); α on the
         MI and γ on the dimension-wise KL (β-TCVAE base).
     dataset_size : int, default=1
-        N for the β-TCVAE minibatch-stratified estimators (the estimator sets it to the
-        number of training samples).
+        N for the β-TCVAE minibatch-stratified estimators, at least 2 with
+        ``base="beta_tcvae"`` (the estimator sets it to the number of training samples).
     ipe_form : {"product", "single"}, default="product"
         ψ as the code's product of two symmetric-matrix exponentials or the paper's
         single one (:class:`sklvae.nn.ipe.IPETransform`).
@@ -107,6 +107,10 @@ class MIPETModule(GaussianVAEModule):
             raise ValueError(
                 f"representation_output must be one of {TRANSFORM_OUTPUTS}; "
                 f"got {representation_output!r}."
+            )
+        if base == "beta_tcvae" and int(dataset_size) < 2:
+            raise ValueError(
+                f"dataset_size (N of the β-TCVAE estimators) must be at least 2; got {dataset_size}."
             )
         self.base = base
         self.dataset_size = int(dataset_size)
