@@ -31,7 +31,7 @@ def digits():
 @pytest.fixture(scope="module")
 def fitted(digits):
     X_train = digits[0]
-    return GroupActionAE(n_channels=32, max_epochs=25, random_state=0).fit(X_train[:600])
+    return GroupActionAE(n_channels=32, max_epochs=15, random_state=0).fit(X_train[:600])
 
 
 def test_fit_transform_mask_and_history(fitted, digits):
@@ -41,7 +41,7 @@ def test_fit_transform_mask_and_history(fitted, digits):
     assert fitted.latent_shape_ == (32, 2, 2)
     assert 0 < fitted.variant_fraction_ < 1
     history_fraction = fitted.history_[:, "variant_fraction"]
-    assert len(history_fraction) == 25 and all(0 <= f <= 1 for f in history_fraction)
+    assert len(history_fraction) == 15 and all(0 <= f <= 1 for f in history_fraction)
     assert history_fraction[-1] == pytest.approx(fitted.variant_fraction_)
     for key in ("reconstruction", "invariance", "equivariance"):
         assert np.isfinite(fitted.history_[-1, key])
@@ -131,7 +131,7 @@ def test_pickle_partial_fit_and_validation_split(digits):
 def test_pipeline_beats_plain_autoencoder_and_pixels_on_turned_digits(digits):
     """Downstream classification (small scale): fit on upright digits, test on turned ones."""
     X_train, y_train, X_test, y_test, _ = digits
-    settings = dict(n_channels=32, max_epochs=25, random_state=0)
+    settings = dict(n_channels=32, max_epochs=12, random_state=0)
     group_ae = make_pipeline(GroupActionAE(**settings), LogisticRegression(max_iter=2000))
     plain_ae = make_pipeline(
         GroupActionAE(group="c1", output="full", **settings), LogisticRegression(max_iter=2000)
