@@ -31,13 +31,20 @@ def log_density_gaussian(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 
 
 def _log_importance_weight_matrix(batch_size: int, dataset_size: int, device, dtype) -> torch.Tensor:
-    """Log weights of minibatch-stratified sampling (Chen et al. 2018, App. C.2)."""
+    """Log weights of minibatch-stratified sampling (Chen et al. 2018, App. C.2).
+
+    Row i weighs the posteriors q(z_i | x_j) of the batch: 1/N for the sample's own
+    x_i (the diagonal), (N − M)/(N M) for one stratified neighbour (the next sample,
+    cyclically) and 1/M for the others, with M = B − 1. The reference implementations
+    index the diagonal with stride B instead of B + 1 (so 1/N lands in column 0); this
+    is the corrected matrix, whose rows each sum to 1.
+    """
     n, m = float(dataset_size), float(batch_size - 1)
     strat_weight = (n - m) / (n * m)
     weights = torch.full((batch_size, batch_size), 1.0 / m, device=device, dtype=dtype)
     weights.view(-1)[:: batch_size + 1] = 1.0 / n
     weights.view(-1)[1 :: batch_size + 1] = strat_weight
-    weights[batch_size - 2, 0] = strat_weight
+    weights[batch_size - 1, 0] = strat_weight
     return weights.log()
 
 
@@ -66,8 +73,12 @@ def tc_decomposition(
     dict with batch means ``mutual_information``, ``total_correlation``, ``dimensionwise_kl``.
     """
     batch_size = z.shape[0]
-    if batch_size < 2:
-        raise ValueError("The β-TCVAE estimators need batches of at least 2 samples.")
+    if batch_size == 1:
+        # a one-sample batch (the remainder of an epoch): its aggregate posterior is
+        # q(z|x) itself, a factorised Gaussian, so MI = TC = 0 and the KL is dimension-wise
+        zero = z.new_zeros(())
+        kl = (log_density_gaussian(z, mu, logvar) - log_density_gaussian(z, torch.zeros_like(z), torch.zeros_like(z))).sum()
+        return {"mutual_information": zero, "total_correlation": zero, "dimensionwise_kl": kl}
     log_q_z_given_x = log_density_gaussian(z, mu, logvar).sum(1)
     log_p_z = log_density_gaussian(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
     # mat[i, j, k] = log q(z_i,k | x_j)
