@@ -2,7 +2,7 @@
 
 Runs on a CPU in a few minutes with no download:
 
-    python examples/quickstart.py [--steps 600] [--output quickstart_traversals.png]
+    python examples/quickstart.py [--steps 3000] [--output quickstart_traversals.png]
 
 It trains :class:`sklvae.BetaVAE` on a random subset of the procedural dSprites grid
 (:func:`sklvae.datasets.make_dsprites`), prints MIG, SAP and DCI of the trained model next
@@ -29,13 +29,13 @@ def scores(model, dataset, seed: int) -> dict[str, float]:
         "MIG": mig(latents, factors)["discrete_mig"],
         "SAP": sap(latents, factors, test_latents, test_factors)["SAP_score"],
         "DCI-D": dci(latents, factors, test_latents, test_factors,
-                     random_state=seed)["disentanglement"],
+                     random_state=seed, n_jobs=2)["disentanglement"],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--n-samples", type=int, default=20000)
     parser.add_argument("--beta", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=0)
