@@ -186,7 +186,7 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: {key} must be a positive integer; got {value!r}.")
 
-        positive_int("n_latents", self.n_latents)
+        self._check_n_latents()
         positive_int("batch_size", self.batch_size)
         positive_int("max_epochs", self.max_epochs)
         positive_int("max_steps", self.max_steps, allow_none=True)
@@ -205,6 +205,12 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
                 f"{name}: validation_fraction must be in (0, 1) or None; got {self.validation_fraction!r}."
             )
         self._check_hyperparameters()
+
+    def _check_n_latents(self) -> None:
+        """Raise a ValueError unless ``n_latents`` is a positive integer."""
+        value = self.n_latents
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{type(self).__name__}: n_latents must be a positive integer; got {value!r}.")
 
     def _check_nonnegative(self, **values) -> None:
         """Raise a ValueError naming the first parameter that is negative or not a number."""

@@ -334,8 +334,12 @@ class GroupActionAE(BaseDisentangler):
         callbacks=None,
         **net_params,
     ):
+        super().__init__(
+            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
+            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
+            validation_fraction=validation_fraction, device=device,
+            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
         self.group = group
-        self.n_latents = n_latents
         self.n_channels = n_channels
         self.n_layers = n_layers
         self.hidden_channels = hidden_channels
@@ -345,20 +349,6 @@ class GroupActionAE(BaseDisentangler):
         self.lambda_equiv = lambda_equiv
         self.action = action
         self.output = output
-        self.backbone = backbone
-        self.likelihood = likelihood
-        self.data_layout = data_layout
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.max_steps = max_steps
-        self.validation_fraction = validation_fraction
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        for key, value in net_params.items():
-            setattr(self, key, value)
 
     def _latent_channels(self) -> int:
         """Number of latent channels: ``n_latents`` when given, else ``n_channels``."""
@@ -370,20 +360,10 @@ class GroupActionAE(BaseDisentangler):
         tags.input_tags.two_d_array = False
         return tags
 
-    def _check_params(self) -> None:
-        for key in ("n_channels", "n_latents"):
-            value = getattr(self, key)
-            if key == "n_latents" and value is None:
-                continue
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{type(self).__name__}: {key} must be a positive integer; got {value!r}.")
-        # the base validates ``n_latents`` as a positive integer: give it the channel count
-        n_latents = self.n_latents
-        self.n_latents = self._latent_channels()
-        try:
-            super()._check_params()
-        finally:
-            self.n_latents = n_latents
+    def _check_n_latents(self) -> None:
+        # n_latents is an optional alias of n_channels (None: use n_channels)
+        if self.n_latents is not None:
+            super()._check_n_latents()
 
     # --- hooks ----------------------------------------------------------------------------
     def _check_hyperparameters(self) -> None:
@@ -392,7 +372,7 @@ class GroupActionAE(BaseDisentangler):
             group = get_group(self.group)
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
-        for key in ("n_layers", "hidden_channels"):
+        for key in ("n_channels", "n_layers", "hidden_channels"):
             value = getattr(self, key)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: {key} must be a positive integer; got {value!r}.")
