@@ -6,9 +6,10 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
 
+# the loop-for-loop re-statements of disentanglement_lib that the speed benchmark also uses
+from benchmarks.metrics_speed import ref_beta_vae, ref_factor_vae
 from sklvae.metrics import (
     DISENTANGLEMENT_METRICS,
     beta_vae_score,
@@ -119,61 +120,12 @@ def test_sampling_rejects_bad_inputs():
 # --------------------------------------------------------------------------- #
 # interventional metrics
 # --------------------------------------------------------------------------- #
-def _dlib_beta_vae(dataset, encode, batch_size, n_train, n_eval, rng):
-    """Straight restatement of dlib's compute_beta_vae_sklearn loop order."""
-
-    def points(n):
-        x, y = [], []
-        for _ in range(n):
-            k = rng.randint(len(dataset.factor_sizes))
-            f1 = dataset.sample_factors(batch_size, rng)
-            f2 = dataset.sample_factors(batch_size, rng)
-            f2[:, k] = f1[:, k]
-            r1 = encode(dataset.sample_observations(f1, rng))
-            r2 = encode(dataset.sample_observations(f2, rng))
-            x.append(np.mean(np.abs(r1 - r2), axis=0))
-            y.append(k)
-        return np.array(x), np.array(y)
-
-    x, y = points(n_train)
-    model = LogisticRegression(random_state=rng).fit(x, y)
-    train = np.mean(model.predict(x) == y)
-    x, y = points(n_eval)
-    return {"train_accuracy": train, "eval_accuracy": model.score(x, y)}
-
-
-def _dlib_factor_vae(dataset, encode, batch_size, n_train, n_eval, n_var, threshold, rng):
-    """Straight restatement of dlib's compute_factor_vae (accuracies only)."""
-    f = dataset.sample_factors(n_var, rng)
-    global_var = np.var(encode(dataset.sample_observations(f, rng)), axis=0, ddof=1)
-    active = np.sqrt(global_var) >= threshold
-
-    def votes(n):
-        v = np.zeros((len(dataset.factor_sizes), global_var.size), dtype=np.int64)
-        for _ in range(n):
-            k = rng.randint(len(dataset.factor_sizes))
-            f = dataset.sample_factors(batch_size, rng)
-            f[:, k] = f[0, k]
-            local = np.var(encode(dataset.sample_observations(f, rng)), axis=0, ddof=1)
-            v[k, np.argmin(local[active] / global_var[active])] += 1
-        return v
-
-    train = votes(n_train)
-    classifier = np.argmax(train, axis=0)
-    cols = np.arange(train.shape[1])
-    evaluation = votes(n_eval)
-    return {
-        "train_accuracy": train[classifier, cols].sum() / train.sum(),
-        "eval_accuracy": evaluation[classifier, cols].sum() / evaluation.sum(),
-    }
-
-
 def test_beta_vae_score_equals_dlib_loop():
     dataset = IdentityObservations()
     encoder = Encoder("noise")  # noisy so that the score is not trivially 1
     for kind in ("identity", "entangled"):
         mine = beta_vae_score(Encoder(kind), dataset, batch_size=8, n_train=60, n_eval=30, random_state=3)
-        ref = _dlib_beta_vae(dataset, Encoder(kind).transform, 8, 60, 30, np.random.RandomState(3))
+        ref = ref_beta_vae(dataset, Encoder(kind).transform, 8, 60, 30, np.random.RandomState(3))
         assert mine == pytest.approx(ref)
         assert (mine["eval_accuracy"] == 1.0) == (kind == "identity")
     bad = beta_vae_score(encoder, dataset, batch_size=8, n_train=60, n_eval=60, random_state=3)
@@ -192,7 +144,7 @@ def test_factor_vae_score_equals_dlib_loop_and_fixes_num_active_dims():
     dataset = IdentityObservations()
     kwargs = dict(batch_size=16, n_train=80, n_eval=40, n_variance_estimate=500, random_state=5)
     mine = factor_vae_score(Encoder("padded"), dataset, **kwargs)
-    ref = _dlib_factor_vae(
+    ref = ref_factor_vae(
         dataset, Encoder("padded").transform, 16, 80, 40, 500, 0.05, np.random.RandomState(5)
     )
     assert mine["train_accuracy"] == pytest.approx(ref["train_accuracy"])
@@ -200,7 +152,7 @@ def test_factor_vae_score_equals_dlib_loop_and_fixes_num_active_dims():
     assert mine["eval_accuracy"] == 1.0
     assert mine["num_active_dims"] == 3  # dlib reports len(mask) = 5
     entangled = factor_vae_score(Encoder("entangled"), dataset, **kwargs)
-    ref = _dlib_factor_vae(
+    ref = ref_factor_vae(
         dataset, Encoder("entangled").transform, 16, 80, 40, 500, 0.05, np.random.RandomState(5)
     )
     assert entangled["eval_accuracy"] == pytest.approx(ref["eval_accuracy"])
