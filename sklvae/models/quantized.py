@@ -37,7 +37,7 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from .._training import CosineAnnealing
+from ..callbacks import CosineAnnealing
 from ..base import BaseDisentangler
 from ..nn.backbones import dalle_init_
 from ..nn.discriminator import TCDiscriminator, permute_dims
