@@ -3,22 +3,25 @@
 :class:`BaseDisentangler` is a scikit-learn transformer that builds a private skorch net
 (:class:`sklvae._training.DisentanglerNet`) in ``fit`` and keeps it as ``net_``. This
 *composition* keeps the estimator clean for ``sklearn.utils.estimator_checks`` (a
-``NeuralNet`` subclass sets trailing-underscore attributes in ``__init__``; see
-ecosystem spec §4b) while training runs entirely in skorch: callbacks, history,
+``NeuralNet`` subclass sets trailing-underscore attributes in ``__init__``; so
+``check_estimator`` would fail on it) while training runs entirely in skorch: callbacks, history,
 ``module__*`` routing, devices and pickling are skorch's.
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from collections.abc import Iterator
+from numbers import Integral, Real
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import PrintLog, ProgressBar
+from skorch.callbacks import ProgressBar
 
 from ._training import DisentanglerNet, LossTermLogger
 from ._validation import (
@@ -29,7 +32,7 @@ from ._validation import (
     from_module_tensor,
     identity_collate,
 )
-from .nn.backbones import available_backbones, default_backbone
+from .nn.backbones import BackboneConstraint, default_backbone
 from .nn.reconstruction import LIKELIHOODS
 
 __all__ = ["BaseDisentangler", "ROUTED_PREFIXES"]
@@ -107,6 +110,27 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
     #: backbone for images when ``backbone="auto"``
     _default_image_backbone: str | None = None
 
+    #: scikit-learn's parameter constraints, validated once at the start of ``fit``;
+    #: subclasses merge theirs: ``{**Base._parameter_constraints, "beta": [...]}``
+    _parameter_constraints: dict = {
+        "n_latents": [Interval(Integral, 1, None, closed="left")],
+        "backbone": [BackboneConstraint()],
+        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "data_layout": [StrOptions(set(DATA_LAYOUTS))],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+    #: the estimator parameters passed unchanged to the module's constructor (besides
+    #: ``n_latents``, ``backbone`` and ``likelihood``, which every module takes)
+    _module_parameters: tuple[str, ...] = ()
+
     def __init__(
         self,
         n_latents: int = 10,
@@ -167,7 +191,12 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         return tags
 
     def _check_params(self) -> None:
-        """Validate the common hyperparameters, then the subclass's."""
+        """Validate every hyperparameter once, at the start of ``fit``.
+
+        Unknown names, then the ``_parameter_constraints`` (scikit-learn's validation),
+        then routed ``module__*`` settings that would shadow a declared parameter, then
+        the method's cross-parameter checks (:meth:`_check_hyperparameters`).
+        """
         name = type(self).__name__
         unknown = sorted(
             key for key in vars(self)
@@ -179,52 +208,45 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
                 f"{name} got unexpected parameter(s) {', '.join(unknown)}; routed skorch "
                 f"settings start with one of {', '.join(p + '__' for p in ROUTED_PREFIXES)}."
             )
-
-        def positive_int(key, value, allow_none=False):
-            if allow_none and value is None:
-                return
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: {key} must be a positive integer; got {value!r}.")
-
-        self._check_n_latents()
-        positive_int("batch_size", self.batch_size)
-        positive_int("max_epochs", self.max_epochs)
-        positive_int("max_steps", self.max_steps, allow_none=True)
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"{name}: lr must be a positive number; got {self.lr!r}.")
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"{name}: likelihood must be one of {LIKELIHOODS}; got {self.likelihood!r}.")
-        if self.data_layout not in DATA_LAYOUTS:
-            raise ValueError(f"{name}: data_layout must be one of {DATA_LAYOUTS}; got {self.data_layout!r}.")
-        if self.backbone != "auto" and self.backbone not in available_backbones():
+        self._validate_params()
+        declared = set(self._module_parameters) | {"n_latents", "backbone", "likelihood", "input_shape"}
+        shadowing = sorted(
+            key for key in self._routed_params()
+            if key.startswith("module__") and key[len("module__"):] in declared
+        )
+        if shadowing:
             raise ValueError(
-                f"{name}: backbone must be 'auto' or one of {available_backbones()}; got {self.backbone!r}."
-            )
-        if self.validation_fraction is not None and not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"{name}: validation_fraction must be in (0, 1) or None; got {self.validation_fraction!r}."
+                f"{name}: {', '.join(shadowing)} would override the estimator's own "
+                f"parameter(s); set {', '.join(key[len('module__'):] for key in shadowing)} "
+                f"directly instead (e.g. {name}({shadowing[0][len('module__'):]}=...))."
             )
         self._check_hyperparameters()
 
+    # transitional helpers for the families not yet on ``_parameter_constraints``
     def _check_n_latents(self) -> None:
-        """Raise a ValueError unless ``n_latents`` is a positive integer."""
         value = self.n_latents
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{type(self).__name__}: n_latents must be a positive integer; got {value!r}.")
 
     def _check_nonnegative(self, **values) -> None:
-        """Raise a ValueError naming the first parameter that is negative or not a number."""
         for key, value in values.items():
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
                 raise ValueError(f"{type(self).__name__}: {key} must be a non-negative number; got {value!r}.")
 
     # --- hooks for subclasses -----------------------------------------------------------
     def _check_hyperparameters(self) -> None:
-        """Validate the method's own hyperparameters (raise ValueError naming them)."""
+        """Checks that involve several parameters (raise ValueError naming them).
+
+        Single-parameter checks belong in ``_parameter_constraints``.
+        """
 
     def _module_params(self) -> dict[str, Any]:
-        """Keyword arguments of the method's module beyond the common ones."""
-        return {}
+        """Keyword arguments of the method's module beyond the common ones.
+
+        By default the values of ``_module_parameters``; override to add derived values
+        (e.g. the dataset size).
+        """
+        return {key: getattr(self, key) for key in self._module_parameters}
 
     def _net_params(self) -> dict[str, Any]:
         """Extra skorch net settings (e.g. the adversary's optimizer)."""
@@ -233,6 +255,14 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
     def _extra_callbacks(self) -> list:
         """(name, callback) pairs the method always needs (e.g. gradient clipping)."""
         return []
+
+    def _representation_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``module.representation`` and ``module.decode_mean``.
+
+        Estimators with a ``representation`` parameter (what ``transform`` returns) pass
+        it here, when transforming, so the fitted module never stores it.
+        """
+        return {}
 
     # --- building -----------------------------------------------------------------------
     def _resolve_backbone(self, spec: InputSpec) -> str:
@@ -385,67 +415,138 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
             fitted_spec=self.input_spec_,
         )
 
-    def _predict_batches(self, X, function, batch_size: int | None = None) -> list[torch.Tensor]:
-        """Apply ``function(module, x_batch)`` to ``X`` in batches, in eval mode, no grad.
+    def _inference_batches(
+        self, data, *, batch_size: int | None = None
+    ) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Yield ``(rows, batch)`` over ``data`` with the module in eval mode, no grad.
 
-        The one batched-inference helper behind transform, reconstruct and score.
+        The one batched-inference loop of the package, behind ``transform``,
+        ``inverse_transform``, ``reconstruct``, ``sample``, ``score`` and every
+        method-specific predict-like path. ``data`` is either input ``X`` (validated
+        against the fitted input, read lazily and converted to the module's float
+        tensors) or a float tensor of latent codes. ``rows`` is the slice of ``data``
+        the batch holds, so callers can pair it with per-sample arguments.
         """
-        X, _ = self._validate(X)
-        dataset = ImageDataset(X, self.input_spec_)
+        check_is_fitted(self)
+        if torch.is_tensor(data):
+            n_rows = data.shape[0]
+
+            def read(rows: slice) -> torch.Tensor:
+                return data[rows]
+        else:
+            X, _ = self._validate(data)
+            dataset = ImageDataset(X, self.input_spec_)
+            n_rows = len(dataset)
+
+            def read(rows: slice) -> torch.Tensor:
+                return dataset.__getitems__(list(range(rows.start, rows.stop)))[0]
+
         module = self.net_.module_
         device = self.net_.device
         size = batch_size or max(self.batch_size, 256)
-        outputs = []
         was_training = module.training
         module.eval()
         try:
             with torch.no_grad():
-                for start in range(0, len(dataset), size):
-                    indices = list(range(start, min(start + size, len(dataset))))
-                    x, _ = dataset.__getitems__(indices)
-                    outputs.append(function(module, x.to(device)).detach().cpu())
+                for start in range(0, n_rows, size):
+                    rows = slice(start, min(start + size, n_rows))
+                    yield rows, read(rows).to(device)
         finally:
             module.train(was_training)
-        return outputs
+
+    def _predict_batches(
+        self, data, function: Callable[[Any, torch.Tensor], torch.Tensor], batch_size: int | None = None
+    ) -> list[torch.Tensor]:
+        """``[function(module, batch) for each inference batch]``, on the CPU."""
+        module = self.net_.module_ if hasattr(self, "net_") else None
+        return [
+            function(module, batch).detach().cpu()
+            for _, batch in self._inference_batches(data, batch_size=batch_size)
+        ]
 
     def transform(self, X) -> np.ndarray:
-        """Encode ``X``: the posterior means, shape ``(n_samples, n_latents)``."""
-        parts = self._predict_batches(X, lambda module, x: module.representation(x))
+        """Encode ``X`` into its representation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data of the shape, layout and scale the model was fitted on.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_latents), float32
+            The representation; posterior means for the Gaussian VAEs.
+        """
+        kwargs = self._representation_kwargs()
+        parts = self._predict_batches(X, lambda module, x: module.representation(x, **kwargs))
         return torch.cat(parts).numpy()
 
-    def _decode(self, Z) -> np.ndarray:
+    def _check_codes(self, Z) -> torch.Tensor:
+        """Latent codes ``(n, fitted n_latents)`` as a float32 tensor, or a clear error."""
         check_is_fitted(self)
+        width = self.net_.module_.n_latents
         Z = np.asarray(Z, dtype=np.float32)
-        if Z.ndim != 2 or Z.shape[1] != self.n_latents:
+        if Z.ndim != 2 or Z.shape[1] != width:
             raise ValueError(
-                f"Z must have shape (n_samples, {self.n_latents}); got {Z.shape}."
+                f"Z must have shape (n_samples, {width}) (the fitted model's n_latents); "
+                f"got {Z.shape}."
             )
         if not np.isfinite(Z).all():
             raise ValueError("Z contains NaN or infinity.")
-        module = self.net_.module_
-        outputs = []
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                for start in range(0, len(Z), 256):
-                    z = torch.from_numpy(Z[start : start + 256]).to(self.net_.device)
-                    outputs.append(module.decode_mean(z).cpu())
-        finally:
-            module.train(was_training)
-        return from_module_tensor(torch.cat(outputs), self.input_spec_)
+        return torch.from_numpy(Z)
+
+    def _decode(self, Z) -> np.ndarray:
+        kwargs = self._representation_kwargs()
+        parts = self._predict_batches(
+            self._check_codes(Z), lambda module, z: module.decode_mean(z, **kwargs)
+        )
+        return from_module_tensor(torch.cat(parts), self.input_spec_)
 
     def inverse_transform(self, Z) -> np.ndarray:
-        """Decode latent codes to data in the input's layout and scale (uint8 if it was)."""
+        """Decode latent codes to data.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_latents)
+            Codes in the space ``transform`` returns.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, ...)
+            Decoded means in the fitted input's layout and scale (uint8 if it was).
+        """
         return self._decode(Z)
 
     def reconstruct(self, X) -> np.ndarray:
-        """Decode the encoding of ``X`` (same shape, layout and scale as ``X``)."""
-        parts = self._predict_batches(X, lambda module, x: module.reconstruct(x))
+        """Decode the encoding of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        ndarray
+            Reconstructions with the shape, layout and scale of ``X``.
+        """
+        kwargs = self._representation_kwargs()
+        parts = self._predict_batches(X, lambda module, x: module.reconstruct(x, **kwargs))
         return from_module_tensor(torch.cat(parts), self.input_spec_)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Draw ``n_samples`` from the generative model (prior, then decoder mean)."""
+        """Draw samples from the generative model: prior codes, then the decoder's mean.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState or None, default=None
+            Seeds the prior draw.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, ...)
+            Samples in the fitted input's layout and scale.
+        """
         check_is_fitted(self)
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
@@ -456,7 +557,20 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         return self._decode(z.cpu().numpy())
 
     def score(self, X, y=None) -> float:
-        """Mean ELBO per sample (higher is better), one posterior sample, fixed seed."""
+        """Mean evidence lower bound (ELBO) per sample; higher is better.
+
+        One posterior sample per input, drawn with a fixed seed, so the score is
+        deterministic.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : ignored
+
+        Returns
+        -------
+        float
+        """
         with torch.random.fork_rng(devices=self._cuda_devices()):
             torch.manual_seed(0)
             parts = self._predict_batches(X, lambda module, x: module.negative_elbo(x))

@@ -248,12 +248,12 @@ def test_unfitted_model_raises_not_fitted(squares32):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"beta": -1.0}, "beta must be a non-negative number"),
-        ({"n_latents": 0}, "n_latents must be a positive integer"),
-        ({"lr": 0.0}, "lr must be a positive number"),
-        ({"likelihood": "poisson"}, "likelihood must be one of"),
-        ({"backbone": "resnet"}, "backbone must be 'auto' or one of"),
-        ({"max_steps": 0}, "max_steps must be a positive integer"),
+        ({"beta": -1.0}, r"'beta' parameter of BetaVAE must be a float in the range \[0.0, inf\)"),
+        ({"n_latents": 0}, r"'n_latents' parameter of BetaVAE must be an int in the range \[1, inf\)"),
+        ({"lr": 0.0}, r"'lr' parameter of BetaVAE must be a float in the range \(0.0, inf\)"),
+        ({"likelihood": "poisson"}, "'likelihood' parameter of BetaVAE must be a str among"),
+        ({"backbone": "resnet"}, "'backbone' parameter of BetaVAE must be a str among .*'burgess'"),
+        ({"max_steps": 0}, "'max_steps' parameter of BetaVAE must be an int in the range"),
     ],
 )
 def test_invalid_hyperparameters(squares32, params, match):

@@ -233,7 +233,7 @@ def test_errors_name_the_problem(digits):
     with pytest.raises(ValueError, match="needs images"):
         GroupActionAE().fit(np.zeros((4, 6)))
     assert GroupActionAE(n_latents=8).fit(X).latent_shape_ == (8, 2, 2)  # alias of n_channels
-    with pytest.raises(ValueError, match="n_latents must be a positive integer"):
+    with pytest.raises(ValueError, match="'n_latents' parameter of GroupActionAE must be"):
         GroupActionAE(n_latents=0).fit(X)
     with pytest.raises(ValueError, match="n_channels must be a positive integer"):
         GroupActionAE(n_channels=2.5).fit(X)

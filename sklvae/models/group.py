@@ -31,6 +31,10 @@ import torch
 import torch.nn.functional as F
 from skorch.callbacks import Callback
 
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval
+
 from ..base import BaseDisentangler
 from .._validation import from_module_tensor
 from ..groups import FiniteGroup, get_group
@@ -305,6 +309,7 @@ class GroupActionAE(BaseDisentangler):
     __doc__ += _COMMON_DOC
     _module_class = GroupActionModule
     _default_image_backbone = "conv_grid"
+    _parameter_constraints = {**BaseDisentangler._parameter_constraints, "n_latents": [None, Interval(Integral, 1, None, closed="left")]}
 
     def __init__(
         self,

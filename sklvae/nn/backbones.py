@@ -26,6 +26,25 @@ Registered backbones:
     Two hidden ReLU layers; any input shape (images are flattened).
 
 Other modules add builders with :func:`register_backbone`.
+
+Custom backbones
+----------------
+Wherever a backbone name is accepted (an estimator's ``backbone=``), a pair
+``(encoder_builder, decoder_builder)`` of callables works too, typically two
+``torch.nn.Module`` classes:
+
+* ``encoder_builder(input_shape, **backbone_params)`` returns a module mapping a batch
+  ``(n, *input_shape)`` to features ``(n, feature_dim)``. ``feature_dim`` is read from the
+  module's ``feature_dim`` attribute when it has one, else from a trial forward pass.
+* ``decoder_builder(input_shape, n_latents, **backbone_params)`` returns a module mapping
+  codes ``(n, n_latents)`` to unbounded outputs ``(n, *input_shape)`` (logits for
+  images with the Bernoulli likelihood).
+
+``input_shape`` is channels-first: ``(C, H, W)`` for images, ``(d,)`` for tabular data.
+The pair is checked with a two-sample trial pass when the module is built (at ``fit``),
+and a shape that does not fit raises a ``ValueError`` naming the builder and both
+shapes. Builders must be importable (module-level classes or functions, not lambdas)
+for the estimator to pickle.
 """
 
 from __future__ import annotations
@@ -34,6 +53,7 @@ import math
 from typing import Callable
 
 import torch
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 EncoderBuilder = Callable[..., nn.Module]
@@ -53,25 +73,120 @@ def register_backbone(name: str, encoder: EncoderBuilder, decoder: DecoderBuilde
 
 
 def available_backbones() -> tuple[str, ...]:
+    """Names of the registered backbones, sorted."""
     return tuple(sorted(_REGISTRY))
 
 
-def _lookup(name: str) -> tuple[EncoderBuilder, DecoderBuilder]:
-    if name not in _REGISTRY:
+def is_custom_backbone(backbone: object) -> bool:
+    """True for an ``(encoder_builder, decoder_builder)`` pair of callables."""
+    return (
+        isinstance(backbone, tuple) and len(backbone) == 2 and all(callable(b) for b in backbone)
+    )
+
+
+def _lookup(backbone) -> tuple[EncoderBuilder, DecoderBuilder]:
+    if is_custom_backbone(backbone):
+        return backbone
+    if not isinstance(backbone, str) or backbone not in _REGISTRY:
         raise ValueError(
-            f"Unknown backbone {name!r}; available: {', '.join(available_backbones())}."
+            f"Unknown backbone {backbone!r}; use one of {', '.join(available_backbones())} "
+            "or an (encoder_builder, decoder_builder) pair of callables."
         )
-    return _REGISTRY[name]
+    return _REGISTRY[backbone]
 
 
-def make_encoder(name: str, input_shape: tuple, **params) -> nn.Module:
-    """Build the encoder registered as ``name`` for samples of ``input_shape``."""
-    return _lookup(name)[0](tuple(input_shape), **params)
+class BackboneConstraint(StrOptions):
+    """scikit-learn parameter constraint: "auto", a registered name or a custom pair.
+
+    A :class:`~sklearn.utils._param_validation.StrOptions` whose options are read from
+    the registry when checked, so backbones registered later are accepted.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"auto"})
+
+    def is_satisfied_by(self, val) -> bool:
+        if isinstance(val, str):
+            return val == "auto" or val in _REGISTRY
+        return is_custom_backbone(val)
+
+    def __str__(self) -> str:
+        names = ", ".join(repr(name) for name in ("auto",) + available_backbones())
+        return f"a str among {{{names}}} or an (encoder_builder, decoder_builder) pair of callables"
 
 
-def make_decoder(name: str, input_shape: tuple, n_latents: int, **params) -> nn.Module:
-    """Build the decoder registered as ``name`` producing samples of ``input_shape``."""
-    return _lookup(name)[1](tuple(input_shape), int(n_latents), **params)
+def make_encoder(backbone, input_shape: tuple, **params) -> nn.Module:
+    """Build the encoder of ``backbone`` (a registered name or a custom pair)."""
+    encoder = _lookup(backbone)[0](tuple(input_shape), **params)
+    if is_custom_backbone(backbone):
+        _set_feature_dim(encoder, tuple(input_shape), backbone[0])
+    return encoder
+
+
+def make_decoder(backbone, input_shape: tuple, n_latents: int, **params) -> nn.Module:
+    """Build the decoder of ``backbone`` (a registered name or a custom pair)."""
+    decoder = _lookup(backbone)[1](tuple(input_shape), int(n_latents), **params)
+    if is_custom_backbone(backbone):
+        _check_decoder(decoder, tuple(input_shape), int(n_latents), backbone[1])
+    return decoder
+
+
+def _builder_name(builder) -> str:
+    return getattr(builder, "__qualname__", None) or repr(builder)
+
+
+@torch.no_grad()
+def _trial_output(module: nn.Module, batch: torch.Tensor, builder) -> torch.Tensor:
+    if not isinstance(module, nn.Module):
+        raise TypeError(
+            f"The backbone builder {_builder_name(builder)} returned {type(module).__name__}, "
+            "not a torch.nn.Module."
+        )
+    was_training = module.training
+    module.eval()
+    try:
+        output = module(batch)
+    except Exception as exc:  # the user's module: say which one failed and on what
+        raise ValueError(
+            f"The backbone module built by {_builder_name(builder)} failed on a batch of "
+            f"shape {tuple(batch.shape)}: {exc}"
+        ) from exc
+    finally:
+        module.train(was_training)
+    if not torch.is_tensor(output):
+        raise ValueError(
+            f"The backbone module built by {_builder_name(builder)} returned "
+            f"{type(output).__name__}; it must return one tensor."
+        )
+    return output
+
+
+def _set_feature_dim(encoder: nn.Module, input_shape: tuple, builder) -> None:
+    """Check a custom encoder on a trial batch and record its ``feature_dim``."""
+    output = _trial_output(encoder, torch.zeros((2, *input_shape)), builder)
+    if output.ndim != 2 or output.shape[0] != 2:
+        raise ValueError(
+            f"The custom encoder {_builder_name(builder)} maps a batch of shape "
+            f"(2, {', '.join(map(str, input_shape))}) to {tuple(output.shape)}; it must "
+            "return features of shape (n, feature_dim)."
+        )
+    declared = getattr(encoder, "feature_dim", None)
+    if declared is not None and int(declared) != output.shape[1]:
+        raise ValueError(
+            f"The custom encoder {_builder_name(builder)} declares feature_dim={declared} "
+            f"but returns {output.shape[1]} features."
+        )
+    encoder.feature_dim = int(output.shape[1])
+
+
+def _check_decoder(decoder: nn.Module, input_shape: tuple, n_latents: int, builder) -> None:
+    output = _trial_output(decoder, torch.zeros((2, n_latents)), builder)
+    if tuple(output.shape) != (2, *input_shape):
+        raise ValueError(
+            f"The custom decoder {_builder_name(builder)} maps codes of shape "
+            f"(2, {n_latents}) to {tuple(output.shape)}; it must return samples of shape "
+            f"(2, {', '.join(map(str, input_shape))}) (channels first)."
+        )
 
 
 def default_backbone(input_shape: tuple) -> str:

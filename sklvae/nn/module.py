@@ -69,8 +69,16 @@ class DisentanglerModule(nn.Module):
         """Mean of p(x | z) in data scale."""
         return output_mean(self.decoder(z), self.likelihood, self.bounded)
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode_mean(self.representation(x))
+    def reconstruct(self, x: torch.Tensor, **representation_kwargs) -> torch.Tensor:
+        """Decoded mean of the representation of ``x``.
+
+        ``representation_kwargs`` (e.g. ``kind=...``) are the estimator's choice of
+        representation; modules that offer one accept them in ``representation`` and
+        ``decode_mean``.
+        """
+        return self.decode_mean(
+            self.representation(x, **representation_kwargs), **representation_kwargs
+        )
 
     # --- to implement ------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover

@@ -1,0 +1,102 @@
+"""Torch modules of the Gaussian VAE baselines: β-TCVAE, FactorVAE and AnnealedVAE.
+
+Each is a few loss terms on top of :class:`sklvae.nn.module.GaussianVAEModule` (which
+is itself the VAE and β-VAE module). The estimators are in :mod:`sklvae.models.vae`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .discriminator import TCDiscriminator, permute_dims
+from .gaussian import gaussian_kl, tc_decomposition
+from .module import GaussianVAEModule
+
+__all__ = ["BetaTCVAEModule", "FactorVAEModule", "AnnealedVAEModule"]
+
+
+class BetaTCVAEModule(GaussianVAEModule):
+    """β-TCVAE (Chen et al. 2018): KL split into index-code MI, TC and dimension-wise KL."""
+
+    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
+                 backbone_params=None, alpha=1.0, beta=6.0, gamma=1.0, dataset_size=1,
+                 estimator="mss"):
+        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        self.dataset_size = int(dataset_size)
+        self.estimator = estimator
+        self.loss_weights = {
+            "reconstruction": 1.0,
+            "mutual_information": float(alpha),
+            "total_correlation": float(beta),
+            "dimensionwise_kl": float(gamma),
+            "kl": 0.0,  # logged for comparison, not optimised
+        }
+
+    def loss_terms(self, outputs, x):
+        terms = super().loss_terms(outputs, x)
+        terms.update(tc_decomposition(
+            outputs["z"], outputs["mu"], outputs["logvar"],
+            dataset_size=self.dataset_size, estimator=self.estimator,
+        ))
+        return terms
+
+
+class FactorVAEModule(GaussianVAEModule):
+    """FactorVAE (Kim & Mnih 2018): VAE loss + γ·TC, TC from a density-ratio discriminator.
+
+    ``discriminator_batch="split"`` (the paper's two batches; pythae, disvae): the VAE
+    terms use the first half of the batch, the discriminator sees the first half's codes
+    and a permutation of the second half's. ``"same"`` (disentanglement_lib): the whole
+    batch for both, the discriminator on the batch and its own permutation.
+    """
+
+    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
+                 backbone_params=None, gamma=10.0, discriminator_hidden_dim=1000,
+                 discriminator_layers=6, discriminator_batch="split"):
+        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        self.discriminator_batch = discriminator_batch
+        self.adversary = TCDiscriminator(n_latents, discriminator_hidden_dim, discriminator_layers)
+        self.loss_weights = {"reconstruction": 1.0, "kl": 1.0, "total_correlation": float(gamma)}
+
+    def _halves(self, tensor):
+        if self.discriminator_batch == "same":
+            return tensor, tensor
+        half = tensor.shape[0] // 2
+        return tensor[:half], tensor[half:]
+
+    def loss_terms(self, outputs, x):
+        first = slice(0, outputs["z"].shape[0] if self.discriminator_batch == "same"
+                      else outputs["z"].shape[0] // 2)
+        terms = {
+            "reconstruction": self.reconstruction(outputs["outputs"][first], x[first]).mean(),
+            "kl": gaussian_kl(outputs["mu"][first], outputs["logvar"][first]).sum(1).mean(),
+            "total_correlation": self.adversary.total_correlation(outputs["z"][first]),
+        }
+        return terms
+
+    def adversary_loss(self, outputs, x):
+        z_joint, z_other = self._halves(outputs["z"].detach())
+        return self.adversary.loss(z_joint, permute_dims(z_other))
+
+
+class AnnealedVAEModule(GaussianVAEModule):
+    """AnnealedVAE (Burgess et al. 2018): γ·|KL − C| with C raised linearly to ``c_max``."""
+
+    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
+                 backbone_params=None, gamma=1000.0, c_max=25.0, iteration_threshold=100000):
+        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        self.c_max = float(c_max)
+        self.iteration_threshold = int(iteration_threshold)
+        self.register_buffer("step", torch.zeros((), dtype=torch.long))
+        self.loss_weights = {"reconstruction": 1.0, "capacity_kl": float(gamma), "kl": 0.0}
+
+    def capacity(self) -> float:
+        """C at the current step: min(c_max, c_max · step / iteration_threshold)."""
+        return min(self.c_max, self.c_max * float(self.step) / self.iteration_threshold)
+
+    def loss_terms(self, outputs, x):
+        terms = super().loss_terms(outputs, x)
+        terms["capacity_kl"] = (terms["kl"] - self.capacity()).abs()
+        if self.training:
+            self.step += 1
+        return terms
