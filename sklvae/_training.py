@@ -14,6 +14,7 @@ skorch leaves to subclasses (see skorch's "customization" docs):
 
 from __future__ import annotations
 
+import base64
 import math
 
 import numpy as np
@@ -22,11 +23,31 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator
 
-__all__ = ["DisentanglerNet", "TrainingDivergedError", "LossTermLogger"]
+__all__ = ["DisentanglerNet", "TrainingDivergedError", "TrainingInterruptedWarning", "LossTermLogger"]
 
 
 class TrainingDivergedError(FloatingPointError):
     """Raised when a training loss becomes NaN or infinite."""
+
+
+def _encode_rng_state(cuda_devices: list[int]) -> str:
+    """The torch RNG state (CPU, then the given CUDA devices) as one ASCII string."""
+    states = [torch.get_rng_state()] + [torch.cuda.get_rng_state(d) for d in cuda_devices]
+    return "|".join(base64.b64encode(state.numpy().tobytes()).decode("ascii") for state in states)
+
+
+def _decode_rng_state(encoded: str, cuda_devices: list[int]) -> None:
+    parts = [
+        torch.from_numpy(np.frombuffer(base64.b64decode(part), dtype=np.uint8).copy())
+        for part in encoded.split("|")
+    ]
+    torch.set_rng_state(parts[0])
+    for device, state in zip(cuda_devices, parts[1:]):
+        torch.cuda.set_rng_state(state, device)
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training was stopped by a ``KeyboardInterrupt``; the model is usable."""
 
 
 class _NoCriterion(torch.nn.Module):
@@ -54,15 +75,18 @@ class _StepBudgetIterator:
 
 
 class LossTermLogger(Callback):
-    """Records the epoch mean of every loss term that the net logged per batch."""
+    """Records the epoch mean of every loss term that the net logged per batch.
+
+    Training terms keep their names (``reconstruction``, ``kl``, ...); validation terms
+    are prefixed (``valid_reconstruction``, ...), both averaged over the epoch's batches.
+    """
 
     _standard = {"train_loss", "train_batch_size", "valid_loss", "valid_batch_size"}
 
     def on_epoch_end(self, net, **kwargs):
         batches = net.history[-1, "batches"]
-        if not batches:
-            return
-        for key in batches[0]:
+        keys = dict.fromkeys(key for batch in batches for key in batch)
+        for key in keys:
             if key in self._standard:
                 continue
             values = [batch[key] for batch in batches if key in batch]
@@ -102,7 +126,21 @@ class DisentanglerNet(NeuralNet):
     # --- setup ------------------------------------------------------------------------
     def initialize(self):
         self.n_steps_ = 0
+        self.interrupted_ = False
         return super().initialize()
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop; a ``KeyboardInterrupt`` is remembered in ``interrupted_``.
+
+        skorch's ``partial_fit`` swallows the interrupt and leaves a usable model; the
+        estimator reads ``interrupted_`` to say where training stopped.
+        """
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs=self.epochs_to_run(epochs), **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
 
     def initialize_optimizer(self, triggered_directly=None):
         module = self.module_
@@ -131,13 +169,59 @@ class DisentanglerNet(NeuralNet):
         loader = super().get_iterator(dataset, training=training)
         return _StepBudgetIterator(loader, self) if training else loader
 
-    def epochs_for_budget(self, n_train_samples: int) -> int | None:
-        """Number of epochs that ``max_steps`` needs (None when there is no budget)."""
-        if self.max_steps is None:
-            return None
-        batches = max(1, math.ceil(n_train_samples / self.batch_size))
-        remaining = max(0, self.max_steps - self.n_steps_)
-        return math.ceil(remaining / batches)
+    def batches_per_epoch(self) -> int:
+        """Training batches in one epoch of ``train_size_`` samples."""
+        return max(1, math.ceil(self.train_size_ / self.batch_size))
+
+    def epochs_to_run(self, epochs: int | None) -> int:
+        """Epochs the next ``fit_loop`` runs.
+
+        With ``max_steps``: enough epochs to spend the rest of the step budget. Else
+        ``epochs`` more when given (``partial_fit``), or up to ``max_epochs`` in all
+        (``fit``, counting epochs loaded from a checkpoint).
+        """
+        if self.max_steps is not None:
+            remaining = max(0, self.max_steps - self.n_steps_)
+            return math.ceil(remaining / self.batches_per_epoch())
+        if epochs is not None:
+            return epochs
+        return max(0, self.max_epochs - len(self.history))
+
+    # --- resumable random stream --------------------------------------------------------
+    def _rng_devices(self) -> list[int]:
+        device = torch.device(self.device)
+        return [device.index or 0] if device.type == "cuda" and torch.cuda.is_available() else []
+
+    def save_rng_state(self) -> None:
+        """Keep the torch RNG state, so the next training call continues the stream."""
+        self.rng_state_ = _encode_rng_state(self._rng_devices())
+        self._history_seen = self.history
+
+    def restore_rng_state(self) -> None:
+        """Continue the stream saved by :meth:`save_rng_state`."""
+        state = getattr(self, "rng_state_", None)
+        if state is not None:
+            _decode_rng_state(state, self._rng_devices())
+
+    def notify(self, method_name, **cb_kwargs):
+        if method_name == "on_epoch_end":
+            # the epoch's resume point, recorded before the callbacks run so that
+            # skorch's Checkpoint saves it with the history
+            self.history.record("n_steps", self.n_steps_)
+            self.history.record("rng_state", _encode_rng_state(self._rng_devices()))
+        super().notify(method_name, **cb_kwargs)
+        if method_name == "on_train_begin":
+            self._resume_from_loaded_history()
+
+    def _resume_from_loaded_history(self) -> None:
+        """After ``LoadInitState`` replaced the history: its step count and RNG state."""
+        if self.history is getattr(self, "_history_seen", None) or not len(self.history):
+            return
+        last = self.history[-1]
+        if "n_steps" in last and "rng_state" in last:
+            self.n_steps_ = int(last["n_steps"])
+            _decode_rng_state(last["rng_state"], self._rng_devices())
+        self._history_seen = self.history
 
     # --- loss ---------------------------------------------------------------------------
     def get_loss(self, y_pred, y_true=None, X=None, training=False):

@@ -139,6 +139,9 @@ def check_input(
     X_checked : ndarray or lazy array-like
     spec : InputSpec
     """
+    if torch.is_tensor(X):
+        # a torch tensor is read like the numpy array it holds (moved to the CPU)
+        X = X.detach().cpu().numpy()
     if is_lazy_array(X):
         shape = tuple(int(s) for s in X.shape)
         if len(shape) < 2:

@@ -17,25 +17,28 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+import warnings
+
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
 from skorch.callbacks import ProgressBar
 
-from ._training import DisentanglerNet, LossTermLogger
+from ._training import DisentanglerNet, LossTermLogger, TrainingInterruptedWarning
 from ._validation import (
     DATA_LAYOUTS,
     ImageDataset,
     InputSpec,
     check_input,
     from_module_tensor,
+    is_lazy_array,
     identity_collate,
 )
 from .nn.backbones import BackboneConstraint, default_backbone
 from .nn.reconstruction import LIKELIHOODS
 
-__all__ = ["BaseDisentangler", "ROUTED_PREFIXES"]
+__all__ = ["BaseDisentangler", "ROUTED_PREFIXES", "InconsistentSklvaeVersionWarning"]
 
 #: skorch parameter prefixes an estimator forwards to its net (``module__hidden_dim``, ...)
 ROUTED_PREFIXES = (
@@ -52,14 +55,66 @@ def _is_routed(key: str) -> bool:
     return "__" in key and key.split("__", 1)[0] in ROUTED_PREFIXES
 
 
+class InconsistentSklvaeVersionWarning(UserWarning):
+    """A model pickled by one sklvae version was unpickled by another."""
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def available_devices() -> list[str]:
+    """The devices this machine offers: ``"cpu"``, then ``"cuda:0"``, ... and ``"mps"``."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
 def resolve_device(device: str | torch.device | None) -> str:
-    """``"auto"`` → ``"cuda"`` when available, else ``"cpu"``."""
-    if device in (None, "auto"):
+    """``"auto"`` → ``"cuda"`` when available, else ``"cpu"``; other names are checked.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not a device name torch knows, or names a device this machine
+        does not have; the message lists the available ones.
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
+    available = available_devices()
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a device name; use 'auto' or one of "
+            f"{', '.join(available)}."
+        ) from None
+    if parsed.type == "cuda":
+        index = 0 if parsed.index is None else parsed.index
+        if f"cuda:{index}" not in available:
+            status = (
+                f"has {torch.cuda.device_count()} device(s)" if torch.cuda.is_available()
+                else "is not available"
+            )
+            raise ValueError(
+                f"device={device!r} is not available on this machine (CUDA {status}); "
+                f"use 'auto' or one of {', '.join(available)}."
+            )
+    elif parsed.type not in ("cpu", "mps") or (parsed.type == "mps" and "mps" not in available):
+        raise ValueError(
+            f"device={device!r} is not available on this machine; use 'auto' or one of "
+            f"{', '.join(available)}."
+        )
     return str(device)
 
 
-class BaseDisentangler(TransformerMixin, BaseEstimator):
+class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of sklvae's estimators (not used directly).
 
     Parameters
@@ -190,6 +245,28 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
+    @property
+    def _n_features_out(self) -> int:
+        """Width of ``transform``'s output (names from ``get_feature_names_out``)."""
+        return int(self.module_.n_latents)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sklvae_version"] = _package_version()
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_sklvae_version", None)
+        if saved is not None and saved != _package_version():
+            warnings.warn(
+                f"Trying to unpickle {type(self).__name__} from sklvae {saved} when using "
+                f"version {_package_version()}. This might lead to breaking code or invalid "
+                "results. Use at your own risk.",
+                InconsistentSklvaeVersionWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
     def _check_params(self) -> None:
         """Validate every hyperparameter once, at the start of ``fit``.
 
@@ -220,7 +297,23 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
                 f"parameter(s); set {', '.join(key[len('module__'):] for key in shadowing)} "
                 f"directly instead (e.g. {name}({shadowing[0][len('module__'):]}=...))."
             )
+        resolve_device(self.device)
+        self._check_callbacks()
         self._check_hyperparameters()
+
+    def _check_callbacks(self) -> None:
+        """Callbacks that monitor validation scores need ``validation_fraction``."""
+        if self.validation_fraction is not None:
+            return
+        for entry in self.callbacks or []:
+            callback = entry[1] if isinstance(entry, tuple) else entry
+            monitor = getattr(callback, "monitor", None)
+            if isinstance(monitor, str) and monitor.startswith("valid"):
+                raise ValueError(
+                    f"{type(self).__name__}: the callback {type(callback).__name__} monitors "
+                    f"{monitor!r}, which needs a validation split; set "
+                    "validation_fraction (e.g. validation_fraction=0.1)."
+                )
 
     # transitional helpers for the families not yet on ``_parameter_constraints``
     def _check_n_latents(self) -> None:
@@ -282,9 +375,14 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         }
         net_kwargs = {f"module__{key}": value for key, value in module_kwargs.items()}
         callbacks = [("loss_terms", LossTermLogger())] + list(self._extra_callbacks())
-        if self.verbose:
+        user_callbacks = list(self.callbacks or [])
+        user_has_bar = any(
+            isinstance(entry[1] if isinstance(entry, tuple) else entry, ProgressBar)
+            for entry in user_callbacks
+        )
+        if self.verbose and not user_has_bar:  # a user's ProgressBar replaces the built-in one
             callbacks.append(("progress_bar", ProgressBar()))
-        callbacks += list(self.callbacks or [])
+        callbacks += user_callbacks
         train_split = None
         if self.validation_fraction is not None:
             from skorch.dataset import ValidSplit
@@ -302,6 +400,8 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
             # the epoch table is printed only with verbose; the bar is a callback above
             verbose=int(self.verbose),
             device=resolve_device(self.device),
+            # the per-epoch resume point (step count, RNG state) is not for the table
+            callbacks__print_log__keys_ignored=["n_steps", "rng_state"],
             iterator_train__shuffle=True,
             iterator_train__collate_fn=identity_collate,
             iterator_valid__collate_fn=identity_collate,
@@ -319,12 +419,22 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
 
     # --- fitting ------------------------------------------------------------------------
     def _validate_fit_input(self, X):
-        return check_input(
+        X, spec = check_input(
             X,
             data_layout=self.data_layout,
             min_samples=self._min_samples,
             estimator_name=type(self).__name__,
         )
+        if spec.kind == "tabular" and self.likelihood == "bernoulli" and not is_lazy_array(X):
+            low, high = float(np.min(X)), float(np.max(X))
+            if low < 0 or high > 1:
+                raise ValueError(
+                    f"{type(self).__name__}: likelihood='bernoulli' models values in [0, 1], "
+                    f"but X ranges over [{low:.4g}, {high:.4g}]. Use likelihood='gaussian' "
+                    "for real-valued data, or scale X into [0, 1] (e.g. with "
+                    "sklearn.preprocessing.MinMaxScaler)."
+                )
+        return X, spec
 
     def fit(self, X, y=None):
         """Fit the model on ``X``; ``y`` is ignored (factor labels may be passed).
@@ -343,6 +453,7 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         self
         """
         self._check_params()
+        _check_feature_names(self, X, reset=True)
         X, spec = self._validate_fit_input(X)
         self._set_input_spec(spec, X.shape[0])
         self.net_ = self._build_net(spec)
@@ -356,6 +467,7 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         """
         if not hasattr(self, "net_"):
             self._check_params()
+            _check_feature_names(self, X, reset=True)
             X, spec = self._validate_fit_input(X)
             self._set_input_spec(spec, X.shape[0])
             self.net_ = self._build_net(spec)
@@ -377,22 +489,38 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _run_training(self, X, *, initialize: bool, epochs: int | None = None) -> None:
+        """Train ``net_`` on ``X`` in a forked torch RNG stream.
+
+        ``epochs=None`` (``fit``): train until the history holds ``max_epochs`` epochs
+        (or the ``max_steps`` budget is spent), which also finishes a run resumed from a
+        checkpoint by skorch's ``LoadInitState``; an int (``partial_fit``): that many
+        more epochs. The RNG stream continues across calls (its state is kept in the
+        net and, per epoch, in the history), so interrupted-and-resumed training ends
+        where an uninterrupted run does.
+        """
         dataset = ImageDataset(X, self.input_spec_)
         with torch.random.fork_rng(devices=self._cuda_devices()):
             torch.manual_seed(self._seed())
             if initialize:
                 self.net_.initialize()
+            else:
+                self.net_.restore_rng_state()
             n_train = len(dataset)
             if self.validation_fraction is not None:
                 n_train = int(n_train * (1 - self.validation_fraction))
-            budget_epochs = self.net_.epochs_for_budget(n_train)
-            if budget_epochs is not None:
-                epochs = budget_epochs
-            elif epochs is None:
-                epochs = self.max_epochs
+            self.net_.train_size_ = n_train
             self.net_.partial_fit(dataset, None, epochs=epochs)
+            self.net_.save_rng_state()
         self.history_ = self.net_.history
         self.n_steps_ = self.net_.n_steps_
+        if getattr(self.net_, "interrupted_", False):
+            warnings.warn(
+                f"{type(self).__name__}: training was interrupted at step {self.n_steps_} "
+                f"(epoch {len(self.history_)}); the model is usable as it is. Call "
+                "partial_fit(X) to continue training.",
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
 
     # --- inference ----------------------------------------------------------------------
     @property
@@ -406,6 +534,7 @@ class BaseDisentangler(TransformerMixin, BaseEstimator):
 
     def _validate(self, X, min_samples: int = 1):
         check_is_fitted(self)
+        _check_feature_names(self, X, reset=False)
         return check_input(
             X,
             data_layout=self.input_spec_.layout,
