@@ -71,6 +71,9 @@ class _StepBudgetIterator:
         for batch in self.loader:
             if self.net.max_steps is not None and self.net.n_steps_ >= self.net.max_steps:
                 return
+            if len(batch[0]) < self.net.min_batch_size:
+                # the epoch's last batch, too small for a method that splits batches
+                continue
             yield batch
 
 
@@ -101,6 +104,9 @@ class DisentanglerNet(NeuralNet):
     module : type or DisentanglerModule
     max_steps : int or None
         Stop after this many optimizer steps (checked between batches).
+    min_batch_size : int, default=1
+        Training batches with fewer samples are skipped: only an epoch's last batch can
+        be that small, and methods that split each batch in two need at least 2.
     optimizer_adversary : torch optimizer class
         Optimizer of ``module.adversary`` (if the module has one); its settings are routed
         with ``optimizer_adversary__*`` (e.g. ``optimizer_adversary__lr``).
@@ -116,11 +122,13 @@ class DisentanglerNet(NeuralNet):
         *args,
         criterion=_NoCriterion,
         max_steps: int | None = None,
+        min_batch_size: int = 1,
         optimizer_adversary=torch.optim.Adam,
         **kwargs,
     ):
         super().__init__(module, criterion, *args, **kwargs)
         self.max_steps = max_steps
+        self.min_batch_size = min_batch_size
         self.optimizer_adversary = optimizer_adversary
 
     # --- setup ------------------------------------------------------------------------
@@ -170,8 +178,9 @@ class DisentanglerNet(NeuralNet):
         return _StepBudgetIterator(loader, self) if training else loader
 
     def batches_per_epoch(self) -> int:
-        """Training batches in one epoch of ``train_size_`` samples."""
-        return max(1, math.ceil(self.train_size_ / self.batch_size))
+        """Training batches in one epoch of ``train_size_`` samples (skipped ones excluded)."""
+        full, rest = divmod(self.train_size_, self.batch_size)
+        return max(1, full + (1 if rest >= max(1, self.min_batch_size) else 0))
 
     def epochs_to_run(self, epochs: int | None) -> int:
         """Epochs the next ``fit_loop`` runs.

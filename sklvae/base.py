@@ -162,6 +162,8 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     _module_class: type | None = None
     #: fewest samples ``fit`` accepts
     _min_samples: int = 2
+    #: smallest training batch the method can use (2 for methods that split batches)
+    _min_batch_size: int = 1
     #: backbone for images when ``backbone="auto"``
     _default_image_backbone: str | None = None
 
@@ -395,6 +397,7 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             max_steps=self.max_steps,
+            min_batch_size=self._min_batch_size,
             train_split=train_split,
             callbacks=callbacks,
             # the epoch table is printed only with verbose; the bar is a callback above

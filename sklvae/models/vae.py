@@ -189,6 +189,7 @@ class FactorVAE(BaseDisentangler):
 
     _module_class = FactorVAEModule
     _min_samples = 4
+    _min_batch_size = 2  # each batch is split in two halves
     _parameter_constraints = {
         **BaseDisentangler._parameter_constraints,
         "gamma": _NONNEGATIVE,
