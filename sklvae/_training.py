@@ -23,6 +23,11 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator
 
+from ._validation import InputSpec, to_module_tensor
+
+#: autocast dtype of each ``precision`` (None: full float32)
+_AUTOCAST_DTYPES = {"32": None, "bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+
 __all__ = ["DisentanglerNet", "TrainingDivergedError", "TrainingInterruptedWarning", "LossTermLogger"]
 
 
@@ -104,6 +109,17 @@ class DisentanglerNet(NeuralNet):
     module : type or DisentanglerModule
     max_steps : int or None
         Stop after this many optimizer steps (checked between batches).
+    input_spec : InputSpec or None
+        How loaded batches (user layout, uint8 or float) become module input; the
+        conversion runs on the device.
+    precision : {"32", "bf16-mixed", "16-mixed"}, default="32"
+        Autocast dtype of the forward pass and the loss; "16-mixed" adds a gradient
+        scaler per optimizer.
+    channels_last : bool, default=False
+        Module weights and image batches in channels-last memory format.
+    divergence_check_every : int, default=50
+        Optimizer steps between two checks that the loss stayed finite (one host
+        synchronisation each); every epoch ends with a check.
     min_batch_size : int, default=1
         Training batches with fewer samples are skipped: only an epoch's last batch can
         be that small, and methods that split each batch in two need at least 2.
@@ -124,12 +140,20 @@ class DisentanglerNet(NeuralNet):
         max_steps: int | None = None,
         min_batch_size: int = 1,
         optimizer_adversary=torch.optim.Adam,
+        input_spec: InputSpec | None = None,
+        precision: str = "32",
+        channels_last: bool = False,
+        divergence_check_every: int = 50,
         **kwargs,
     ):
         super().__init__(module, criterion, *args, **kwargs)
         self.max_steps = max_steps
         self.min_batch_size = min_batch_size
         self.optimizer_adversary = optimizer_adversary
+        self.input_spec = input_spec
+        self.precision = precision
+        self.channels_last = channels_last
+        self.divergence_check_every = divergence_check_every
 
     # --- setup ------------------------------------------------------------------------
     def initialize(self):
@@ -229,65 +253,185 @@ class DisentanglerNet(NeuralNet):
         last = self.history[-1]
         if "n_steps" in last and "rng_state" in last:
             self.n_steps_ = int(last["n_steps"])
+            self._checked_steps = self.n_steps_
             _decode_rng_state(last["rng_state"], self._rng_devices())
         self._history_seen = self.history
+
+    # --- data on the device -----------------------------------------------------------
+    @property
+    def _device_type(self) -> str:
+        return torch.device(self.device).type
+
+    def module_input(self, Xi) -> torch.Tensor:
+        """A loaded batch (user layout, uint8 or float) as the module's float input.
+
+        The copy to the device happens first (non-blocking from pinned memory), so
+        uint8 images cross the bus as bytes and are converted and scaled on the device.
+        """
+        if not torch.is_tensor(Xi):
+            return Xi
+        x = Xi.to(self.device, non_blocking=True)
+        if self.input_spec is not None:
+            x = to_module_tensor(x, self.input_spec)
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def autocast(self):
+        """The autocast context of ``precision`` (a no-op context for ``"32"``)."""
+        dtype = _AUTOCAST_DTYPES[self.precision]
+        return torch.autocast(self._device_type, dtype=dtype, enabled=dtype is not None)
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.channels_last:
+            self.module_.to(memory_format=torch.channels_last)
+        return self
 
     # --- loss ---------------------------------------------------------------------------
     def get_loss(self, y_pred, y_true=None, X=None, training=False):
         terms = self.module_.loss_terms(y_pred, X)
         weights = self.module_.loss_weights
+        prefix = "" if training else "valid_"
         total = None
         for name, value in terms.items():
+            # kept on the device; converted to floats once per epoch
+            self.history.record_batch(prefix + name, value.detach())
             weight = weights.get(name, 1.0)
-            prefix = "" if training else "valid_"
-            self.history.record_batch(prefix + name, float(value.detach()))
             if weight == 0:
                 continue
-            contribution = weight * value
+            contribution = weight * value.float()
             total = contribution if total is None else total + contribution
         if total is None:
             raise RuntimeError("The module returned no weighted loss term.")
-        if training and not torch.isfinite(total.detach()):
-            self._raise_diverged(terms)
+        if training:
+            # no host synchronisation: remember the first non-finite step on the device
+            finite = torch.isfinite(total.detach())
+            if self._first_bad_step is None:
+                self._first_bad_step = torch.full((), -1, dtype=torch.long, device=finite.device)
+            self._first_bad_step = torch.where(
+                (self._first_bad_step < 0) & ~finite, self.n_steps_ + 1, self._first_bad_step
+            )
+            self._last_terms = {name: value.detach() for name, value in terms.items()}
         return total
 
-    def _raise_diverged(self, terms):
+    def _check_divergence(self) -> None:
+        """Raise :class:`TrainingDivergedError` if a loss since the last check was not finite.
+
+        One host synchronisation per check: every ``divergence_check_every`` steps and
+        at the end of each epoch, naming the range of steps it covers.
+        """
+        if self._first_bad_step is None:
+            return
+        bad_step = int(self._first_bad_step)
+        first, last = self._checked_steps + 1, self.n_steps_
+        self._first_bad_step, self._checked_steps = None, self.n_steps_
+        if bad_step < 0:
+            return
         epoch = len(self.history)
-        values = ", ".join(f"{name}={float(value.detach()):.4g}" for name, value in terms.items())
+        values = ", ".join(f"{name}={float(value):.4g}" for name, value in self._last_terms.items())
         lr = self.lr
         raise TrainingDivergedError(
-            f"Training diverged at epoch {epoch}, step {self.n_steps_ + 1}: the loss became "
-            f"non-finite ({values}). Try a lower learning rate (e.g. lr={lr / 10:g} "
-            f"instead of {lr:g}) or gradient clipping."
+            f"Training diverged in epoch {epoch}, first at step {bad_step} (checked steps "
+            f"{first}-{last}): the loss became non-finite (terms of step {last}: {values}). "
+            f"Check the input for extreme values, then try a lower learning rate (e.g. "
+            f"lr={lr / 10:g} instead of {lr:g}) or gradient clipping."
         )
 
-    # --- one step -----------------------------------------------------------------------
+    # --- one epoch, one step ---------------------------------------------------------------
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop without a host synchronisation per batch.
+
+        As skorch's own, but the batch loss is recorded as a device tensor; at the end
+        of the epoch every batch value of the history is converted to a float in one
+        transfer, so epoch-level callbacks (``EarlyStopping``, ``Checkpoint``, the
+        epoch table, ``LossTermLogger``) see floats as usual. Callbacks that read batch
+        values *during* the epoch (e.g. ``ProgressBar``'s postfix) get 0-d tensors
+        and synchronise when they format them.
+        """
+        if iterator is None:
+            return
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history.record_batch(prefix + "_loss", step["loss"].detach())
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+            if training and self.n_steps_ - self._checked_steps >= self.divergence_check_every:
+                self._check_divergence()
+        self.history.record(prefix + "_batch_count", batch_count)
+        self._batch_values_to_floats()
+        if training:
+            self._check_divergence()
+
+    def _batch_values_to_floats(self) -> None:
+        rows = self.history[-1]["batches"]
+        places = [(row, key) for row in rows for key, value in row.items() if torch.is_tensor(value)]
+        if not places:
+            return
+        values = torch.stack([row[key].float().reshape(()) for row, key in places]).cpu().tolist()
+        for (row, key), value in zip(places, values):
+            row[key] = value
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._first_bad_step, self._last_terms = None, {}
+        self._checked_steps = self.n_steps_
+
+    def _scaler(self, name: str):
+        """The fp16 gradient scaler of an optimizer (None unless ``precision="16-mixed"``)."""
+        if self.precision != "16-mixed":
+            return None
+        scalers = self.__dict__.setdefault("grad_scalers_", {})
+        if name not in scalers:
+            scalers[name] = torch.amp.GradScaler(self._device_type)
+        return scalers[name]
+
+    def _backward_and_step(self, loss, optimizer, name: str, notify_grads: bool, batch=None):
+        scaler = self._scaler(name)
+        if scaler is None:
+            loss.backward()
+        else:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)  # callbacks (gradient clipping) see true gradients
+        if notify_grads:
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self._main_named_parameters()),
+                batch=batch,
+                training=True,
+            )
+        if scaler is None:
+            optimizer.step()
+        else:
+            scaler.step(optimizer)
+            scaler.update()
+
     def train_step(self, batch, **fit_params):
         self._set_training(True)
-        Xi, _ = batch
-        Xi = Xi.to(self.device) if torch.is_tensor(Xi) else Xi
+        Xi = self.module_input(batch[0])
         self.optimizer_.zero_grad()
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, None, X=Xi, training=True)
-        loss.backward()
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self._main_named_parameters()),
-            batch=batch,
-            training=True,
-        )
-        self.optimizer_.step()
+        with self.autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, None, X=Xi, training=True)
+        self._backward_and_step(loss, self.optimizer_, "optimizer", True, batch)
         adversary = getattr(self.module_, "adversary", None)
         if adversary is not None:
             self.optimizer_adversary_.zero_grad()
-            adversary_loss = self.module_.adversary_loss(y_pred, Xi)
-            adversary_loss.backward()
-            self.optimizer_adversary_.step()
-            self.history.record_batch("adversary_loss", float(adversary_loss.detach()))
+            with self.autocast():
+                adversary_loss = self.module_.adversary_loss(y_pred, Xi)
+            self._backward_and_step(adversary_loss.float(), self.optimizer_adversary_,
+                                    "optimizer_adversary", False)
+            self.history.record_batch("adversary_loss", adversary_loss.detach())
         self.n_steps_ += 1
         return {"loss": loss.detach(), "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
-        Xi, _ = batch
-        Xi = Xi.to(self.device) if torch.is_tensor(Xi) else Xi
-        return super().validation_step((Xi, None), **fit_params)
+        self._set_training(False)
+        Xi = self.module_input(batch[0])
+        with torch.no_grad(), self.autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, None, X=Xi, training=False)
+        return {"loss": loss, "y_pred": y_pred}

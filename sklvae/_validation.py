@@ -258,10 +258,11 @@ def identity_collate(batch):
 
 
 class ImageDataset(torch.utils.data.Dataset):
-    """Batched, lazy view of user data as module tensors.
+    """Batched, lazy view of user data as tensors in the user's layout and dtype.
 
-    ``__getitems__`` reads a whole batch at once (sorted indices for h5py), converts
-    it to float32 in module layout, and checks it is finite and in range.
+    ``__getitems__`` reads a whole batch at once (sorted indices for h5py) and checks
+    it is finite and in range; it does not convert it: uint8 images stay uint8 until
+    they are on the device, where :func:`to_module_tensor` converts and scales them.
 
     Parameters
     ----------
@@ -298,7 +299,8 @@ class ImageDataset(torch.utils.data.Dataset):
         return x
 
     def __getitems__(self, indices):
-        return to_module_tensor(self._read(indices), self.spec), None
+        # raw batch (uint8 stays uint8): the net converts it on the device
+        return self._read(indices), None
 
     def __getitem__(self, index):
         x, _ = self.__getitems__([index])

@@ -398,6 +398,7 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             max_epochs=self.max_epochs,
             max_steps=self.max_steps,
             min_batch_size=self._min_batch_size,
+            input_spec=spec,
             train_split=train_split,
             callbacks=callbacks,
             # the epoch table is printed only with verbose; the bar is a callback above
@@ -406,6 +407,8 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             # the per-epoch resume point (step count, RNG state) is not for the table
             callbacks__print_log__keys_ignored=["n_steps", "rng_state"],
             iterator_train__shuffle=True,
+            iterator_train__pin_memory=resolve_device(self.device).startswith("cuda"),
+            iterator_valid__pin_memory=resolve_device(self.device).startswith("cuda"),
             iterator_train__collate_fn=identity_collate,
             iterator_valid__collate_fn=identity_collate,
             # the pickled module is the user's own model: allow full unpickling
@@ -573,6 +576,8 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             def read(rows: slice) -> torch.Tensor:
                 return dataset.__getitems__(list(range(rows.start, rows.stop)))[0]
 
+        net = self.net_
+        convert = not torch.is_tensor(data)  # input X, not latent codes
         module = self.net_.module_
         device = self.net_.device
         size = batch_size or max(self.batch_size, 256)
@@ -582,7 +587,8 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             with torch.no_grad():
                 for start in range(0, n_rows, size):
                     rows = slice(start, min(start + size, n_rows))
-                    yield rows, read(rows).to(device)
+                    batch = read(rows)
+                    yield rows, net.module_input(batch) if convert else batch.to(device)
         finally:
             module.train(was_training)
 

@@ -283,5 +283,5 @@ class _DivergingVAE(BetaVAE):
 
 
 def test_divergence_stops_with_a_message(squares32):
-    with pytest.raises(TrainingDivergedError, match=r"epoch 1, step 3.*lower learning rate \(e\.g\. lr=0\.001"):
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1, first at step 3 \(checked steps 1-\d+\).*lower learning rate \(e\.g\. lr=0\.001"):
         _DivergingVAE(**{**TINY, "max_steps": 10, "lr": 0.01}).fit(squares32)
