@@ -43,6 +43,7 @@ from .scorers import (
 )
 from .udr import gaussian_kl_per_latent, udr, udr_from_representations
 from .unsupervised import (
+    ConstantLatentWarning,
     gaussian_total_correlation,
     gaussian_wasserstein_correlation,
     unsupervised_scores,
@@ -60,6 +61,7 @@ __all__ = [
     "nmi_matrix",
     "irs",
     "unsupervised_scores",
+    "ConstantLatentWarning",
     "gaussian_total_correlation",
     "gaussian_wasserstein_correlation",
     "udr",
