@@ -140,6 +140,7 @@ def sample_latents_and_factors(
     factors : ndarray of shape (n_samples, n_factors), int64
     """
     check_ground_truth_dataset(dataset)
+    check_fitted_estimator(estimator)
     n_samples = _check_positive_int(n_samples, "n_samples")
     sampling_batch_size = _check_positive_int(sampling_batch_size, "sampling_batch_size")
     transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
