@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -169,7 +169,7 @@ class DisentanglementScorer:
             raise ValueError(
                 f"the {self.name!r} scorer's {self.key!r} is {value} for this "
                 f"representation{reason}; "
-                "a NaN score cannot rank models in a search."
+                "a non-finite score cannot rank models in a search."
             )
         return -value if self.key in spec.lower_is_better else value
 
@@ -326,11 +326,12 @@ def evaluate_disentanglement(
     dict
         Metric name -> the metric's result dict.
     """
-    if isinstance(metrics, str) or not isinstance(metrics, Sequence):
+    if isinstance(metrics, str) or not isinstance(metrics, Iterable):
         raise TypeError(
             f"metrics must be a list of metric names, e.g. [{metrics!r}], got "
             f"{type(metrics).__name__} {metrics!r}."
         )
+    metrics = list(metrics)
     metric_params = {} if metric_params is None else dict(metric_params)
     not_dicts = sorted(name for name, params in metric_params.items() if not isinstance(params, dict))
     if not_dicts:

@@ -15,11 +15,13 @@ observations:
    (``"spearman"``), or the absolute weights of a Lasso regression (``alpha=0.1``)
    predicting ``b``'s latents from ``a``'s (``"lasso"``, dlib's default).
 3. ``R`` is restricted to the active latents of both models and scored by the
-   relative strength (paper eq. 4, dlib's ``relative_strength_disentanglement``)::
+   relative strength of each row's and column's largest entry (dlib's
+   ``relative_strength_disentanglement``)::
 
-       UDR_ab = 1/2 [ mean_b max_a R_ab^2 / sum_a R_ab + mean_a max_b R_ab^2 / sum_b R_ab ]
+       UDR_ab = 1/2 [ mean_j max_i R_ij^2 / sum_i R_ij + mean_i max_j R_ij^2 / sum_j R_ij ]
 
-   where a row or column whose sum is 0 (or undefined) counts as 0.
+   with ``i`` over the active latents of ``a`` and ``j`` over those of ``b``; a row or
+   column whose sum is 0 (or undefined) counts as 0.
 4. Model ``b``'s score is the median of ``UDR_ab`` over the other models ``a``.
 """
 
@@ -77,7 +79,7 @@ def _lasso_matrix(first: np.ndarray, second: np.ndarray, alpha: float) -> np.nda
 
 
 def _relative_strength(similarity: np.ndarray) -> float:
-    """Paper eq. 4 on a non-negative similarity matrix; 0 for an empty matrix."""
+    """Relative strength (module docstring, step 3) of a non-negative matrix; 0 if empty."""
     if similarity.size == 0:
         return 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
