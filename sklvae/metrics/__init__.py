@@ -6,6 +6,9 @@ classes, and return a dict with the reference implementation's keys:
 :func:`mig`, :func:`sap`, :func:`dci`, :func:`modularity_explicitness`,
 :func:`infomec`, :func:`irs`, :func:`unsupervised_scores`.
 
+Unsupervised model selection over several fitted Gaussian VAEs: :func:`udr`
+(array-level core :func:`udr_from_representations`).
+
 Interventional metrics take a fitted estimator and a ground-truth dataset:
 :func:`beta_vae_score`, :func:`factor_vae_score`.
 
@@ -38,7 +41,9 @@ from .scorers import (
     modularity_scorer,
     sap_scorer,
 )
+from .udr import gaussian_kl_per_latent, udr, udr_from_representations
 from .unsupervised import (
+    ConstantLatentWarning,
     gaussian_total_correlation,
     gaussian_wasserstein_correlation,
     unsupervised_scores,
@@ -56,8 +61,12 @@ __all__ = [
     "nmi_matrix",
     "irs",
     "unsupervised_scores",
+    "ConstantLatentWarning",
     "gaussian_total_correlation",
     "gaussian_wasserstein_correlation",
+    "udr",
+    "udr_from_representations",
+    "gaussian_kl_per_latent",
     "beta_vae_score",
     "factor_vae_score",
     "histogram_discretize",

@@ -16,8 +16,15 @@ import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["encode", "sample_latents_and_factors", "check_ground_truth_dataset"]
+__all__ = [
+    "encode",
+    "sample_latents_and_factors",
+    "check_ground_truth_dataset",
+    "check_fitted_estimator",
+    "sample_factor_classes",
+]
 
 
 def check_ground_truth_dataset(dataset: Any) -> int:
@@ -34,6 +41,35 @@ def check_ground_truth_dataset(dataset: Any) -> int:
             f"{type(dataset).__name__} lacks {missing}."
         )
     return len(dataset.factor_sizes)
+
+
+def check_fitted_estimator(estimator: Any) -> None:
+    """Fail early, before any rendering, on an unfitted estimator or a non-encoder.
+
+    Raises ``sklearn.exceptions.NotFittedError`` (a ``ValueError``) for an unfitted
+    scikit-learn-style estimator and ``TypeError`` for an object that can neither
+    ``transform`` nor be called.
+    """
+    if hasattr(estimator, "transform"):
+        if hasattr(estimator, "fit"):
+            check_is_fitted(estimator)
+    elif not callable(estimator):
+        raise TypeError(
+            "estimator must be a fitted estimator with transform (or a callable "
+            f"representation function); got {type(estimator).__name__}."
+        )
+
+
+def sample_factor_classes(dataset: Any, n_samples: int, rng) -> np.ndarray:
+    """``dataset.sample_factors(n_samples, rng)``, checked to be (n_samples, len(factor_sizes))."""
+    factors = np.asarray(dataset.sample_factors(n_samples, rng))
+    expected = (n_samples, len(dataset.factor_sizes))
+    if factors.shape != expected:
+        raise ValueError(
+            f"{type(dataset).__name__}.sample_factors({n_samples}) returned shape {factors.shape}, "
+            f"but the dataset has {expected[1]} factors (factor_sizes); expected {expected}."
+        )
+    return factors
 
 
 def encode(estimator: Any, observations: Any) -> np.ndarray:
@@ -104,6 +140,7 @@ def sample_latents_and_factors(
     factors : ndarray of shape (n_samples, n_factors), int64
     """
     check_ground_truth_dataset(dataset)
+    check_fitted_estimator(estimator)
     n_samples = _check_positive_int(n_samples, "n_samples")
     sampling_batch_size = _check_positive_int(sampling_batch_size, "sampling_batch_size")
     transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
@@ -113,7 +150,7 @@ def sample_latents_and_factors(
     drawn = 0
     while drawn < n_samples:
         b = min(sampling_batch_size, n_samples - drawn)
-        batch_factors = np.asarray(dataset.sample_factors(b, rng))
+        batch_factors = sample_factor_classes(dataset, b, rng)
         pending_obs.append(np.asarray(dataset.sample_observations(batch_factors, rng)))
         pending_factors.append(batch_factors)
         pending += b

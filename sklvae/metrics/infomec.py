@@ -1,7 +1,7 @@
 """InfoMEC: InfoM(odularity), InfoE(xplicitness), InfoC(ompactness) (Hsu et al., 2023).
 
-As latent_quantization's standalone ``infomec.py`` computes it (``ecosystem.md``
-§2.10) and FactorQVAE's adaptation of it (``factorqvae.md`` §3.3):
+As latent_quantization's standalone ``infomec.py`` computes it, and FactorQVAE's
+adaptation of it:
 
 1. ``NMI[i, j] = I(s_i; z_j) / H(s_i)`` (sources label-encoded). Continuous
    latents: each latent standardised, then the kNN continuous-discrete estimator

@@ -20,7 +20,13 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
-from ._representation import _check_positive_int, check_ground_truth_dataset, encode
+from ._representation import (
+    _check_positive_int,
+    check_fitted_estimator,
+    check_ground_truth_dataset,
+    encode,
+    sample_factor_classes,
+)
 
 __all__ = ["beta_vae_score", "factor_vae_score"]
 
@@ -33,7 +39,7 @@ def _encode_groups(estimator, groups: list[np.ndarray]) -> list[np.ndarray]:
 
 
 # ---------------------------------------------------------------------------
-# BetaVAE score (Higgins et al., 2017); ecosystem.md §2.1
+# BetaVAE score (Higgins et al., 2017)
 # ---------------------------------------------------------------------------
 def _beta_vae_points(estimator, dataset, n_factors, batch_size, n_points, rng, transform_batch_size):
     labels = np.zeros(n_points, dtype=np.int64)
@@ -46,8 +52,8 @@ def _beta_vae_points(estimator, dataset, n_factors, batch_size, n_points, rng, t
         for i in range(start, stop):
             # dlib's order: factor index, batch 1, batch 2, render 1, render 2.
             labels[i] = rng.randint(n_factors)
-            factors1 = np.asarray(dataset.sample_factors(batch_size, rng))
-            factors2 = np.asarray(dataset.sample_factors(batch_size, rng))
+            factors1 = sample_factor_classes(dataset, batch_size, rng)
+            factors2 = sample_factor_classes(dataset, batch_size, rng)
             factors2[:, labels[i]] = factors1[:, labels[i]]
             groups.append(np.asarray(dataset.sample_observations(factors1, rng)))
             groups.append(np.asarray(dataset.sample_observations(factors2, rng)))
@@ -98,6 +104,12 @@ def beta_vae_score(
         ``"train_accuracy"`` and ``"eval_accuracy"``.
     """
     n_factors = check_ground_truth_dataset(dataset)
+    if n_factors < 2:
+        raise ValueError(
+            f"the BetaVAE score classifies which factor was held fixed: it needs a dataset with at "
+            f"least 2 factors, got {n_factors}."
+        )
+    check_fitted_estimator(estimator)
     batch_size = _check_positive_int(batch_size, "batch_size")
     n_train = _check_positive_int(n_train, "n_train")
     n_eval = _check_positive_int(n_eval, "n_eval")
@@ -123,10 +135,10 @@ def beta_vae_score(
 
 
 # ---------------------------------------------------------------------------
-# FactorVAE score (Kim & Mnih, 2018); ecosystem.md §2.2
+# FactorVAE score (Kim & Mnih, 2018)
 # ---------------------------------------------------------------------------
 def _global_variances(estimator, dataset, n_points, rng, transform_batch_size):
-    factors = np.asarray(dataset.sample_factors(n_points, rng))
+    factors = sample_factor_classes(dataset, n_points, rng)
     chunks = []
     for start in range(0, n_points, transform_batch_size):
         observations = dataset.sample_observations(factors[start : start + transform_batch_size], rng)
@@ -137,7 +149,7 @@ def _global_variances(estimator, dataset, n_points, rng, transform_batch_size):
 def _fixed_factor_batch(dataset, factor_index, batch_size, rng):
     if getattr(dataset, "is_complete", True) or not hasattr(dataset, "sample_fixed_factor_batch"):
         # dlib: sample, then copy the first sample's value of factor k to all.
-        factors = np.asarray(dataset.sample_factors(batch_size, rng))
+        factors = sample_factor_classes(dataset, batch_size, rng)
         factors[:, factor_index] = factors[0, factor_index]
         return factors
     # A dataset that does not hold every combination picks rows sharing a value.
@@ -220,6 +232,7 @@ def factor_vae_score(
     pruned array, which mislabels per-latent diagnostics but not accuracies).
     """
     n_factors = check_ground_truth_dataset(dataset)
+    check_fitted_estimator(estimator)
     batch_size = _check_positive_int(batch_size, "batch_size")
     if batch_size < 2:
         raise ValueError("batch_size must be at least 2 (a variance is computed per batch).")
@@ -228,7 +241,11 @@ def factor_vae_score(
     n_variance_estimate = _check_positive_int(n_variance_estimate, "n_variance_estimate")
     if n_variance_estimate < 2:
         raise ValueError("n_variance_estimate must be at least 2.")
-    if not isinstance(prune_threshold, numbers.Real) or prune_threshold < 0:
+    if (
+        isinstance(prune_threshold, bool)
+        or not isinstance(prune_threshold, numbers.Real)
+        or not prune_threshold >= 0
+    ):
         raise ValueError(f"prune_threshold must be a non-negative number, got {prune_threshold!r}.")
     transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
     rng = check_random_state(random_state)

@@ -1,6 +1,6 @@
 """Interventional Robustness Score (Suter et al., 2019), as disentanglement_lib computes it.
 
-``ecosystem.md`` §2.7. The factors are discretised into ``n_bins`` equal-width bins
+The factors are discretised into ``n_bins`` equal-width bins
 (so factors with more than ``n_bins`` values are re-binned), latents with zero
 variance are dropped, and for each factor ``i`` and each of its (binned) values
 ``k`` the ``diff_quantile`` quantile of ``|z - E[z | g_i = k]|`` is taken per latent,
@@ -10,6 +10,8 @@ IRS is their average weighted by the latents' maximal deviations.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -46,7 +48,11 @@ def irs(latents: ArrayLike, factors: ArrayLike, *, diff_quantile: float = 0.99, 
     dlib reports ``num_active_dims = np.sum(active_mus)``, the sum of the
     active latents' *values*; here it is the number of active latents (bug fix).
     """
-    if not 0.0 <= diff_quantile <= 1.0:
+    if (
+        isinstance(diff_quantile, bool)
+        or not isinstance(diff_quantile, numbers.Real)
+        or not 0.0 <= diff_quantile <= 1.0
+    ):
         raise ValueError(f"diff_quantile must be in [0, 1], got {diff_quantile!r}.")
     n_bins = _check_n_bins(n_bins)
     latents, factors = check_latents_factors(latents, factors, min_factor_classes=1)

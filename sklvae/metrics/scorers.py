@@ -21,13 +21,22 @@ factories take the ground-truth dataset at construction and ignore ``X``/``y``.
 from __future__ import annotations
 
 import inspect
+import numbers
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._representation import check_ground_truth_dataset, encode, sample_latents_and_factors
+from ._representation import (
+    _check_positive_int,
+    check_fitted_estimator,
+    check_ground_truth_dataset,
+    encode,
+    sample_latents_and_factors,
+)
 from .dci import dci
 from .infomec import infomec
 from .interventional import beta_vae_score, factor_vae_score
@@ -35,7 +44,7 @@ from .irs import irs
 from .mig import mig
 from .modularity import modularity_explicitness
 from .sap import sap
-from .unsupervised import unsupervised_scores
+from .unsupervised import ConstantLatentWarning, constant_latents, unsupervised_scores
 
 __all__ = [
     "DISENTANGLEMENT_METRICS",
@@ -142,8 +151,26 @@ class DisentanglementScorer:
 
     def _score_latents(self, latents: np.ndarray, y) -> float:
         spec = _METRICS[self.name]
-        result = spec.function(latents, y, **self.kwargs)
+        with warnings.catch_warnings():
+            # A NaN score is turned into an error below, which names the dead latents.
+            warnings.simplefilter("ignore", ConstantLatentWarning)
+            result = spec.function(latents, y, **self.kwargs)
         value = float(result[self.key])
+        if not np.isfinite(value):
+            dead = constant_latents(latents)
+            reason = (
+                f": latent(s) {dead} of the representation are constant on these "
+                f"{latents.shape[0]} samples (dead latents), which makes the latent covariance "
+                "singular. Score with another key (e.g. 'gaussian_wasserstein_correlation' or "
+                "'mutual_info_score'), or drop dead latents from the estimator's output"
+                if dead
+                else ""
+            )
+            raise ValueError(
+                f"the {self.name!r} scorer's {self.key!r} is {value} for this "
+                f"representation{reason}; "
+                "a non-finite score cannot rank models in a search."
+            )
         return -value if self.key in spec.lower_is_better else value
 
     def __call__(self, estimator, X, y=None) -> float:
@@ -153,7 +180,13 @@ class DisentanglementScorer:
                 "scorer(estimator, X, factors), e.g. pass y=factors to "
                 "GridSearchCV.fit / cross_validate."
             )
+        check_fitted_estimator(estimator)
         latents = encode(estimator, X)
+        if y is not None and self.name != "unsupervised" and len(y) != latents.shape[0]:
+            raise ValueError(
+                f"y has {len(y)} rows but X has {latents.shape[0]} samples; y must hold the "
+                "factor classes of each sample of X, shape (n_samples, n_factors)."
+            )
         return self._score_latents(latents, y)
 
     def __repr__(self) -> str:
@@ -171,6 +204,7 @@ class InterventionalScorer:
         self.kwargs = dict(kwargs)
 
     def __call__(self, estimator, X=None, y=None) -> float:
+        check_fitted_estimator(estimator)
         function = beta_vae_score if self.name == "beta_vae" else factor_vae_score
         return float(function(estimator, self.dataset, **self.kwargs)[self.key])
 
@@ -292,16 +326,33 @@ def evaluate_disentanglement(
     dict
         Metric name -> the metric's result dict.
     """
+    if isinstance(metrics, str) or not isinstance(metrics, Iterable):
+        raise TypeError(
+            f"metrics must be a list of metric names, e.g. [{metrics!r}], got "
+            f"{type(metrics).__name__} {metrics!r}."
+        )
+    metrics = list(metrics)
     metric_params = {} if metric_params is None else dict(metric_params)
+    not_dicts = sorted(name for name, params in metric_params.items() if not isinstance(params, dict))
+    if not_dicts:
+        raise TypeError(
+            f"metric_params must map metric names to dicts of keyword arguments; the value for "
+            f"{not_dicts} is not a dict."
+        )
+    n_train = _check_positive_int(n_train, "n_train")
+    n_test = _check_positive_int(n_test, "n_test")
     unknown = sorted(set(metrics) - set(DISENTANGLEMENT_METRICS))
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; choose from {list(DISENTANGLEMENT_METRICS)}.")
     extra = sorted(set(metric_params) - set(metrics))
     if extra:
         raise ValueError(f"metric_params given for metrics not evaluated: {extra}.")
-    if random_state is not None and not isinstance(random_state, (int, np.integer)):
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
+    ):
         raise ValueError("random_state must be an int or None (each metric restarts from it).")
     check_ground_truth_dataset(dataset)
+    check_fitted_estimator(estimator)
     results = {}
     for name in metrics:
         params = dict(metric_params.get(name, {}))

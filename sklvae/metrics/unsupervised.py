@@ -1,6 +1,6 @@
 """Unsupervised scores of a representation, as disentanglement_lib computes them.
 
-``ecosystem.md`` §2.9, on ``Sigma = cov(z)`` (``np.cov``, ddof=1):
+On ``Sigma = cov(z)`` (``np.cov``, ddof=1), dlib's ``unsupervised_metrics``:
 
 * Gaussian total correlation ``0.5 (sum log diag Sigma - log det Sigma)``,
 * Gaussian Wasserstein correlation ``2 tr Sigma - 2 tr sqrtm(Sigma diag(Sigma))``
@@ -10,6 +10,8 @@
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,7 +23,18 @@ __all__ = [
     "unsupervised_scores",
     "gaussian_total_correlation",
     "gaussian_wasserstein_correlation",
+    "constant_latents",
+    "ConstantLatentWarning",
 ]
+
+
+class ConstantLatentWarning(UserWarning):
+    """A latent is constant over the samples, so some unsupervised scores are undefined."""
+
+
+def constant_latents(latents: np.ndarray) -> list[int]:
+    """Indices of the columns of ``latents`` (2-D, finite) that take a single value."""
+    return np.flatnonzero(np.ptp(latents, axis=0) == 0).tolist()
 
 
 def gaussian_total_correlation(cov: ArrayLike) -> float:
@@ -55,10 +68,14 @@ def unsupervised_scores(latents: ArrayLike, factors: ArrayLike | None = None, *,
         ``"gaussian_wasserstein_correlation_norm"``, ``"mutual_info_score"``
         (mean off-diagonal discrete MI, nats) and ``"mutual_info_matrix"``.
 
-    Notes
+    Warns
     -----
-    A constant latent makes the covariance singular: the total correlation is
-    then ``nan`` (as in dlib) and the MI of that latent is 0.
+    ConstantLatentWarning
+        When latents are constant (dead latents, common in quantized models), naming
+        them. Their variance is 0, so the covariance is singular: the total
+        correlation is then ``nan`` (as in dlib); the MI of a constant latent is 0. If
+        every latent is constant, ``gaussian_wasserstein_correlation_norm`` (0 / 0) is
+        ``nan`` too. The scorers built on these scores raise instead of returning NaN.
     """
     n_bins = _check_n_bins(n_bins)
     latents = _as_2d_float(latents, "latents")
@@ -67,17 +84,32 @@ def unsupervised_scores(latents: ArrayLike, factors: ArrayLike | None = None, *,
         raise ValueError("unsupervised scores need at least 2 latents.")
     if latents.shape[0] < 2:
         raise ValueError("unsupervised scores need at least 2 samples.")
+    constant = constant_latents(latents)
+    if constant:
+        undefined = "gaussian_total_correlation is"
+        if len(constant) == n_latents:
+            undefined = "gaussian_total_correlation and gaussian_wasserstein_correlation_norm are"
+        warnings.warn(
+            f"latent(s) {constant} are constant over these {latents.shape[0]} samples (dead "
+            f"latents): the latent covariance is singular, so {undefined} NaN. Drop the "
+            "constant latents (e.g. latents[:, latents.std(axis=0) > 0]) to score the others.",
+            ConstantLatentWarning,
+            stacklevel=2,
+        )
     cov = np.cov(latents, rowvar=False)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        if constant:  # reported above; sqrtm would add a "singular matrix" warning
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         total_correlation = gaussian_total_correlation(cov)
-    wasserstein = gaussian_wasserstein_correlation(cov)
+        wasserstein = gaussian_wasserstein_correlation(cov)
+        wasserstein_norm = float(np.float64(wasserstein) / np.trace(cov))
     discretized = histogram_discretize(latents, n_bins)
     mi = discrete_mutual_info(discretized, discretized)
     np.fill_diagonal(mi, 0.0)
     return {
         "gaussian_total_correlation": total_correlation,
         "gaussian_wasserstein_correlation": wasserstein,
-        "gaussian_wasserstein_correlation_norm": wasserstein / float(np.trace(cov)),
+        "gaussian_wasserstein_correlation_norm": wasserstein_norm,
         "mutual_info_score": float(mi.sum() / (n_latents**2 - n_latents)),
         "mutual_info_matrix": mi,
     }
