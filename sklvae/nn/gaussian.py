@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from ._precision import float32
+
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -17,6 +19,7 @@ def reparameterize(
     return mu + torch.exp(0.5 * logvar) * eps
 
 
+@float32
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, I)) per latent dimension, shape of ``mu``.
 
@@ -25,6 +28,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp())
 
 
+@float32
 def log_density_gaussian(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Elementwise log N(x; mu, exp(logvar)) (broadcasting)."""
     return -0.5 * (_LOG_2PI + logvar + (x - mu).pow(2) * torch.exp(-logvar))
@@ -48,6 +52,7 @@ def _log_importance_weight_matrix(batch_size: int, dataset_size: int, device, dt
     return weights.log()
 
 
+@float32
 def tc_decomposition(
     z: torch.Tensor,
     mu: torch.Tensor,

@@ -13,6 +13,8 @@ shifted by -0.5 (images) or the data itself (tabular); the per-sample loss is th
 from __future__ import annotations
 
 import torch
+
+from ._precision import float32
 import torch.nn.functional as F
 
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
@@ -27,6 +29,7 @@ def output_mean(outputs: torch.Tensor, likelihood: str, bounded: bool) -> torch.
     return outputs
 
 
+@float32
 def reconstruction_loss(
     outputs: torch.Tensor, x: torch.Tensor, likelihood: str, bounded: bool
 ) -> torch.Tensor:
