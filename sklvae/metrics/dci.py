@@ -1,7 +1,7 @@
 """DCI: Disentanglement, Completeness, Informativeness (Eastwood & Williams, 2018).
 
-As disentanglement_lib (and FactorQVAE's port of it) computes it, ``ecosystem.md``
-§2.5 and ``factorqvae.md`` §3.2: one ``GradientBoostingClassifier()`` with default
+As disentanglement_lib (and FactorQVAE's port of it) computes it: one
+``GradientBoostingClassifier()`` with default
 parameters per factor, trained on the raw latents; the importance matrix
 ``R[i, j] = |feature_importances_|`` of latent ``i`` for factor ``j``;
 

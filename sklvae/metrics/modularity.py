@@ -1,7 +1,5 @@
 """Modularity and explicitness (Ridgeway & Mozer, 2018), as disentanglement_lib computes them.
 
-``ecosystem.md`` §2.6.
-
 * Modularity: from the (n_latents, n_factors) MI matrix of 20-bin discretised
   latents, ``1 - (sum_j m_ij^2 - max_j m_ij^2) / (max_j m_ij^2 (K - 1))`` per latent
   (0 where a latent carries no information), averaged over latents.

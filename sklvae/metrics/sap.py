@@ -1,6 +1,6 @@
 """SAP score (Kumar et al., 2018), as disentanglement_lib computes it.
 
-``ecosystem.md`` §2.4. A score matrix ``S`` of shape (n_latents, n_factors) holds,
+A score matrix ``S`` of shape (n_latents, n_factors) holds,
 for discrete factors (the study default), the test accuracy of
 ``LinearSVC(C=0.01, class_weight="balanced")`` trained on the single latent
 ``i`` to predict factor ``j``; for continuous factors, the squared Pearson
