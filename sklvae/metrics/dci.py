@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy.stats import entropy
 from sklearn.base import clone
-from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 
 from ._information import check_random_seed_sequence, resolve_train_test
@@ -178,9 +178,14 @@ def dci(
         Held-out points (dlib: 5,000 separately sampled points). If omitted,
         ``test_size`` of the given points are held out by a seeded split (1/3
         reproduces dlib's 10,000/5,000 proportion).
-    classifier : classifier with ``feature_importances_``, optional
-        Cloned once per factor. Default ``GradientBoostingClassifier()`` with
-        all default parameters (dlib, FactorQVAE).
+    classifier : classifier exposing ``feature_importances_``, optional
+        Default (None): dlib's (and FactorQVAE's) ``GradientBoostingClassifier()``
+        with all default parameters, 100 stages of one depth-3 tree per class:
+        the reference values, and minutes on dlib's 10,000 points for factors of
+        tens of classes. Any other classifier is cloned once per factor and must
+        expose ``feature_importances_`` once fitted (a ``TypeError`` otherwise);
+        its ``random_state`` is set per factor. :func:`fast_dci_classifier` is
+        an opt-in fast choice, with its measured deviation from the default.
     test_size : float, default=1/3
     random_state : int, RandomState or None
         Seeds the split and each per-factor classifier's ``random_state``. dlib
@@ -189,8 +194,10 @@ def dci(
         splits, so seeding makes the result reproducible without changing the
         algorithm.
     n_jobs : int, optional
-        Parallel jobs over factors (joblib, process-based by default; set
-        ``joblib.parallel_config(backend=...)`` to change it).
+        Threads. Default classifier: the per-class trees of each boosting
+        stage are grown on ``n_jobs`` threads, factor after factor (the
+        model is the sequential one, tree for tree). Other classifiers: one
+        task per factor (joblib, thread-based by default).
 
     Returns
     -------
@@ -213,8 +220,8 @@ def dci(
         ]
     else:
         _check_importance_classifier(classifier)
-        # Processes (joblib's default backend): Python-level tree loops hold the GIL.
-        results = Parallel(n_jobs=n_jobs)(
+        # Threads: scikit-learn's tree building releases the GIL.
+        results = Parallel(n_jobs=n_jobs, prefer="threads")(
             delayed(_fit_factor)(classifier, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j])
             for j in range(y_train.shape[1])
         )
@@ -237,6 +244,28 @@ def _check_importance_classifier(classifier) -> None:
         )
 
 
-def fast_dci_classifier():
-    """Placeholder."""
-    return GradientBoostingClassifier(n_estimators=10)
+def fast_dci_classifier() -> RandomForestClassifier:
+    """An opt-in fast classifier for :func:`dci`: a small random forest.
+
+    ``RandomForestClassifier(n_estimators=20, max_features=None,
+    min_samples_leaf=8)``: 20 bootstrapped trees on all latents, one
+    multi-class tree per fit instead of dlib's 100 stages of one tree per class,
+    with impurity (Gini) importances. Use it as
+    ``dci(..., classifier=fast_dci_classifier())``; ``dci`` seeds it per factor.
+
+    Deviation from the default (dlib's ``GradientBoostingClassifier()``),
+    measured by ``benchmarks/metrics_speed.py`` on its three 10-latent
+    representations of 5 factors with 3, 6, 40, 32 and 32 classes, 2,000
+    training / 1,000 test points: ``|D_fast - D| <= 0.01`` and
+    ``|C_fast - C| <= 0.01`` (bound 0.05), test informativeness about 0.02
+    higher, 20-60x faster. The leaf size sets how far importance spreads over
+    weakly informative latents (4 leaves: D, C about 0.05 lower; 10: 0.03
+    higher); it was chosen at 2,000 training points and not checked at
+    dlib's 10,000. Report DCI computed this way as such: the values are close
+    to, not equal to, dlib's.
+
+    Returns
+    -------
+    sklearn.ensemble.RandomForestClassifier
+    """
+    return RandomForestClassifier(n_estimators=20, max_features=None, min_samples_leaf=8)
