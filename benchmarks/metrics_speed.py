@@ -149,6 +149,10 @@ def main():
     parser.add_argument("--dci-repeats", type=int, default=1, help="DCI takes minutes")
     parser.add_argument("--skip-dci", action="store_true")
     parser.add_argument(
+        "--dci-representations", default="mixed,disentangled,entangled",
+        help="comma-separated subset of mixed,disentangled,entangled",
+    )
+    parser.add_argument(
         "--dlib-threads", type=int, default=None,
         help="limit dlib's BLAS/OpenMP threads (default: as shipped)",
     )
@@ -208,7 +212,7 @@ def main():
     n_train, n_test = (N_TRAIN, N_TEST) if args.full_dci else (N_TRAIN_DCI, N_TEST_DCI)
     print(f"\nDCI on {n_train} / {n_test} points (best of {args.dci_repeats})")
     fast = fast_dci_classifier()
-    for kind in ("mixed", "disentangled", "entangled"):
+    for kind in args.dci_representations.split(","):
         z, f, z_test, f_test = make_data(n_train, n_test, kind)
         train, test = (z, f), (z_test, f_test)
         reference = lambda: dlib_call(dlib.dci.compute_dci, train, test)  # noqa: E731
