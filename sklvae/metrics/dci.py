@@ -75,8 +75,18 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
     def __init__(self, *, random_state=None):
         super().__init__(random_state=random_state)
 
-    def _fit_stage(self, i, X, y, raw_predictions, sample_weight, sample_mask, random_state,
-                   X_csc=None, X_csr=None):  # fmt: skip
+    def _fit_stage(
+        self,
+        i,
+        X,
+        y,
+        raw_predictions,
+        sample_weight,
+        sample_mask,
+        random_state,
+        X_csc=None,
+        X_csr=None,
+    ):
         pool = getattr(self, "_thread_pool", None)
         if (
             pool is None
@@ -114,10 +124,17 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
             tree.fit(X, neg_gradient[:, k], sample_weight=sample_weight, check_input=False)
             # Newton step on the leaves; writes raw_predictions[:, k] only.
             _update_terminal_regions(
-                self._loss, tree.tree_, X, np.array(y == k, dtype=np.float64),
-                neg_gradient[:, k], raw_predictions, sample_weight, sample_mask,
-                learning_rate=self.learning_rate, k=k,
-            )  # fmt: skip
+                self._loss,
+                tree.tree_,
+                X,
+                np.array(y == k, dtype=np.float64),
+                neg_gradient[:, k],
+                raw_predictions,
+                sample_weight,
+                sample_mask,
+                learning_rate=self.learning_rate,
+                k=k,
+            )
             return tree
 
         for k, tree in enumerate(pool.map(grow, range(self.n_trees_per_iteration_))):

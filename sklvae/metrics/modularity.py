@@ -104,7 +104,8 @@ def modularity_explicitness(
     random_state : int, RandomState or None
         Seeds the internal split.
     n_jobs : int, optional
-        Parallel jobs over factors.
+        Threads, one task per factor (largest first), each with one BLAS /
+        OpenMP thread.
 
     Returns
     -------

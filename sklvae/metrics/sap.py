@@ -20,7 +20,7 @@ from ._information import _as_2d_float, resolve_train_test
 __all__ = ["sap"]
 
 
-try:  # the function LinearSVC.fit calls; skipping the estimator's checks saves ~1/3
+try:  # the function LinearSVC.fit calls, without the estimator's per-fit input checks
     from sklearn.svm._base import _fit_liblinear
 except ImportError:  # pragma: no cover - a scikit-learn without it: use the estimator
     _fit_liblinear = None
@@ -40,8 +40,20 @@ def _svc_test_accuracy(x_train, y_train, x_test, y_test, C) -> float:
         classifier = LinearSVC(C=C, class_weight="balanced").fit(x_train, y_train)
         return float(np.mean(classifier.predict(x_test) == y_test))
     coef, intercept, _ = _fit_liblinear(
-        x_train, y_train, C, True, 1.0, "balanced", "l2", False, 0, 1000, 1e-4,
-        None, "ovr", "squared_hinge",
+        x_train,
+        y_train,
+        C,
+        fit_intercept=True,
+        intercept_scaling=1.0,
+        class_weight="balanced",
+        penalty="l2",
+        dual=False,
+        verbose=0,
+        max_iter=1000,
+        tol=1e-4,
+        random_state=None,
+        multi_class="ovr",
+        loss="squared_hinge",
     )
     classes = np.unique(y_train)
     decision = x_test @ coef.T + intercept  # (n_test, n_classes), or (n_test, 1) for two
@@ -113,7 +125,8 @@ def sap(
     random_state : int, RandomState or None
         Seeds the internal split.
     n_jobs : int, optional
-        Parallel jobs for the n_latents x n_factors SVC fits (joblib).
+        Threads for the n_latents x n_factors SVC fits, one task per latent
+        (liblinear releases the GIL).
 
     Returns
     -------
