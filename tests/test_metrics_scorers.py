@@ -8,8 +8,8 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-# the loop-for-loop re-statements of disentanglement_lib that the speed benchmark also uses
-from benchmarks.metrics_speed import ref_beta_vae, ref_factor_vae
+# loop-for-loop re-statements of disentanglement_lib (test helper module)
+from tests._dlib_reference import ref_beta_vae, ref_factor_vae
 from sklvae.metrics import (
     DISENTANGLEMENT_METRICS,
     beta_vae_score,

@@ -19,7 +19,7 @@ and :func:`evaluate_disentanglement` runs disentanglement_lib's protocol.
 
 from ._information import discrete_entropy, discrete_mutual_info, histogram_discretize
 from ._representation import sample_latents_and_factors
-from .dci import completeness_score, dci, disentanglement_score
+from .dci import completeness_score, dci, disentanglement_score, fast_dci_classifier
 from .infomec import infomec, nmi_matrix
 from .interventional import beta_vae_score, factor_vae_score
 from .irs import irs
@@ -53,6 +53,7 @@ __all__ = [
     "mig",
     "sap",
     "dci",
+    "fast_dci_classifier",
     "disentanglement_score",
     "completeness_score",
     "modularity_explicitness",

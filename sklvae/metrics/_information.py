@@ -6,7 +6,7 @@ Everything here is vectorised over columns: the reference implementations
 (disentanglement_lib ``utils.py``, latent_quantization ``infomec.py``) loop over
 pairs of columns and call scikit-learn once per pair; we build all contingency
 tables with one :func:`numpy.bincount` instead and compute the same plug-in
-estimates (``ecosystem.md`` §2.3, §2.6, §2.9; ``factorqvae.md`` §3.3).
+estimates (MIG, modularity, the unsupervised scores, InfoMEC).
 
 Orientation is scikit-learn's: ``(n_samples, n_columns)``.
 """

@@ -1,6 +1,6 @@
 """The one sampling helper: (latents, factors) from an estimator and a ground-truth dataset.
 
-disentanglement_lib's ``generate_batch_factor_code`` (``ecosystem.md`` §2.3): draw
+disentanglement_lib's ``generate_batch_factor_code``: draw
 factor classes with ``dataset.sample_factors(b, rng)`` in batches of
 ``sampling_batch_size`` (16 in dlib, which fixes the random stream), render them
 with ``dataset.sample_observations(factors, rng)`` and encode. Encoding is done

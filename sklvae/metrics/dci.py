@@ -1,7 +1,7 @@
 """DCI: Disentanglement, Completeness, Informativeness (Eastwood & Williams, 2018).
 
-As disentanglement_lib (and FactorQVAE's port of it) computes it, ``ecosystem.md``
-§2.5 and ``factorqvae.md`` §3.2: one ``GradientBoostingClassifier()`` with default
+As disentanglement_lib (and FactorQVAE's port of it) computes it: one
+``GradientBoostingClassifier()`` with default
 parameters per factor, trained on the raw latents; the importance matrix
 ``R[i, j] = |feature_importances_|`` of latent ``i`` for factor ``j``;
 
@@ -16,16 +16,27 @@ and a zero importance matrix gets uniform weights.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.typing import ArrayLike
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy.stats import entropy
 from sklearn.base import clone
-from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.tree import DecisionTreeRegressor
 
 from ._information import check_random_seed_sequence, resolve_train_test
 
-__all__ = ["dci", "disentanglement_score", "completeness_score"]
+try:  # the leaf update of a boosting stage (private; without it, boost sequentially)
+    from sklearn.ensemble._gb import _update_terminal_regions
+except ImportError:  # pragma: no cover
+    _update_terminal_regions = None
+
+__all__ = ["dci", "disentanglement_score", "completeness_score", "fast_dci_classifier"]
+
+# Largest seed a tree's splitter draws from its random_state (scikit-learn's RAND_R_MAX).
+_TREE_SEED_MAX = 2**31 - 1
 
 
 def _weights(importance: np.ndarray, axis: int) -> np.ndarray:
@@ -48,11 +59,114 @@ def completeness_score(importance_matrix: ArrayLike) -> float:
     return float(np.sum(per_factor * _weights(importance, axis=0)))
 
 
-def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test):
-    model = clone(classifier)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=seed)
-    model.fit(z_train, y_train)
+class _StageParallelGradientBoosting(GradientBoostingClassifier):
+    """``GradientBoostingClassifier()`` whose per-class trees of a stage grow on threads.
+
+    Multi-class boosting fits, at every stage, one regression tree per class on
+    that class's column of the negative gradient, which is computed once before
+    the stage; each tree then updates only its own column of the raw
+    predictions. The trees of a stage are therefore independent and are built
+    here on ``n_threads`` threads (tree building releases the GIL). Each tree
+    gets a copy of the random stream at the point where the sequential loop
+    would have reached it, so the fitted model is the sequential one, tree for
+    tree. Used by :func:`dci` for its default classifier only (never cloned).
+    """
+
+    def __init__(self, *, random_state=None):
+        super().__init__(random_state=random_state)
+
+    def _fit_stage(
+        self,
+        i,
+        X,
+        y,
+        raw_predictions,
+        sample_weight,
+        sample_mask,
+        random_state,
+        X_csc=None,
+        X_csr=None,
+    ):
+        pool = getattr(self, "_thread_pool", None)
+        if (
+            pool is None
+            or not self._loss.is_multiclass
+            or self.subsample < 1.0
+            or X_csc is not None
+        ):
+            return super()._fit_stage(
+                i, X, y, raw_predictions, sample_weight, sample_mask, random_state, X_csc, X_csr
+            )
+        neg_gradient = -self._loss.gradient(
+            y_true=y, raw_prediction=raw_predictions, sample_weight=None
+        )
+        # The k-th tree's splitter draws one seed from the shared stream.
+        streams = []
+        for _ in range(self.n_trees_per_iteration_):
+            stream = np.random.RandomState()
+            stream.set_state(random_state.get_state())
+            streams.append(stream)
+            random_state.randint(0, _TREE_SEED_MAX)
+
+        def grow(k):
+            tree = DecisionTreeRegressor(
+                criterion="squared_error",
+                max_depth=self.max_depth,
+                min_samples_split=self.min_samples_split,
+                min_samples_leaf=self.min_samples_leaf,
+                min_weight_fraction_leaf=self.min_weight_fraction_leaf,
+                min_impurity_decrease=self.min_impurity_decrease,
+                max_features=self.max_features,
+                max_leaf_nodes=self.max_leaf_nodes,
+                random_state=streams[k],
+                ccp_alpha=self.ccp_alpha,
+            )
+            tree.fit(X, neg_gradient[:, k], sample_weight=sample_weight, check_input=False)
+            # Newton step on the leaves; writes raw_predictions[:, k] only.
+            _update_terminal_regions(
+                self._loss,
+                tree.tree_,
+                X,
+                np.array(y == k, dtype=np.float64),
+                neg_gradient[:, k],
+                raw_predictions,
+                sample_weight,
+                sample_mask,
+                learning_rate=self.learning_rate,
+                k=k,
+            )
+            return tree
+
+        for k, tree in enumerate(pool.map(grow, range(self.n_trees_per_iteration_))):
+            self.estimators_[i, k] = tree
+        return raw_predictions
+
+    def fit_on_threads(self, X, y, n_threads: int):
+        """``fit`` with each stage's trees built on ``n_threads`` threads."""
+        if n_threads <= 1 or _update_terminal_regions is None:
+            return self.fit(X, y)
+        with ThreadPoolExecutor(max_workers=n_threads) as self._thread_pool:
+            try:
+                return self.fit(X, y)
+            finally:
+                del self._thread_pool
+
+
+def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test, n_threads=1):
+    if classifier is None:  # dlib's GradientBoostingClassifier(), seeded
+        model = _StageParallelGradientBoosting(random_state=seed)
+        model.fit_on_threads(z_train, y_train, n_threads)
+    else:
+        model = clone(classifier)
+        if "random_state" in model.get_params():
+            model.set_params(random_state=seed)
+        model.fit(z_train, y_train)
+        if not hasattr(model, "feature_importances_"):
+            raise TypeError(
+                f"classifier {type(model).__name__} does not expose feature_importances_ "
+                "after fitting; DCI needs an importance per latent (e.g. a tree ensemble "
+                "such as GradientBoostingClassifier or sklvae.metrics.fast_dci_classifier())."
+            )
     importances = np.abs(np.asarray(model.feature_importances_, dtype=np.float64))
     train_accuracy = float(np.mean(model.predict(z_train) == y_train))
     test_accuracy = float(np.mean(model.predict(z_test) == y_test))
@@ -81,9 +195,14 @@ def dci(
         Held-out points (dlib: 5,000 separately sampled points). If omitted,
         ``test_size`` of the given points are held out by a seeded split (1/3
         reproduces dlib's 10,000/5,000 proportion).
-    classifier : classifier with ``feature_importances_``, optional
-        Cloned once per factor. Default ``GradientBoostingClassifier()`` with
-        all default parameters (dlib, FactorQVAE).
+    classifier : classifier exposing ``feature_importances_``, optional
+        Default (None): dlib's (and FactorQVAE's) ``GradientBoostingClassifier()``
+        with all default parameters, 100 stages of one depth-3 tree per class:
+        the reference values, and minutes on dlib's 10,000 points for factors of
+        tens of classes. Any other classifier is cloned once per factor and must
+        expose ``feature_importances_`` once fitted (a ``TypeError`` otherwise);
+        its ``random_state`` is set per factor. :func:`fast_dci_classifier` is
+        an opt-in fast choice, with its measured deviation from the default.
     test_size : float, default=1/3
     random_state : int, RandomState or None
         Seeds the split and each per-factor classifier's ``random_state``. dlib
@@ -92,8 +211,10 @@ def dci(
         splits, so seeding makes the result reproducible without changing the
         algorithm.
     n_jobs : int, optional
-        Parallel jobs over factors (joblib, process-based by default; set
-        ``joblib.parallel_config(backend=...)`` to change it).
+        Threads. Default classifier: the per-class trees of each boosting
+        stage are grown on ``n_jobs`` threads, factor after factor (the
+        model is the sequential one, tree for tree). Other classifiers: one
+        task per factor (joblib, thread-based by default).
 
     Returns
     -------
@@ -105,14 +226,22 @@ def dci(
     (z_train, y_train), (z_test, y_test) = resolve_train_test(
         latents, factors, latents_test, factors_test, test_size, random_state
     )
-    if classifier is None:
-        classifier = GradientBoostingClassifier()
     seeds = check_random_seed_sequence(random_state, y_train.shape[1])
-    # Processes (joblib's default backend): boosting holds the GIL between trees.
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_factor)(classifier, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j])
-        for j in range(y_train.shape[1])
-    )
+    if classifier is None:
+        # dlib's model: factors one after the other, each stage's per-class trees
+        # on n_jobs threads (the factors' costs differ too much to split them).
+        n_threads = effective_n_jobs(n_jobs)
+        results = [
+            _fit_factor(None, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j], n_threads)
+            for j in range(y_train.shape[1])
+        ]
+    else:
+        _check_importance_classifier(classifier)
+        # Threads: scikit-learn's tree building releases the GIL.
+        results = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_fit_factor)(classifier, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j])
+            for j in range(y_train.shape[1])
+        )
     importance = np.stack([r[0] for r in results], axis=1)
     return {
         "disentanglement": disentanglement_score(importance),
@@ -121,3 +250,39 @@ def dci(
         "informativeness_test": float(np.mean([r[2] for r in results])),
         "importance_matrix": importance,
     }
+
+
+
+def _check_importance_classifier(classifier) -> None:
+    if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
+        raise TypeError(
+            "classifier must be a scikit-learn classifier (with fit and predict) that "
+            f"exposes feature_importances_ once fitted; got {type(classifier).__name__}."
+        )
+
+
+def fast_dci_classifier() -> RandomForestClassifier:
+    """An opt-in fast classifier for :func:`dci`: a small random forest.
+
+    ``RandomForestClassifier(n_estimators=20, max_features=None,
+    min_samples_leaf=8)``: 20 bootstrapped trees on all latents, one
+    multi-class tree per fit instead of dlib's 100 stages of one tree per class,
+    with impurity (Gini) importances. Use it as
+    ``dci(..., classifier=fast_dci_classifier())``; ``dci`` seeds it per factor.
+
+    Deviation from the default (dlib's ``GradientBoostingClassifier()``),
+    measured by ``benchmarks/metrics_speed.py`` on its three 10-latent
+    representations of 5 factors with 3, 6, 40, 32 and 32 classes, 2,000
+    training / 1,000 test points: ``|D_fast - D| <= 0.007`` and
+    ``|C_fast - C| <= 0.012`` (the bound set for it is 0.05), test
+    informativeness 0.01 to 0.02 higher; about 60x faster. The leaf size sets how far importance spreads over
+    weakly informative latents (4 leaves: D, C about 0.05 lower; 10: 0.03
+    higher); it was chosen at 2,000 training points and not checked at
+    dlib's 10,000. Report DCI computed this way as such: the values are close
+    to, not equal to, dlib's.
+
+    Returns
+    -------
+    sklearn.ensemble.RandomForestClassifier
+    """
+    return RandomForestClassifier(n_estimators=20, max_features=None, min_samples_leaf=8)

@@ -1,6 +1,6 @@
 """Mutual Information Gap (Chen et al., 2018), as disentanglement_lib computes it.
 
-``ecosystem.md`` §2.3: each latent is discretised into ``n_bins`` equal-width bins
+Each latent is discretised into ``n_bins`` equal-width bins
 over its observed range, ``m[i, j]`` is the plug-in mutual information (nats)
 between discretised latent ``i`` and factor ``j``, ``H_j`` is the plug-in entropy
 of the sampled factor, and MIG is the mean over factors of the gap between the

@@ -1,6 +1,6 @@
 """SAP score (Kumar et al., 2018), as disentanglement_lib computes it.
 
-``ecosystem.md`` §2.4. A score matrix ``S`` of shape (n_latents, n_factors) holds,
+A score matrix ``S`` of shape (n_latents, n_factors) holds,
 for discrete factors (the study default), the test accuracy of
 ``LinearSVC(C=0.01, class_weight="balanced")`` trained on the single latent
 ``i`` to predict factor ``j``; for continuous factors, the squared Pearson
@@ -20,10 +20,60 @@ from ._information import _as_2d_float, resolve_train_test
 __all__ = ["sap"]
 
 
-def _fit_single_latent_svc(z_train, y_train, z_test, y_test, C):
-    classifier = LinearSVC(C=C, class_weight="balanced")
-    classifier.fit(z_train[:, None], y_train)
-    return float(np.mean(classifier.predict(z_test[:, None]) == y_test))
+try:  # the function LinearSVC.fit calls, without the estimator's per-fit input checks
+    from sklearn.svm._base import _fit_liblinear
+except ImportError:  # pragma: no cover - a scikit-learn without it: use the estimator
+    _fit_liblinear = None
+
+
+def _svc_test_accuracy(x_train, y_train, x_test, y_test, C) -> float:
+    """Test accuracy of ``LinearSVC(C=C, class_weight="balanced")`` on one latent.
+
+    ``x_train``/``x_test`` are C-contiguous (n, 1) float64 columns. The model is
+    fitted by the same liblinear call, with the same arguments, that
+    ``LinearSVC.fit`` makes with its defaults (primal solver, ``dual="auto"``
+    resolving to False for one feature; tol 1e-4, 1000 iterations, intercept
+    scaling 1), and predicts as ``LinearSVC.predict`` does, so the accuracy is
+    the estimator's to the last bit.
+    """
+    if _fit_liblinear is None or x_train.shape[0] < 2:  # pragma: no cover
+        classifier = LinearSVC(C=C, class_weight="balanced").fit(x_train, y_train)
+        return float(np.mean(classifier.predict(x_test) == y_test))
+    coef, intercept, _ = _fit_liblinear(
+        x_train,
+        y_train,
+        C,
+        fit_intercept=True,
+        intercept_scaling=1.0,
+        class_weight="balanced",
+        penalty="l2",
+        dual=False,
+        verbose=0,
+        max_iter=1000,
+        tol=1e-4,
+        random_state=None,
+        multi_class="ovr",
+        loss="squared_hinge",
+    )
+    classes = np.unique(y_train)
+    decision = x_test @ coef.T + intercept  # (n_test, n_classes), or (n_test, 1) for two
+    if classes.size == 2:
+        predicted = classes[(decision[:, 0] > 0).astype(int)]
+    else:
+        predicted = classes[decision.argmax(axis=1)]
+    return float(np.mean(predicted == y_test))
+
+
+def _latent_scores(z_train, y_train, z_test, y_test, C) -> np.ndarray:
+    """One row of the score matrix: latent column against every factor."""
+    x_train = np.ascontiguousarray(z_train[:, None])
+    x_test = np.ascontiguousarray(z_test[:, None])
+    return np.array(
+        [
+            _svc_test_accuracy(x_train, y_train[:, j], x_test, y_test[:, j], C)
+            for j in range(y_train.shape[1])
+        ]
+    )
 
 
 def _continuous_score_matrix(latents, factors) -> np.ndarray:
@@ -75,7 +125,8 @@ def sap(
     random_state : int, RandomState or None
         Seeds the internal split.
     n_jobs : int, optional
-        Parallel jobs for the n_latents x n_factors SVC fits (joblib).
+        Threads for the n_latents x n_factors SVC fits, one task per latent
+        (liblinear releases the GIL).
 
     Returns
     -------
@@ -95,13 +146,12 @@ def sap(
         (z_train, y_train), (z_test, y_test) = resolve_train_test(
             latents, factors, latents_test, factors_test, test_size, random_state
         )
-        n_latents, n_factors = z_train.shape[1], y_train.shape[1]
-        results = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_fit_single_latent_svc)(z_train[:, i], y_train[:, j], z_test[:, i], y_test[:, j], C)
-            for i in range(n_latents)
-            for j in range(n_factors)
+        # One task per latent (equal work); liblinear releases the GIL, so threads scale.
+        rows = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_latent_scores)(z_train[:, i], y_train, z_test[:, i], y_test, C)
+            for i in range(z_train.shape[1])
         )
-        scores = np.asarray(results).reshape(n_latents, n_factors)
+        scores = np.stack(rows)
     if scores.shape[0] < 2:
         raise ValueError("SAP needs at least 2 latents (it is a gap between the two best).")
     sorted_scores = np.sort(scores, axis=0)
