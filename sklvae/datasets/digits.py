@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import fetch_openml, load_digits
 
-from ._base import DatasetNotFoundError, _check_random_state, get_data_home
+from ._checks import DatasetNotFoundError, check_integer, check_random_state
+from ._fetch import get_data_home
 
 __all__ = ["make_rotated_digits", "fetch_mnist", "upsample_images"]
 
@@ -67,7 +68,7 @@ def make_rotated_digits(
     group = get_group(group)
     if group.ndim != 2:
         raise ValueError(f"group must act on images (2 axes); {group.name} acts on {group.ndim}.")
-    rng = _check_random_state(random_state)
+    rng = check_random_state(random_state)
     digits = load_digits()
     originals = np.clip(np.rint(digits.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
     n_available = originals.shape[0]

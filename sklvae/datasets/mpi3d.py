@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import CorruptDatasetError, GroundTruthDataset, _ensure_file, get_data_home
+from ._checks import CorruptDatasetError, check_choice
+from ._dataset import GroundTruthDataset
+from ._fetch import _ensure_file, get_data_home
 from ._npz import npz_image_storage
 
 __all__ = ["fetch_mpi3d", "MPI3D_FACTOR_NAMES", "MPI3D_VARIANTS"]

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._base import _check_random_state
+from ._checks import check_integer_array, check_random_state
 
 __all__ = ["make_group_pairs"]
 
@@ -74,7 +74,7 @@ def make_group_pairs(
             f"got shape {x.shape}."
         )
     if elements is None:
-        g = group.sample(x.shape[0], _check_random_state(random_state)).astype(np.int64)
+        g = group.sample(x.shape[0], check_random_state(random_state)).astype(np.int64)
     else:
         g = np.asarray(elements).astype(np.int64).reshape(-1)
         if g.shape[0] != x.shape[0]:
