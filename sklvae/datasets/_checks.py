@@ -12,6 +12,8 @@ argument, the value received and what was expected (rather than, say, truncating
 - :func:`check_choice`: one of a fixed set of strings.
 - :func:`check_integer_array`: an array of whole numbers within bounds.
 - :func:`check_random_state`: ``None``, an int or a ``np.random.RandomState``.
+- :func:`rows_from_index`: an index into ``n`` rows (slice, integers, boolean
+  mask) as row numbers; ``IndexError`` as numpy raises it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "check_choice",
     "check_integer_array",
     "check_random_state",
+    "rows_from_index",
 ]
 
 
@@ -171,3 +174,39 @@ def check_random_state(random_state: Any, name: str = "random_state") -> np.rand
         f"{name} must be None, an int seed or a numpy.random.RandomState, got "
         f"{random_state!r} of type {type(random_state).__name__}."
     )
+
+
+def rows_from_index(key: Any, n_rows: int) -> np.ndarray:
+    """Row numbers selected by ``key`` (slice, ``...``, integers or boolean mask).
+
+    Negative integers count from the end; the result keeps the shape of an
+    integer array ``key``.
+
+    Raises
+    ------
+    IndexError
+        An integer out of ``[-n_rows, n_rows)``, a mask of the wrong length, or an
+        index of another dtype (messages as numpy's).
+    """
+    if isinstance(key, slice):
+        return np.arange(n_rows, dtype=np.int64)[key]
+    if key is Ellipsis:
+        return np.arange(n_rows, dtype=np.int64)
+    key_array = np.asarray(key)
+    if key_array.dtype == bool:
+        if key_array.shape != (n_rows,):
+            raise IndexError(f"boolean index has shape {key_array.shape}, expected ({n_rows},)")
+        return np.flatnonzero(key_array)
+    if key_array.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not np.issubdtype(key_array.dtype, np.integer):
+        raise IndexError(
+            "only integers, slices, integer or boolean arrays are valid indices, "
+            f"got dtype {key_array.dtype}"
+        )
+    rows = key_array.astype(np.int64).reshape(-1)
+    if rows.min() < -n_rows or rows.max() >= n_rows:
+        bad = rows[(rows < -n_rows) | (rows >= n_rows)][:5]
+        raise IndexError(f"index {bad} is out of bounds for a dataset of {n_rows} images")
+    rows = rows % n_rows
+    return rows.reshape(key_array.shape) if key_array.ndim > 1 else rows

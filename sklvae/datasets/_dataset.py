@@ -24,7 +24,13 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ._checks import CorruptDatasetError, check_integer, check_integer_array, check_random_state
+from ._checks import (
+    CorruptDatasetError,
+    check_integer,
+    check_integer_array,
+    check_random_state,
+    rows_from_index,
+)
 from ._grid import FactorGrid
 from ._storage import read_rows
 
@@ -59,8 +65,10 @@ class GroundTruthDataset(FactorGrid):
         ``(b, n_factors)`` to ``uint8`` images ``(b, *image_shape)``. Exactly
         one of ``renderer`` and ``storage`` must be given.
     storage : array-like, default=None
-        Images stored in a file: ``storage[rows]`` with a sorted array of unique
-        row numbers returns ``uint8`` images ``(len(rows), *image_shape)``.
+        Images stored in a file: ``storage[start:stop]`` and ``storage[rows]``
+        with a sorted array of unique row numbers return ``uint8`` images
+        ``(n, *image_shape)``. Each request is one such read (see
+        :func:`~sklvae.datasets._storage.read_rows`).
     grid_indices : array-like of int, default=None
         Grid index (``index_of``) of each row of the dataset. ``None`` means the
         full grid in canonical order.
@@ -194,31 +202,7 @@ class GroundTruthDataset(FactorGrid):
         return images[(slice(None),) * rows.ndim + rest] if rest else images
 
     def _rows_from_key(self, key: Any) -> np.ndarray:
-        if isinstance(key, slice):
-            return np.arange(self._n_samples, dtype=np.int64)[key]
-        if key is Ellipsis:
-            return np.arange(self._n_samples, dtype=np.int64)
-        key_array = np.asarray(key)
-        if key_array.dtype == bool:
-            if key_array.shape != (self._n_samples,):
-                raise IndexError(
-                    f"boolean index has shape {key_array.shape}, expected ({self._n_samples},)"
-                )
-            return np.flatnonzero(key_array)
-        if key_array.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        if not np.issubdtype(key_array.dtype, np.integer):
-            raise IndexError(
-                f"only integers, slices, integer or boolean arrays are valid indices, "
-                f"got dtype {key_array.dtype}"
-            )
-        rows = key_array.astype(np.int64).reshape(-1)
-        if rows.min() < -self._n_samples or rows.max() >= self._n_samples:
-            raise IndexError(
-                f"index out of bounds for a dataset of {self._n_samples} images"
-            )
-        rows = rows % self._n_samples
-        return rows.reshape(key_array.shape) if key_array.ndim > 1 else rows
+        return rows_from_index(key, self._n_samples)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for batch in self.iter_batches(256):

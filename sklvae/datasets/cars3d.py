@@ -173,6 +173,7 @@ def fetch_cars3d(
     ``sklvae_cache/cars3d_64x64_<n>.npy`` (216 MB for 183 cars), which is then
     memory-mapped; it is rebuilt when a ``.mat`` file is newer.
     """
+    download_if_missing, overwrite = check_download_flags(download_if_missing, overwrite)
     home = get_data_home(data_home)
     folder = home / "cars"
     if overwrite or not folder.is_dir():

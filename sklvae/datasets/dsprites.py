@@ -207,6 +207,7 @@ def make_dsprites(
     - orientation turns the sprite counter-clockwise as displayed; the real
       dataset's direction and the heart's upright pose were not verified.
     """
+    lazy = check_bool(lazy, "lazy")
     factor_values = _dsprites_factor_values()
     n_total = int(np.prod(DSPRITES_FACTOR_SIZES))
     rows = sample_grid_rows(n_total, n_samples, random_state)

@@ -92,8 +92,7 @@ def fetch_mpi3d(
     An uncompressed ``.npz`` (as published) is memory-mapped in place; a
     compressed one is streamed once into ``sklvae_cache/`` in the data folder.
     """
-    if variant not in MPI3D_VARIANTS:
-        raise ValueError(f"variant must be one of {MPI3D_VARIANTS}, got {variant!r}.")
+    check_choice(variant, "variant", MPI3D_VARIANTS)
     home = get_data_home(data_home)
     filename = f"mpi3d_{variant}.npz"
     path = _ensure_file(
