@@ -130,6 +130,7 @@ def test_fetch_dsprites_downloads_when_missing(tmp_path, monkeypatch, network):
     monkeypatch.setattr(dsprites, "DSPRITES_CHECKSUM", ("sha256", hashlib.sha256(payload).hexdigest()))
     ds = fetch_dsprites(data_home=tmp_path / "home")
     assert network.calls == [dsprites.DSPRITES_URL]
+    assert network.progressbars == [True]  # the download shows a progress bar
     np.testing.assert_array_equal(ds[:], imgs * 255)
 
 
