@@ -80,10 +80,8 @@ class GroundTruthDataset(FactorGrid):
 
     Attributes
     ----------
-    factor_names : tuple of str
-    factor_sizes : tuple of int
-    factor_values : tuple of ndarray
-    n_factors : int
+    factor_names, factor_sizes, factor_values, n_factors
+        As given (see :class:`~sklvae.datasets._grid.FactorGrid`).
     n_samples : int
         Number of images (rows) of this dataset.
     factors : ndarray of shape (n_samples, n_factors), dtype int64

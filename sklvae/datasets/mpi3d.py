@@ -16,8 +16,8 @@ index  factor            classes
 6      vertical_axis     40 (second degree of freedom)
 ====== ================= ==================================
 
-The colour and shape counts depend on the file, not on the variant (ecosystem
-spec section 1c): the NeurIPS 2019 challenge files without held-out factors have
+The colour and shape counts depend on the file, not on the variant: the
+NeurIPS 2019 challenge files without held-out factors have
 4 x 4 (460,800 images; disentanglement_lib and latent_quantization use these
 sizes) and the final release has 6 x 6 (1,036,800 images; disent assumes 6 x 6
 for every file). :func:`fetch_mpi3d` infers the sizes from the number of images

@@ -265,10 +265,12 @@ class Shapes3DRenderer:
     def __call__(self, factors: np.ndarray) -> np.ndarray:
         factors = np.asarray(factors, dtype=np.int64)
         n = factors.shape[0]
-        # one lookup per distinct geometry (not per image), then one gather
+        weights = np.empty((n, _IMAGE_SIZE, _IMAGE_SIZE, _MATERIALS), dtype=np.float32)
+        # one cached lookup per distinct geometry in the batch (not per image)
         keys, inverse = np.unique(factors[:, 3:6], axis=0, return_inverse=True)
-        distinct = np.stack([self.weights(int(a), int(b), int(c)) for a, b, c in keys])
-        weights = distinct[inverse.reshape(-1)]
+        inverse = inverse.reshape(-1)
+        for i, (scale, shape, orientation) in enumerate(keys):
+            weights[inverse == i] = self.weights(int(scale), int(shape), int(orientation))
         hues = _shapes3d_factor_values()[0]
         colours = hsv_to_rgb(hues[factors[:, 0:3]]).astype(np.float32)  # (n, 3 materials, rgb)
         images = np.matmul(weights.reshape(n, -1, _MATERIALS), colours)
