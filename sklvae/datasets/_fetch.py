@@ -16,7 +16,6 @@ Guarantees of every download made here:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -68,14 +67,6 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     if path.exists() and not path.is_dir():
         raise ValueError(f"{source} {str(path)!r} is a file, not a folder; pass a folder.")
     return path
-
-
-def _file_digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(2**20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _progressbar_available() -> bool:

@@ -6,7 +6,6 @@ No test touches the network: pooch's downloader is replaced by a fake (conftest)
 import hashlib
 import io
 import tarfile
-import zipfile
 from pathlib import Path
 
 import h5py
