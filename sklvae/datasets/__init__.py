@@ -7,12 +7,9 @@ uint8 images (native layout ``(n, H, W)`` or ``(n, H, W, C)``) that can be passe
 ``$SKLVAE_DATA``, else ``~/sklvae_data``) and download them when allowed.
 """
 
-from ._base import (
-    CorruptDatasetError,
-    DatasetNotFoundError,
-    GroundTruthDataset,
-    get_data_home,
-)
+from ._checks import CorruptDatasetError, DatasetNotFoundError
+from ._dataset import GroundTruthDataset
+from ._fetch import get_data_home
 from .cars3d import fetch_cars3d
 from .digits import fetch_mnist, make_rotated_digits
 from .dsprites import fetch_dsprites, make_dsprites

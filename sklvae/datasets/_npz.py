@@ -22,56 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from ._base import CorruptDatasetError, _atomic_write_npy
+from ._checks import CorruptDatasetError
+from ._fetch import _atomic_write_npy
+from ._storage import MemmapStorage, PackedBitsStorage
 
 _CHUNK_BYTES = 64 * 2**20
-
-
-class _MemmapStorage:
-    """Rows of a memory-mapped uint8 array; pickles as (path, offset, shape)."""
-
-    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], scale: int = 1) -> None:
-        self.path = Path(path)
-        self.offset = int(offset)
-        self.shape = tuple(shape)
-        self.scale = int(scale)
-        self._array: np.memmap | None = None
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_array"] = None
-        return state
-
-    @property
-    def array(self) -> np.memmap:
-        if self._array is None:
-            self._array = np.memmap(
-                self.path, dtype=np.uint8, mode="r", offset=self.offset, shape=self.shape
-            )
-        return self._array
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        block = np.array(self.array[key])
-        if self.scale != 1:
-            block *= np.uint8(self.scale)
-        return block
-
-
-class _PackedBitsStorage(_MemmapStorage):
-    """Rows of binary images stored with ``np.packbits`` (one bit per pixel)."""
-
-    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
-        super().__init__(path, offset, shape)
-        self.image_shape = tuple(image_shape)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        packed = np.asarray(self.array[key])
-        n_pixels = int(np.prod(self.image_shape))
-        bits = np.unpackbits(packed, axis=-1, count=n_pixels)
-        return (bits * np.uint8(255)).reshape(packed.shape[:-1] + self.image_shape)
 
 
 def _read_npy_header(fileobj: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -101,7 +56,7 @@ def npz_image_storage(
     cache_dir: Path,
     binary: bool = False,
     what: str = "the file",
-) -> _MemmapStorage:
+) -> MemmapStorage:
     """A lazy row-indexable view of ``npz[key]`` (uint8 images).
 
     Parameters
@@ -149,7 +104,7 @@ def npz_image_storage(
                 f"{path} is truncated ({what}): {os.path.getsize(path)} bytes, the array "
                 f"{key!r} alone needs {offset + n * row_bytes}. Delete it and download it again."
             )
-        return _MemmapStorage(path, offset, tuple(shape), scale=255 if binary else 1)
+        return MemmapStorage(path, offset, tuple(shape), scale=255 if binary else 1)
 
     # compressed member: stream once into a memory-mappable cache
     cache_dir = Path(cache_dir)
@@ -162,8 +117,8 @@ def npz_image_storage(
         _build_cache(path, info, cache, cache_shape, row_bytes, binary, what)
     offset = _npy_header_size(cache)
     if binary:
-        return _PackedBitsStorage(cache, offset, cache_shape, tuple(image_shape))
-    return _MemmapStorage(cache, offset, cache_shape)
+        return PackedBitsStorage(cache, offset, cache_shape, tuple(image_shape))
+    return MemmapStorage(cache, offset, cache_shape)
 
 
 def _cache_shape(cache: Path) -> tuple[int, ...] | None:

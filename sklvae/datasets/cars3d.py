@@ -29,15 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import (
-    CorruptDatasetError,
-    DatasetNotFoundError,
-    GroundTruthDataset,
-    _atomic_write_npy,
-    _download,
-    get_data_home,
-)
-from ._npz import _MemmapStorage, _npy_header_size, _read_npy_header
+from ._checks import CorruptDatasetError, DatasetNotFoundError
+from ._dataset import GroundTruthDataset
+from ._fetch import _atomic_write_npy, _download, check_download_flags, get_data_home
+from ._npz import _npy_header_size, _read_npy_header
+from ._storage import MemmapStorage
 
 __all__ = ["fetch_cars3d", "CARS3D_FACTOR_NAMES", "area_downsample"]
 
@@ -177,6 +173,7 @@ def fetch_cars3d(
     ``sklvae_cache/cars3d_64x64_<n>.npy`` (216 MB for 183 cars), which is then
     memory-mapped; it is rebuilt when a ``.mat`` file is newer.
     """
+    download_if_missing, overwrite = check_download_flags(download_if_missing, overwrite)
     home = get_data_home(data_home)
     folder = home / "cars"
     if overwrite or not folder.is_dir():
@@ -229,7 +226,7 @@ def fetch_cars3d(
             del grid, out
 
         _atomic_write_npy(cache, write)
-    storage = _MemmapStorage(cache, _npy_header_size(cache), shape)
+    storage = MemmapStorage(cache, _npy_header_size(cache), shape)
     return GroundTruthDataset(
         CARS3D_FACTOR_NAMES,
         factor_sizes,

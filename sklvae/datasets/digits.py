@@ -15,16 +15,15 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import fetch_openml, load_digits
 
-from ._base import DatasetNotFoundError, _check_random_state, get_data_home
+from ._checks import DatasetNotFoundError, check_integer, check_random_state
+from ._fetch import get_data_home
 
 __all__ = ["make_rotated_digits", "fetch_mnist", "upsample_images"]
 
 
 def upsample_images(images: np.ndarray, factor: int) -> np.ndarray:
     """Enlarge images ``(n, H, W[, C])`` by repeating each pixel ``factor`` times per side."""
-    factor = int(factor)
-    if factor < 1:
-        raise ValueError(f"upsample must be a positive integer, got {factor}.")
+    factor = check_integer(factor, "upsample", min_value=1)
     if factor == 1:
         return images
     return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
@@ -64,19 +63,18 @@ def make_rotated_digits(
     """
     from ..groups import get_group
 
+    n_samples = check_integer(n_samples, "n_samples", min_value=1, allow_none=True)
+    check_integer(upsample, "upsample", min_value=1)
     group = get_group(group)
     if group.ndim != 2:
         raise ValueError(f"group must act on images (2 axes); {group.name} acts on {group.ndim}.")
-    rng = _check_random_state(random_state)
+    rng = check_random_state(random_state)
     digits = load_digits()
     originals = np.clip(np.rint(digits.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
     n_available = originals.shape[0]
     if n_samples is None:
         index = rng.permutation(n_available)
     else:
-        n_samples = int(n_samples)
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1 or None, got {n_samples}.")
         index = rng.choice(n_available, size=n_samples, replace=n_samples > n_available)
     images = upsample_images(originals[index], upsample)
     elements = group.sample(index.size, rng).astype(np.int64)
@@ -106,6 +104,7 @@ def fetch_mnist(
         The first 60,000 are the usual training set, the last 10,000 the test set.
     labels : ndarray of int64, shape (70000,)
     """
+    n_retries = check_integer(n_retries, "n_retries", min_value=0)
     home = get_data_home(data_home)
     try:
         bunch = fetch_openml(

@@ -28,13 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from ._base import (
-    CorruptDatasetError,
-    GroundTruthDataset,
-    _check_random_state,
-    _ensure_file,
-    get_data_home,
-)
+from ._checks import CorruptDatasetError, check_bool
+from ._dataset import GroundTruthDataset
+from ._fetch import _ensure_file, get_data_home
+from ._grid import sample_grid_rows
 from ._npz import npz_image_storage
 
 __all__ = ["make_dsprites", "fetch_dsprites", "DSPRITES_FACTOR_NAMES", "DSPRITES_FACTOR_SIZES"]
@@ -167,17 +164,6 @@ class DSpritesRenderer:
 _RENDERER = DSpritesRenderer()
 
 
-def _subset_rows(n_total: int, n_samples: int | None, random_state: Any) -> np.ndarray | None:
-    """Sorted random grid rows for ``n_samples`` (None: the whole grid)."""
-    if n_samples is None:
-        return None
-    n_samples = int(n_samples)
-    if not 1 <= n_samples <= n_total:
-        raise ValueError(f"n_samples must be in [1, {n_total}] or None, got {n_samples}.")
-    rng = _check_random_state(random_state)
-    return np.sort(rng.choice(n_total, size=n_samples, replace=False))
-
-
 def make_dsprites(
     n_samples: int | None = None,
     *,
@@ -221,9 +207,10 @@ def make_dsprites(
     - orientation turns the sprite counter-clockwise as displayed; the real
       dataset's direction and the heart's upright pose were not verified.
     """
+    lazy = check_bool(lazy, "lazy")
     factor_values = _dsprites_factor_values()
     n_total = int(np.prod(DSPRITES_FACTOR_SIZES))
-    rows = _subset_rows(n_total, n_samples, random_state)
+    rows = sample_grid_rows(n_total, n_samples, random_state)
     dataset = GroundTruthDataset(
         DSPRITES_FACTOR_NAMES,
         DSPRITES_FACTOR_SIZES,

@@ -16,8 +16,8 @@ index  factor            classes
 6      vertical_axis     40 (second degree of freedom)
 ====== ================= ==================================
 
-The colour and shape counts depend on the file, not on the variant (ecosystem
-spec section 1c): the NeurIPS 2019 challenge files without held-out factors have
+The colour and shape counts depend on the file, not on the variant: the
+NeurIPS 2019 challenge files without held-out factors have
 4 x 4 (460,800 images; disentanglement_lib and latent_quantization use these
 sizes) and the final release has 6 x 6 (1,036,800 images; disent assumes 6 x 6
 for every file). :func:`fetch_mpi3d` infers the sizes from the number of images
@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import CorruptDatasetError, GroundTruthDataset, _ensure_file, get_data_home
+from ._checks import CorruptDatasetError, check_choice
+from ._dataset import GroundTruthDataset
+from ._fetch import _ensure_file, get_data_home
 from ._npz import npz_image_storage
 
 __all__ = ["fetch_mpi3d", "MPI3D_FACTOR_NAMES", "MPI3D_VARIANTS"]
@@ -90,8 +92,7 @@ def fetch_mpi3d(
     An uncompressed ``.npz`` (as published) is memory-mapped in place; a
     compressed one is streamed once into ``sklvae_cache/`` in the data folder.
     """
-    if variant not in MPI3D_VARIANTS:
-        raise ValueError(f"variant must be one of {MPI3D_VARIANTS}, got {variant!r}.")
+    check_choice(variant, "variant", MPI3D_VARIANTS)
     home = get_data_home(data_home)
     filename = f"mpi3d_{variant}.npz"
     path = _ensure_file(

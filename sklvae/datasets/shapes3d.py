@@ -26,13 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from ._base import (
-    CorruptDatasetError,
-    GroundTruthDataset,
-    _ensure_file,
-    get_data_home,
-)
-from .dsprites import _subset_rows
+from ._checks import CorruptDatasetError
+from ._dataset import GroundTruthDataset
+from ._fetch import _ensure_file, get_data_home
+from ._grid import sample_grid_rows
+from ._storage import H5Images
 
 __all__ = ["make_shapes3d", "fetch_shapes3d", "SHAPES3D_FACTOR_NAMES", "SHAPES3D_FACTOR_SIZES"]
 
@@ -268,8 +266,8 @@ class Shapes3DRenderer:
         factors = np.asarray(factors, dtype=np.int64)
         n = factors.shape[0]
         weights = np.empty((n, _IMAGE_SIZE, _IMAGE_SIZE, _MATERIALS), dtype=np.float32)
-        geometry = factors[:, 3:6]
-        keys, inverse = np.unique(geometry, axis=0, return_inverse=True)
+        # one cached lookup per distinct geometry in the batch (not per image)
+        keys, inverse = np.unique(factors[:, 3:6], axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         for i, (scale, shape, orientation) in enumerate(keys):
             weights[inverse == i] = self.weights(int(scale), int(shape), int(orientation))
@@ -318,7 +316,7 @@ def make_shapes3d(
     capsule stands upright; no texture or specular light.
     """
     n_total = int(np.prod(SHAPES3D_FACTOR_SIZES))
-    rows = _subset_rows(n_total, n_samples, random_state)
+    rows = sample_grid_rows(n_total, n_samples, random_state)
     return GroundTruthDataset(
         SHAPES3D_FACTOR_NAMES,
         SHAPES3D_FACTOR_SIZES,
@@ -333,44 +331,6 @@ def make_shapes3d(
 # --------------------------------------------------------------------------- #
 # the real file
 # --------------------------------------------------------------------------- #
-class H5Images:
-    """Lazy rows of an HDF5 dataset; the file is opened on first read.
-
-    Pickles as (path, key) so that it can travel to DataLoader workers.
-    """
-
-    def __init__(self, path: Path, key: str) -> None:
-        self.path = Path(path)
-        self.key = key
-        self._file = None
-        self._dataset = None
-
-    def __getstate__(self) -> dict:
-        return {"path": self.path, "key": self.key, "_file": None, "_dataset": None}
-
-    def _open(self):
-        if self._dataset is None:
-            import h5py
-
-            self._file = h5py.File(self.path, "r")
-            self._dataset = self._file[self.key]
-        return self._dataset
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        try:
-            return np.asarray(self._open()[key])
-        except OSError as exc:
-            raise CorruptDatasetError(
-                f"Cannot read images from {self.path} ({exc}); the file is probably "
-                "truncated. Delete it and download it again (or pass overwrite=True)."
-            ) from exc
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        self._file = self._dataset = None
-
-
 def _classes_from_values(values: np.ndarray, table: tuple[np.ndarray, ...], path: Path) -> np.ndarray:
     """Map real factor values (n, k) to class indices using the canonical tables."""
     classes = np.empty(values.shape, dtype=np.int64)

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._base import _check_random_state
+from ._checks import check_integer_array, check_random_state
 
 __all__ = ["make_group_pairs"]
 
@@ -73,10 +73,11 @@ def make_group_pairs(
             f"X must have a sample axis and {group.ndim} spatial axes for {group.name}; "
             f"got shape {x.shape}."
         )
+    rng = check_random_state(random_state)
     if elements is None:
-        g = group.sample(x.shape[0], _check_random_state(random_state)).astype(np.int64)
+        g = group.sample(x.shape[0], rng).astype(np.int64)
     else:
-        g = np.asarray(elements).astype(np.int64).reshape(-1)
+        g = check_integer_array(elements, "elements", high=group.order).reshape(-1)
         if g.shape[0] != x.shape[0]:
             raise ValueError(f"elements has {g.shape[0]} entries for {x.shape[0]} images.")
     gx = group.act_batch(x, g, axes=axes)

@@ -1,14 +1,11 @@
 """Loaders of the canonical files (tiny files written here), downloads, data_home.
 
-No test touches the network: the opener is replaced by a fake.
+No test touches the network: pooch's downloader is replaced by a fake (conftest).
 """
 
 import hashlib
 import io
-import os
 import tarfile
-import urllib.error
-import zipfile
 from pathlib import Path
 
 import h5py
@@ -27,17 +24,14 @@ from sklvae.datasets import (
     make_dsprites,
     make_shapes3d,
 )
-from sklvae.datasets import _base, cars3d, dsprites, mpi3d, shapes3d
+from sklvae.datasets import _storage, cars3d, dsprites, mpi3d, shapes3d
 from sklvae.datasets.cars3d import area_downsample
 
 
-def _offline(*args, **kwargs):
-    raise urllib.error.URLError("network is unreachable (test)")
-
-
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    monkeypatch.setattr(_base, "_urlopen", _offline)
+def network(fake_network):
+    """Offline unless a test serves a payload."""
+    return fake_network
 
 
 def _listing(folder):
@@ -122,65 +116,20 @@ def test_fetch_dsprites_offline_error_says_where(tmp_path):
         fetch_dsprites(data_home=home, download_if_missing=False)
 
 
-def test_fetch_dsprites_offline_via_unreachable_url(tmp_path, monkeypatch):
-    monkeypatch.setattr(_base, "_urlopen", _base.urllib.request.urlopen)
-    monkeypatch.setattr(dsprites, "DSPRITES_URL", "http://127.0.0.1:9/dsprites.npz")
-    with pytest.raises(DatasetNotFoundError, match="place it"):
-        fetch_dsprites(data_home=tmp_path)
 
 
 # --------------------------------------------------------------------------- #
-# downloads: checksum and atomic rename
+# downloads through the loaders
 # --------------------------------------------------------------------------- #
-class _FakeResponse(io.BytesIO):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def _serve(payload):
-    calls = []
-
-    def opener(url, timeout=None):
-        calls.append(url)
-        return _FakeResponse(payload)
-
-    return opener, calls
-
-
-def test_download_checks_checksum_and_renames_atomically(tmp_path, monkeypatch):
-    payload = b"x" * 3_000_000
-    opener, calls = _serve(payload)
-    monkeypatch.setattr(_base, "_urlopen", opener)
-    target = tmp_path / "sub" / "file.bin"
-    good = ("md5", hashlib.md5(payload).hexdigest())
-    assert _base._download("http://example/file", target, checksum=good, what="f") == target
-    assert target.read_bytes() == payload and len(calls) == 1
-    # an existing file is not downloaded again nor overwritten ...
-    target.write_bytes(b"mine")
-    _base._download("http://example/file", target, checksum=good, what="f")
-    assert target.read_bytes() == b"mine" and len(calls) == 1
-    # ... unless asked; a bad checksum leaves the old file and no temporary file
-    bad = ("sha256", "0" * 64)
-    with pytest.raises(CorruptDatasetError, match="expected 0000"):
-        _base._download("http://example/file", target, checksum=bad, what="f", overwrite=True)
-    assert target.read_bytes() == b"mine"
-    assert _listing(tmp_path) == ["file.bin", "sub"]
-    _base._download("http://example/file", target, checksum=good, what="f", overwrite=True)
-    assert target.read_bytes() == payload
-
-
-def test_fetch_dsprites_downloads_when_missing(tmp_path, monkeypatch):
+def test_fetch_dsprites_downloads_when_missing(tmp_path, monkeypatch, network):
     source = tmp_path / "source.npz"
     imgs, _ = _write_dsprites(source, np.arange(40))
     payload = source.read_bytes()
-    opener, calls = _serve(payload)
-    monkeypatch.setattr(_base, "_urlopen", opener)
+    network.payloads[dsprites.DSPRITES_URL] = payload
     monkeypatch.setattr(dsprites, "DSPRITES_CHECKSUM", ("sha256", hashlib.sha256(payload).hexdigest()))
     ds = fetch_dsprites(data_home=tmp_path / "home")
-    assert calls == [dsprites.DSPRITES_URL]
+    assert network.calls == [dsprites.DSPRITES_URL]
+    assert network.progressbars == [True]  # the download shows a progress bar
     np.testing.assert_array_equal(ds[:], imgs * 255)
 
 
@@ -202,21 +151,21 @@ def test_fetch_shapes3d_reads_lazily(tmp_path, monkeypatch):
     rows = [0, 7, 1234, 479_999, 250_000]
     images, factors = _write_shapes3d(tmp_path / "3dshapes.h5", rows, shuffle=[3, 1, 0, 4, 2])
     reads = []
-    original = shapes3d.H5Images.__getitem__
+    original = _storage.H5Images.__getitem__
 
     def counting(self, key):
         out = original(self, key)
         reads.append(len(out))
         return out
 
-    monkeypatch.setattr(shapes3d.H5Images, "__getitem__", counting)
+    monkeypatch.setattr(_storage.H5Images, "__getitem__", counting)
     ds = fetch_shapes3d(data_home=tmp_path, download_if_missing=False)
     assert reads == []  # nothing read at load time
     assert ds.shape == (5, 64, 64, 3)
     assert ds.factor_names[0] == "floor_hue" and ds.factor_sizes == (10, 10, 10, 8, 4, 15)
     np.testing.assert_array_equal(ds.factors, factors)
     np.testing.assert_array_equal(ds[[4, 0, 2, 0]], images[[4, 0, 2, 0]])
-    assert reads == [3]  # unique rows only
+    assert reads == [5]  # one read: the dense span of rows 0..4 as a slice
     np.testing.assert_array_equal(ds.sample_observations(factors[[1]]), images[[1]])
     np.testing.assert_array_equal(ds.index_of(factors), make_shapes3d().index_of(factors))
 
@@ -280,7 +229,7 @@ def test_area_downsample():
         area_downsample(x, 3)
 
 
-def test_fetch_cars3d_download_and_extract(tmp_path, monkeypatch):
+def test_fetch_cars3d_download_and_extract(tmp_path, monkeypatch, network):
     staging = tmp_path / "staging" / "data" / "cars"
     _write_cars(staging, [7])
     (staging / "list.txt").write_text("car_007_mesh\n")
@@ -288,13 +237,12 @@ def test_fetch_cars3d_download_and_extract(tmp_path, monkeypatch):
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         tar.add(tmp_path / "staging" / "data", arcname="data")
     payload = buffer.getvalue()
-    opener, calls = _serve(payload)
-    monkeypatch.setattr(_base, "_urlopen", opener)
+    network.payloads[cars3d.CARS3D_URL] = payload
     monkeypatch.setattr(cars3d, "CARS3D_CHECKSUM", ("md5", hashlib.md5(payload).hexdigest()))
     home = tmp_path / "home"
     with pytest.warns(UserWarning):
         ds = fetch_cars3d(data_home=home)
-    assert calls == [cars3d.CARS3D_URL]
+    assert network.calls == [cars3d.CARS3D_URL]
     assert sorted(p.name for p in (home / "cars").iterdir()) == ["car_007_mesh.mat", "list.txt"]
     assert ds.factor_sizes == (4, 24, 1)
     np.testing.assert_array_equal(ds.sample_observations([[1, 2, 0]])[0][5, 5], [20, 50, 210])
