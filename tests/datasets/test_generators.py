@@ -4,6 +4,7 @@ import colorsys
 import pickle
 
 import numpy as np
+import torch
 import pytest
 
 from sklvae.datasets import GroundTruthDataset, make_dsprites, make_shapes3d
@@ -192,7 +193,9 @@ def test_dataset_pickles_and_is_accepted_as_X():
     X, spec = check_input(ds)
     assert X is ds and spec.module_shape == (1, 64, 64) and spec.uint8
     batch, _ = ImageDataset(X, spec).__getitems__([5, 2, 5])
-    assert tuple(batch.shape) == (3, 1, 64, 64) and float(batch.max()) == 1.0
+    # batches stay uint8 in the native layout until the net moves them to the device
+    assert tuple(batch.shape) == (3, 64, 64) and batch.dtype == torch.uint8
+    assert int(batch.max()) == 255
 
 
 # --------------------------------------------------------------------------- #
