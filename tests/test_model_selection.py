@@ -167,3 +167,34 @@ def test_results_file_with_other_columns_is_refused(squares, tmp_path):
     with pytest.raises(ValueError, match="use a new results_file"):
         run_study([(VAE(**TINY), {})], squares, results_file=path,
                   **{**STUDY, "seeds": [5], "metrics": ["mig"]})
+
+
+def test_each_study_plot_returns_a_figure(serial_table, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from sklvae.plotting import (
+        plot_metric_distributions,
+        plot_metric_rank_correlation,
+        plot_metric_vs_param,
+    )
+
+    fig = plot_metric_distributions(serial_table)  # default: every metric column
+    assert isinstance(fig, Figure)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["mig.discrete_mig", "mig_scorer"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["VAE", "BetaVAE"]
+    path = tmp_path / "study.csv"
+    serial_table.to_csv(path, index=False)
+    strip = plot_metric_distributions(path, "mig_scorer", kind="strip")  # from the CSV file
+    assert isinstance(strip, Figure) and len(strip.axes[0].collections) == 2  # one per method
+    fig = plot_metric_vs_param(serial_table, "mig_scorer", "beta")
+    assert isinstance(fig, Figure)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["BetaVAE"]
+    fig = plot_metric_rank_correlation(serial_table, ["mig.discrete_mig", "mig_scorer",
+                                                      "reconstruction_error"])
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 9 and texts[0] == texts[4] == "1.00"  # the diagonal
+    matplotlib.pyplot.close("all")
