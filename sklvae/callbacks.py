@@ -87,8 +87,8 @@ class DisentanglementMonitor(Callback):
         History key; default the metric name, with ``_<key>`` when ``key`` is given.
     random_state : int, default=0
         Seed of the fixed sample.
-    **metric_params
-        Keyword arguments of the metric (e.g. ``n_bins=20``).
+    metric_params : dict, optional
+        Keyword arguments of the metric (e.g. ``{"n_bins": 20}``).
 
     Examples
     --------
@@ -98,7 +98,7 @@ class DisentanglementMonitor(Callback):
     """
 
     def __init__(self, dataset, metric="mig", *, key=None, n_samples: int = 1000,
-                 every: int = 1, name=None, random_state: int = 0, **metric_params):
+                 every: int = 1, name=None, random_state: int = 0, metric_params=None):
         self.dataset = dataset
         self.metric = metric
         self.key = key
@@ -120,7 +120,7 @@ class DisentanglementMonitor(Callback):
                 "metric must be a metric name or a scorer from make_disentanglement_scorer; "
                 f"got {type(self.metric).__name__}."
             )
-        return make_disentanglement_scorer(self.metric, key=self.key, **self.metric_params)
+        return make_disentanglement_scorer(self.metric, key=self.key, **(self.metric_params or {}))
 
     @property
     def history_key(self) -> str:

@@ -66,6 +66,7 @@ def test_monitor_drives_early_stopping_and_checkpoint(squares, tmp_path):
         (dict(metric="mig", key="completeness"), ValueError, "has no score 'completeness'"),
         (dict(metric=len), TypeError, "metric must be a metric name"),
         (dict(metric=mig_scorer, key="x"), ValueError, "give key and metric parameters"),
+        (dict(metric_params={"bins": 3}), TypeError, r"unexpected keyword argument\(s\) \['bins'\]"),
         (dict(n_samples=0), ValueError, "n_samples must be a positive int"),
         (dict(every=1.5), ValueError, "every must be a positive int"),
     ],
@@ -80,3 +81,16 @@ def test_monitor_needs_a_ground_truth_dataset(squares):
     monitor = DisentanglementMonitor(draw_squares(np.zeros((4, 2), int)))
     with pytest.raises(TypeError, match="ground-truth dataset"):
         BetaVAE(**TINY, max_epochs=1, callbacks=[monitor]).fit(squares)
+
+
+def test_an_estimator_with_a_monitor_clones_and_pickles(squares):
+    import pickle
+
+    from sklearn.base import clone
+
+    monitor = DisentanglementMonitor(squares, "mig", n_samples=32, metric_params={"n_bins": 5})
+    model = clone(BetaVAE(**TINY, max_epochs=1, callbacks=[monitor]))
+    assert model.callbacks[0] is not monitor and model.callbacks[0].metric_params == {"n_bins": 5}
+    model.fit(squares)
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.history_[-1, "mig"] == model.history_[-1, "mig"]
