@@ -74,12 +74,14 @@ def main() -> None:
     shown = ["mig.discrete_mig", "sap.SAP_score", "modularity.modularity_score",
              "modularity.explicitness_score_test", "history.mig_during_training",
              "reconstruction_error"]
-    summary = study.groupby(["method", "params"], sort=False)[shown].agg(["mean", "std"])
-    summary.columns = [f"{c}_{s}" for c, s in summary.columns]
-    with_names = {c: c.split(".")[-1] for c in summary.columns}
+    groups = study.groupby(["method", "params"], sort=False)[shown]
+    mean, std = groups.mean(), groups.std()
+    summary = mean.round(3).astype(str) + " ± " + std.round(3).astype(str)
+    summary.columns = ["MIG", "SAP", "modularity", "explicitness", "MIG (monitor)", "recon. MSE"]
     print(f"\n{len(study)} fits ({args.seeds} seeds each), {study['fit_time'].sum():.0f} s of "
-          f"fitting on {study['device'].iloc[0]}, torch {study['torch_version'].iloc[0]}")
-    print(summary.rename(columns=with_names).round(3).to_string())
+          f"fitting on {study['device'].iloc[0]}, torch {study['torch_version'].iloc[0]}; "
+          "mean ± std over seeds")
+    print(summary.to_string())
 
     from sklvae.plotting import (
         plot_metric_distributions,
