@@ -143,6 +143,8 @@ def test_models_are_saved_beside_the_results(squares, tmp_path):
         (dict(metrics={"m": (mig_scorer, 0)}), ValueError, "sample size"),
         (dict(n_train=0), ValueError, "n_train must be a positive integer"),
         (dict(random_state=None), ValueError, "random_state must be an int"),
+        (dict(metric_params={"dci": {}}), ValueError, r"metrics not in the study: \['dci'\]"),
+        (dict(history_keys=["mig"], n_train=16, n_test=8), KeyError, "'mig' is not in the last history row"),
     ],
 )
 def test_run_study_rejects_bad_arguments(squares, kwargs, error, match):

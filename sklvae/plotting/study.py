@@ -27,12 +27,12 @@ _NON_METRIC_COLUMNS = {
 def _study_columns(results: Any) -> dict[str, np.ndarray]:
     """A DataFrame, a list of row dicts or a results CSV path -> column arrays."""
     if isinstance(results, (str, os.PathLike)):
-        from ..model_selection import _read_results
+        from ..model_selection._results import read_results
 
         path = Path(results)
         if not path.exists():
             raise ValueError(f"no results file at {path}.")
-        _, results = _read_results(path)
+        _, results = read_results(path)
     if hasattr(results, "to_dict") and hasattr(results, "columns"):
         results = results.to_dict("records")
     if not isinstance(results, (list, tuple)) or not all(isinstance(r, dict) for r in results):
