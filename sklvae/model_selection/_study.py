@@ -122,7 +122,6 @@ def _fit_and_score_unlocked(task: FitTask, dataset: Any, X: Any, metrics: dict,
         torch.set_num_threads(previous_threads)
 
 
-
 def run_study(
     estimators: Any,
     dataset: Any,
