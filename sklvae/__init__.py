@@ -6,7 +6,7 @@ from .models.vae import VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 from .models.mipet import MIPETVAE
 from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
 from .models.group import GroupActionAE
-from . import datasets, metrics, plotting  # noqa: E402  (sklvae.metrics.dci_scorer, ...)
+from . import datasets, metrics, model_selection, plotting  # noqa: E402  (sklvae.metrics.dci_scorer, ...)
 
 __version__ = "0.1.0"
 

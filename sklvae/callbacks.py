@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import torch
 from skorch.callbacks import Callback
 
-__all__ = ["CosineAnnealing"]
+__all__ = ["CosineAnnealing", "DisentanglementMonitor"]
 
 
 class CosineAnnealing(Callback):
@@ -52,3 +54,129 @@ class CosineAnnealing(Callback):
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
             self._set_lr(net)
+
+
+class DisentanglementMonitor(Callback):
+    """Score a disentanglement metric during training and record it in the history.
+
+    At the start of training the callback draws a fixed sample of ``n_samples``
+    points from a ground-truth dataset (``dataset.sample(n_samples, random_state)``);
+    every ``every`` epochs it encodes them with the module being trained (posterior
+    means, in eval mode, without gradients) and records the metric's score under
+    ``name`` in ``net.history`` (the estimator's ``history_``), together with
+    ``<name>_best`` (True when the score is the best so far, higher being better).
+    Between two evaluations the last score is carried forward, so skorch's
+    ``EarlyStopping(monitor=name, lower_is_better=False)`` counts its patience in
+    epochs, and ``Checkpoint(monitor=name + "_best")`` saves the best model. List the
+    monitor *before* those callbacks, which read the history at the same epoch end.
+
+    Parameters
+    ----------
+    dataset : GroundTruthDataset
+        Where the fixed sample comes from.
+    metric : str or DisentanglementScorer, default="mig"
+        A name accepted by :func:`sklvae.metrics.make_disentanglement_scorer`
+        (``"mig"``, ``"dci"``, ``"sap"``, ``"modularity"``, ``"infomec"``, ``"irs"``,
+        ``"unsupervised"``) or a scorer made by it.
+    key : str, optional
+        Which score of the metric (with a metric name), e.g. ``"completeness"``.
+    n_samples : int, default=1000
+    every : int, default=1
+        Score after every ``every``-th epoch (and after the first).
+    name : str, optional
+        History key; default the metric name, with ``_<key>`` when ``key`` is given.
+    random_state : int, default=0
+        Seed of the fixed sample.
+    metric_params : dict, optional
+        Keyword arguments of the metric (e.g. ``{"n_bins": 20}``).
+
+    Examples
+    --------
+    >>> from skorch.callbacks import EarlyStopping
+    >>> monitor = DisentanglementMonitor(dataset, "mig", n_samples=2000, every=5)
+    >>> model = BetaVAE(callbacks=[monitor, EarlyStopping("mig", lower_is_better=False)])
+    """
+
+    def __init__(self, dataset, metric="mig", *, key=None, n_samples: int = 1000,
+                 every: int = 1, name=None, random_state: int = 0, metric_params=None):
+        self.dataset = dataset
+        self.metric = metric
+        self.key = key
+        self.n_samples = n_samples
+        self.every = every
+        self.name = name
+        self.random_state = random_state
+        self.metric_params = metric_params
+
+    def _make_scorer(self):
+        from .metrics.scorers import DisentanglementScorer, make_disentanglement_scorer
+
+        if isinstance(self.metric, DisentanglementScorer):
+            if self.key is not None or self.metric_params:
+                raise ValueError("give key and metric parameters to the scorer, not the monitor.")
+            return self.metric
+        if not isinstance(self.metric, str):
+            raise TypeError(
+                "metric must be a metric name or a scorer from make_disentanglement_scorer; "
+                f"got {type(self.metric).__name__}."
+            )
+        return make_disentanglement_scorer(self.metric, key=self.key, **(self.metric_params or {}))
+
+    @property
+    def history_key(self) -> str:
+        """The history entry the scores are recorded under."""
+        if self.name is not None:
+            return str(self.name)
+        if isinstance(self.metric, str):
+            return self.metric if self.key is None else f"{self.metric}_{self.key}"
+        return f"{self.metric.name}_{self.metric.key}"
+
+    def initialize(self):
+        from .metrics._representation import check_ground_truth_dataset
+
+        check_ground_truth_dataset(self.dataset)
+        for label, value in (("n_samples", self.n_samples), ("every", self.every)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"DisentanglementMonitor: {label} must be a positive int, got {value!r}.")
+        self.scorer_ = self._make_scorer()
+        factors, images = self.dataset.sample(self.n_samples, self.random_state)
+        self.factors_, self.images_ = np.asarray(factors), np.asarray(images)
+        self.best_ = -math.inf
+        self.last_ = math.nan
+        return self
+
+    def on_train_begin(self, net, X=None, **kwargs):
+        spec = getattr(X, "spec", None)
+        if spec is None:
+            raise TypeError(
+                "DisentanglementMonitor works with sklvae estimators (their training "
+                "data carries the input layout); got a net trained on "
+                f"{type(X).__name__}."
+            )
+        self.spec_ = spec
+
+    def _latents(self, net) -> np.ndarray:
+        from ._validation import to_module_tensor
+
+        module = net.module_
+        was_training = module.training
+        module.eval()
+        parts = []
+        try:
+            with torch.no_grad():
+                for start in range(0, len(self.images_), 256):
+                    x = to_module_tensor(self.images_[start : start + 256], self.spec_)
+                    parts.append(module.representation(x.to(net.device)).cpu())
+        finally:
+            module.train(was_training)
+        return torch.cat(parts).numpy().astype(np.float64)
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        is_best = False
+        if epoch == 1 or epoch % self.every == 0:
+            self.last_ = float(self.scorer_._score_latents(self._latents(net), self.factors_))
+            is_best = self.last_ > self.best_
+            self.best_ = max(self.best_, self.last_)
+        net.history.record(self.history_key, self.last_)
+        net.history.record(self.history_key + "_best", bool(is_best))
