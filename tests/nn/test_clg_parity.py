@@ -247,8 +247,8 @@ def test_lie_bracket_vanishes_on_commuting_basis_but_official_commutator_does_no
     with torch.no_grad():
         a = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
         basis.bases[0].copy_(torch.stack([a, 2 * a + torch.eye(3)]))  # A₂ = 2A₁ + I commutes
-    assert float(basis.commutator_penalty("lie_bracket")) == pytest.approx(0.0, abs=1e-7)
-    assert float(basis.commutator_penalty("official")) > 0.1
+        assert float(basis.commutator_penalty("lie_bracket")) == pytest.approx(0.0, abs=1e-7)
+        assert float(basis.commutator_penalty("official")) > 0.1
     with pytest.raises(ValueError, match="commutator"):
         basis.commutator_penalty("jacobi")
 
