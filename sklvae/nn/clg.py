@@ -68,7 +68,7 @@ def check_group_sizes(
     def as_sizes(name, values):
         try:
             sizes = tuple(int(v) for v in values)
-        except TypeError:
+        except (TypeError, ValueError):
             raise ValueError(f"{name} must be a sequence of positive integers; got {values!r}.") from None
         if not sizes or any(s < 1 or s != v for s, v in zip(sizes, values)):
             raise ValueError(f"{name} must be a non-empty sequence of positive integers; got {values!r}.")
@@ -181,7 +181,8 @@ class LieAlgebraBasis(nn.Module):
         return total
 
     def extra_repr(self) -> str:
-        return f"subgroup_sizes={self.subgroup_sizes}, subspace_sizes={self.subspace_sizes}, init={self.init!r}"
+        sizes = f"subgroup_sizes={self.subgroup_sizes}, subspace_sizes={self.subspace_sizes}"
+        return f"{sizes}, init={self.init!r}"
 
 
 class GroupFeatureHead(nn.Module):
