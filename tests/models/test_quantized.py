@@ -1,4 +1,4 @@
-"""FactorQVAE and the discrete-latent baselines (spec factorqvae.md §1, §2)."""
+"""FactorQVAE and the discrete-latent baselines: estimators, their modules, the "dalle" backbone."""
 
 import math
 
@@ -10,15 +10,8 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklvae.metrics import dci, dci_scorer
-from sklvae.models.quantized import (
-    DVAE,
-    QLAE,
-    QVAE,
-    BioAE,
-    FactorDVAE,
-    FactorQVAE,
-    QuantizedAEModule,
-)
+from sklvae.models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
+from sklvae.nn.quantized import QuantizedAEModule
 from sklvae.nn.backbones import DalleDecoderBlock, DalleEncoderBlock, make_decoder, make_encoder
 from sklvae.nn.discriminator import permute_dims
 
@@ -87,11 +80,11 @@ def test_discriminator_and_vae_optimizers_are_disjoint(two_factor):
     assert adversary == {id(p) for p in module.adversary.parameters()}
     assert main == {id(p) for n, p in module.named_parameters() if not n.startswith("adversary.")}
     assert id(module.quantizer.codebook) in main  # the codebook is learned with the VAE
-    assert module.adversary.net[0].in_features == 4 * 64  # d·K soft weights (§1.8)
+    assert module.adversary.net[0].in_features == 4 * 64  # d·K soft weights
 
 
 def test_recomputed_discriminator_survives_inplace_vae_update():
-    """The official reuse of D(w) after the VAE step crashes (§1.12); ours must not."""
+    """The official reuse of D(w1) after the VAE step raises an in-place error; ours must not."""
     torch.manual_seed(0)
     module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8, gamma=1.0,
                                discriminator=True, discriminator_hidden_dim=16).train()
@@ -119,8 +112,9 @@ def test_batch_split_between_vae_and_discriminator():
     out = module(x)
     assert out["outputs"].shape == (5, 1, 8, 8)
     assert out["weights"].shape == (5, 3, 8) and out["weights"].requires_grad
-    assert out["weights_other"].shape == (5, 3, 8)
-    assert not out["weights_other"].requires_grad
+    joint, permuted = module.discriminator_inputs(out, x)
+    assert joint.shape == permuted.shape == (5, 3, 8)
+    assert not joint.requires_grad and not permuted.requires_grad
     # the VAE terms only use the first half
     terms = module.loss_terms(out, x)
     expected = ((out["outputs"] - (x[:5] - 0.5)) ** 2).mean()
@@ -129,18 +123,22 @@ def test_batch_split_between_vae_and_discriminator():
     # without a discriminator there is no split
     plain = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8).train()
     assert plain(x)["outputs"].shape == (10, 1, 8, 8)
-    assert "weights_other" not in plain(x)
+    # nor in evaluation: the validation loss sees the whole batch
+    assert module.eval()(x)["outputs"].shape == (10, 1, 8, 8)
 
 
 def test_discriminator_step_sees_joint_first_half_and_permuted_second_half():
     torch.manual_seed(0)
     module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
                                discriminator=True, discriminator_hidden_dim=16).train()
-    out = module(torch.rand(12, 1, 8, 8))
+    x = torch.rand(12, 1, 8, 8)
+    out = module(x)
     torch.manual_seed(5)
-    loss = module.adversary_loss(out, None)
+    loss = module.adversary_loss(out, x)
     torch.manual_seed(5)
-    expected = module.adversary.loss(out["weights"].detach(), permute_dims(out["weights_other"]))
+    with torch.no_grad():
+        other = module.quantizer(module.encode_head(x[6:])).weights
+    expected = module.adversary.loss(out["weights"].detach(), permute_dims(other))
     torch.testing.assert_close(loss, expected)
     loss.backward()
     assert all(p.grad is not None for p in module.adversary.parameters())
@@ -180,7 +178,7 @@ def test_temperature_follows_the_schedule_during_training(two_factor, cls, per_s
 
 def test_cosine_decay_drives_both_optimizers(two_factor):
     X, _ = two_factor
-    est = tiny(FactorQVAE, lr=1e-3, disc_lr=2e-3, lr_decay_steps=8, min_lr=1e-5,
+    est = tiny(FactorQVAE, lr=1e-3, discriminator_lr=2e-3, lr_decay_steps=8, min_lr=1e-5,
                max_steps=4).fit(X)
     # half way through the half-cosine: lr = (lr0 + eta_min) / 2
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx((1e-3 + 1e-5) / 2)
@@ -267,7 +265,7 @@ def test_bioae_is_continuous_with_penalties(two_factor):
 
 def test_official_defaults_and_parameters_survive_clone():
     est = FactorQVAE()
-    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.disc_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
+    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.discriminator_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
     assert (est.batch_size, est.likelihood, est.lr_decay_steps, est.min_lr) == (512, "mse", 50000, 1.25e-6)
     assert QVAE().batch_size == 256 and "gamma" not in QVAE().get_params()
     assert (DVAE().beta, FactorDVAE().gamma, QLAE().codebook_size) == (5e-3, 5e-4, 16)
@@ -282,7 +280,7 @@ def test_official_defaults_and_parameters_survive_clone():
         (FactorQVAE, {"codebook_size": 1}, "codebook_size"),
         (FactorQVAE, {"beta": -1.0}, "beta"),
         (FactorQVAE, {"gamma": -1.0}, "gamma"),
-        (FactorQVAE, {"disc_lr": 0.0}, "disc_lr"),
+        (FactorQVAE, {"discriminator_lr": 0.0}, "discriminator_lr"),
         (FactorQVAE, {"batch_size": 2}, "batch_size"),
         (QVAE, {"temperature_decay": -1.0}, "temperature_decay"),
         (QVAE, {"lr_decay_steps": 0}, "lr_decay_steps"),
@@ -339,7 +337,7 @@ def test_factorqvae_on_dalle_backbone_images():
     assert est.reconstruct(X).dtype == np.uint8
 
 
-# --- the "dalle" backbone (spec §1.2-1.5) ----------------------------------------------
+# --- the "dalle" backbone (the official DALL-E-style encoder and decoder) -------------
 
 
 def test_dalle_blocks_and_official_layer_shapes():
@@ -357,7 +355,7 @@ def test_dalle_blocks_and_official_layer_shapes():
     assert [(b.res_path[1].in_channels, b.res_path[-1].out_channels) for b in dec_blocks] == [
         (64, 512), (512, 512), (512, 256), (256, 256), (256, 128), (128, 128)]
     assert decoder[0].out_features == 16 * 16 * 64
-    # init §1.5: weights ~ N(0, 0.02), zero biases
+    # the official init: weights ~ N(0, 0.02), zero biases
     weight = linears[0].weight
     assert abs(weight.std().item() - 0.02) < 1e-3
     assert all(m.bias.abs().max() == 0 for m in encoder.modules()
