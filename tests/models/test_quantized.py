@@ -1,5 +1,7 @@
 """FactorQVAE and the discrete-latent baselines: estimators, their modules, the "dalle" backbone."""
 
+import copy
+import inspect
 import math
 
 import numpy as np
@@ -145,6 +147,75 @@ def test_discriminator_step_sees_joint_first_half_and_permuted_second_half():
     assert module.quantizer.codebook.grad is None  # nothing reaches the VAE
 
 
+def _vae_step(module, x, lr=1e-2):
+    """One VAE update of ``module`` on ``x`` (the training loop's first half); its outputs."""
+    vae_params = [p for n, p in module.named_parameters() if not n.startswith("adversary.")]
+    out = module(x)
+    loss = sum(module.loss_weights[k] * v for k, v in module.loss_terms(out, x).items())
+    optimizer = torch.optim.Adam(vae_params, lr=lr)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return out
+
+
+def test_discriminator_half_is_encoded_by_the_updated_model():
+    """As the official step: x2 is encoded after the VAE update, its noise drawn after x1's."""
+    torch.manual_seed(0)
+    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8, gamma=1.0,
+                               discriminator=True, discriminator_hidden_dim=16).train()
+    x = torch.rand(10, 1, 8, 8)
+    before = copy.deepcopy(module)
+    torch.manual_seed(1)
+    out = _vae_step(module, x)
+    after_forward = torch.get_rng_state()
+    # the first half's Gumbel noise is the first draw; forward draws nothing else
+    torch.manual_seed(1)
+    first = before.quantizer(before.encode_head(x[:5]))
+    torch.testing.assert_close(out["weights"], first.weights)
+    assert torch.equal(torch.get_rng_state(), after_forward)
+    # the discriminator step, recording what the discriminator sees
+    rng = torch.get_rng_state()
+    seen = []
+    module.adversary.register_forward_hook(lambda m, inputs, output: seen.append(inputs[0]))
+    module.adversary_loss(out, x)
+    assert len(seen) == 2
+    torch.testing.assert_close(seen[0], out["weights"].detach())
+
+    def replay(model):
+        torch.set_rng_state(rng)
+        with torch.no_grad():
+            return permute_dims(model.quantizer(model.encode_head(x[5:])).weights)
+
+    torch.testing.assert_close(seen[1], replay(module))  # the updated model ...
+    assert (seen[1] - replay(before)).abs().max() > 1e-4  # ... not the pre-step one
+
+
+class RecordInitialHead(Callback):
+    def initialize(self):
+        self.weight = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.weight = net.module_.head.weight.detach().clone()
+
+
+def test_training_loop_encodes_the_discriminator_half_after_the_vae_step(two_factor, monkeypatch):
+    seen = {}
+    original = QuantizedAEModule.adversary_loss
+
+    def spy(self, outputs, x):
+        seen["head"] = self.head.weight.detach().clone()
+        return original(self, outputs, x)
+
+    monkeypatch.setattr(QuantizedAEModule, "adversary_loss", spy)
+    recorder = RecordInitialHead()
+    est = tiny(FactorQVAE, max_steps=1, callbacks=[recorder]).fit(two_factor[0])
+    # the encoder the discriminator half went through is the VAE step's result
+    assert torch.equal(seen["head"], est.module_.head.weight)
+    assert not torch.equal(seen["head"], recorder.weight)
+
+
 def test_one_sample_last_batch_trains(two_factor):
     X, _ = two_factor
     est = tiny(FactorQVAE, max_steps=None, max_epochs=2, batch_size=16).fit(X[:17])
@@ -202,7 +273,8 @@ def test_transform_values_indices_and_inverse_transform(two_factor):
     assert values.shape == indices.shape == (20, 4)
     assert values.dtype == np.float32 and indices.dtype == np.int64
     assert indices.min() >= 0 and indices.max() < 64
-    codebook = est.module_.quantizer.codebook.detach().numpy()
+    codebook = est.codebook_
+    assert codebook.shape == (64,)
     np.testing.assert_array_equal(values, codebook[indices])
     decoded_values = est.inverse_transform(values)
     assert decoded_values.shape == (20, 8, 8)
@@ -215,6 +287,8 @@ def test_transform_values_indices_and_inverse_transform(two_factor):
         est.inverse_transform(np.full((2, 4), 64))
     with pytest.raises(ValueError, match="integer code indices"):
         est.inverse_transform(values, indices=True)
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 4\)"):
+        est.inverse_transform(indices[:, :3])
     assert est.sample(3, random_state=0).shape == (3, 8, 8)
     assert np.isfinite(est.score(X[:20]))
 
@@ -249,6 +323,10 @@ def test_dvae_encoder_emits_logits_per_code(two_factor):
     fdvae = tiny(FactorDVAE, codebook_size=8).fit(X)
     assert fdvae.module_.adversary is not None
     assert fdvae.module_.loss_weights["total_correlation"] == 5e-4
+    # the official discriminator depth: 6 linear layers
+    linears = [m for m in fdvae.module_.adversary.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == (
+        [(4 * 8, 32)] + [(32, 32)] * 4 + [(32, 2)])
 
 
 def test_bioae_is_continuous_with_penalties(two_factor):
@@ -263,8 +341,13 @@ def test_bioae_is_continuous_with_penalties(two_factor):
         est.sample(2)
 
 
+ALL = [FactorQVAE, FactorDVAE, QVAE, DVAE, QLAE, BioAE]
+
+
 def test_official_defaults_and_parameters_survive_clone():
     est = FactorQVAE()
+    # twice the 6 factors of Shapes3D, the official configs' value, for every model
+    assert {cls().n_latents for cls in ALL} == {12}
     assert (est.codebook_size, est.beta, est.gamma, est.lr, est.discriminator_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
     assert (est.batch_size, est.likelihood, est.lr_decay_steps, est.min_lr) == (512, "mse", 50000, 1.25e-6)
     assert QVAE().batch_size == 256 and "gamma" not in QVAE().get_params()
@@ -272,6 +355,31 @@ def test_official_defaults_and_parameters_survive_clone():
     cloned = clone(FactorQVAE(codebook_size=16, beta=1e-4, module__backbone_params=SMALL_DALLE))
     assert cloned.get_params()["codebook_size"] == 16
     assert cloned.get_params()["module__backbone_params"] == SMALL_DALLE
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_declared_parameters_match_the_signature(cls):
+    names = set(inspect.signature(cls).parameters) - {"net_params"}
+    assert set(cls._parameter_constraints) == names
+    assert set(cls._module_parameters) <= names
+    assert "§" not in cls.__doc__ and ".md" not in cls.__doc__
+    assert "lr_decay_steps : int or None, default=50000" in cls.__doc__
+
+
+def test_docstrings_give_the_per_dataset_values_and_the_meaning_of_a_step():
+    doc = FactorQVAE.__doc__
+    for row in ("Shapes3D        12         1e-3    1e-4", "Isaac3D         18         5e-5    5e-5",
+                "MPI3D-complex   14         5e-5    1e-6"):
+        assert row in doc
+    assert "max_steps=50000" in doc and "two per batch" in doc
+    assert "max_steps=50000" in FactorDVAE.__doc__
+    assert "max_steps=100000" in QVAE.__doc__
+    assert "6×1000" not in doc and "6 linear layers" in doc
+
+
+def test_a_routed_module_parameter_cannot_shadow_a_declared_one(two_factor):
+    with pytest.raises(ValueError, match="module__beta would override"):
+        tiny(FactorQVAE, module__beta=1.0).fit(two_factor[0])
 
 
 @pytest.mark.parametrize(
@@ -285,6 +393,8 @@ def test_official_defaults_and_parameters_survive_clone():
         (QVAE, {"temperature_decay": -1.0}, "temperature_decay"),
         (QVAE, {"lr_decay_steps": 0}, "lr_decay_steps"),
         (QLAE, {"codebook_init": "zeros"}, "codebook_init"),
+        (FactorDVAE, {"discriminator_lr": -1.0}, "discriminator_lr"),
+        (QVAE, {"min_lr": -1.0}, "min_lr"),
         (BioAE, {"activity_weight": -1.0}, "activity_weight"),
     ],
 )
@@ -377,3 +487,17 @@ def test_dalle_small_config_and_errors():
         make_encoder("dalle", (3, 8, 8), group_count=1)
     with pytest.raises(ValueError, match="needs images"):
         make_decoder("dalle", (10,), 2)
+
+
+def test_official_discriminator_depth_and_factorvae_depth_unchanged():
+    from sklvae.nn.vae import FactorVAEModule
+
+    def linear_shapes(module):
+        return [(m.in_features, m.out_features) for m in module.adversary.modules()
+                if isinstance(m, torch.nn.Linear)]
+
+    # FactorQVAE / FactorDVAE: Linear(d·K→1000), 4 × Linear(1000→1000), Linear(1000→2)
+    official = QuantizedAEModule((8,), 12, backbone="mlp", discriminator=True)
+    assert linear_shapes(official) == [(12 * 64, 1000)] + [(1000, 1000)] * 4 + [(1000, 2)]
+    # FactorVAE keeps disentanglement_lib's 6 hidden layers (7 linear layers)
+    assert len(linear_shapes(FactorVAEModule((8,), 3, backbone="mlp"))) == 7
