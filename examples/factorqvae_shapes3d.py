@@ -8,7 +8,7 @@ All four models use the FactorQVAE code's DALL-E-style backbone (``backbone="dal
 **shrunk to fit a CPU budget** (``channel=8, hidden_dim=64, input_channel=8`` instead of
 128/128/64) on images **downsampled to 32×32** (2×2 mean) from a random subset of the
 procedural 3D Shapes grid (:func:`sklvae.datasets.make_shapes3d`); ``n_latents = 12``
-(twice the 6 factors, §1.6), the official mean-MSE reconstruction on inputs shifted by
+(twice the 6 factors, as the official configs), the official mean-MSE reconstruction on inputs shifted by
 -0.5 (``likelihood="mse"``), Adam at lr 1e-3 with one half-cosine over the run, and the
 official Shapes3D weights: FactorQVAE β = 1e-3, γ = 1e-4; QVAE β = 1e-3; β-VAE β = 1e-4
 (KL summed over latents); QLAE 16 codes per latent with commitment and codebook weights
@@ -17,7 +17,7 @@ between the VAE and the discriminator, so every model's VAE step sees the same n
 of images. The Gumbel temperature schedule is compressed to the budget: it ends at
 e^-1, as the official 100,000-step schedule does.
 
-Scores follow the FactorQVAE evaluation (spec §3) on fewer points: DCI with
+Scores follow the official FactorQVAE evaluation on fewer points: DCI with
 scikit-learn's default gradient-boosted trees and InfoMEC (plug-in MI on code
 **indices** for the discrete models, kNN MI with 3 neighbours and logistic regression
 with 500 iterations for the β-VAE's posterior means), on held-out images; MSE is the
@@ -59,7 +59,7 @@ def make_models(args, seed: int) -> dict:
     quantized = dict(common, lr_decay_steps=args.steps, min_lr=1.25e-6)
     # τ = exp(-rate · step) ends at e^-1 after the run (global step: 2 per batch with TC)
     return {
-        "FactorQVAE": FactorQVAE(beta=1e-3, gamma=1e-4, disc_lr=args.lr,
+        "FactorQVAE": FactorQVAE(beta=1e-3, gamma=1e-4, discriminator_lr=args.lr,
                                  temperature_decay=1.0 / (2 * args.steps),
                                  batch_size=2 * args.batch_size, **quantized),
         "QVAE": QVAE(beta=1e-3, temperature_decay=1.0 / args.steps,

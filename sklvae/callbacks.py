@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-__all__ = ["CosineAnnealing", "DisentanglementMonitor"]
+__all__ = ["CosineAnnealing", "DisentanglementMonitor", "GumbelTemperatureSchedule", "VariantFractionGuard"]
 
 
 class CosineAnnealing(Callback):
@@ -180,3 +180,32 @@ class DisentanglementMonitor(Callback):
             self.best_ = max(self.best_, self.last_)
         net.history.record(self.history_key, self.last_)
         net.history.record(self.history_key + "_best", bool(is_best))
+
+
+# --- Gumbel-softmax temperature of the quantized models --------------------------------
+
+
+class GumbelTemperatureSchedule(Callback):
+    """Sets the quantizer's temperature step before every training batch.
+
+    The FactorQVAE code anneals the Gumbel-softmax temperature as
+    ``tau = exp(-1e-5 * global_step)``, set at the start of every training batch, where
+    PyTorch Lightning's ``global_step`` counts *optimizer* steps: one per batch for the
+    one-optimizer models (QVAE, dVAE), two per batch for FactorQVAE and FactorDVAE,
+    which step the VAE's and the discriminator's optimizers on every batch. This
+    callback sets ``step = steps_per_batch * net.n_steps_`` on
+    ``net.module_.quantizer`` (see :meth:`sklvae.nn.quantizer.ScalarQuantizer.set_step`),
+    so the schedule also resumes exactly in ``partial_fit``.
+
+    Parameters
+    ----------
+    steps_per_batch : int, default=1
+        Lightning global steps per training batch: the number of optimizers.
+    """
+
+    def __init__(self, steps_per_batch: int = 1):
+        self.steps_per_batch = steps_per_batch
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training:
+            net.module_.quantizer.set_step(self.steps_per_batch * net.n_steps_)

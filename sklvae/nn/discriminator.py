@@ -30,8 +30,18 @@ def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> t
 class TCDiscriminator(nn.Module):
     """MLP with two logits: 0 = "joint q(z)", 1 = "product of marginals".
 
-    Defaults follow disentanglement_lib's FactorVAE: 6 hidden layers of 1000 units with
-    LeakyReLU(0.2).
+    Parameters
+    ----------
+    n_inputs : int
+        Input width (inputs are flattened: ``n_latents``, or ``n_latents * K`` soft
+        one-hot weights for FactorQVAE / FactorDVAE).
+    hidden_dim : int, default=1000
+    n_layers : int, default=6
+        Hidden layers, each Linear + LeakyReLU; the MLP has ``n_layers + 1`` linear
+        layers. 6 is disentanglement_lib's FactorVAE discriminator; the official
+        FactorQVAE one has 5 (6 linear layers in all).
+    negative_slope : float, default=0.2
+        Slope of the LeakyReLU.
     """
 
     def __init__(self, n_inputs: int, hidden_dim: int = 1000, n_layers: int = 6,

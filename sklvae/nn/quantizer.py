@@ -6,19 +6,19 @@ codebook of ``codebook_size`` scalar values. Three choices, all options of
 
 ``codebook``
     ``"global"``: one codebook ``c`` of shape ``(K,)`` shared by all positions
-    (FactorQVAE, QVAE, dVAE; spec ``factorqvae.md`` §1.7).
-    ``"per_latent"``: one codebook per position, shape ``(n_latents, K)`` (QLAE, §2).
+    (FactorQVAE, QVAE, dVAE).
+    ``"per_latent"``: one codebook per position, shape ``(n_latents, K)`` (QLAE).
 
 ``mode``
     ``"gumbel"``: relaxed categorical posterior. Training mixes the codebook with
     Gumbel-softmax weights ``w = softmax((logits + g) / tau)`` (soft, *no*
     straight-through); evaluation takes the hard most likely code. The regulariser
     is the KL of ``softmax(logits)`` (temperature 1, no noise) to the uniform prior,
-    averaged over batch and positions (§1.7).
+    averaged over batch and positions, as the official FactorQVAE code does.
     ``"straight_through"``: hard nearest code in training and evaluation, gradients
     passed to the encoder by the straight-through estimator, with the commitment
     loss ``mean((sg[z_q] - z)^2)`` and the codebook ("quantization") loss
-    ``mean((z_q - sg[z])^2)`` (QLAE, §2).
+    ``mean((z_q - sg[z])^2)`` (QLAE).
 
 ``logits``
     ``"distance"``: the encoder emits one scalar per position and the posterior
@@ -28,7 +28,8 @@ codebook of ``codebook_size`` scalar values. Three choices, all options of
 
 The Gumbel temperature follows ``tau = exp(-temperature_decay * step)`` where
 ``step`` is set from outside with :meth:`ScalarQuantizer.set_step` (the official
-code sets it from Lightning's ``global_step`` with rate ``1e-5``, §1.7, §1.11).
+code sets it from PyTorch Lightning's ``global_step``, which counts optimizer steps,
+with rate ``1e-5``; see :class:`sklvae.callbacks.GumbelTemperatureSchedule`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ __all__ = [
     "code_perplexity",
 ]
 
-#: Rate of the official temperature schedule ``tau = exp(-1e-5 * global_step)`` (§1.7).
+#: Rate of the official temperature schedule ``tau = exp(-1e-5 * global_step)``.
 OFFICIAL_TEMPERATURE_DECAY = 1e-5
 
 _CODEBOOKS = ("global", "per_latent")
@@ -59,13 +60,13 @@ _INITS = ("normal", "uniform", "linspace")
 
 
 def gumbel_temperature(step: int | float, rate: float = OFFICIAL_TEMPERATURE_DECAY) -> float:
-    """Temperature of the official schedule, ``exp(-rate * step)`` (spec §1.7).
+    """Temperature of the official schedule, ``exp(-rate * step)``.
 
     Parameters
     ----------
     step : int or float
         Number of optimizer steps taken so far (Lightning's ``global_step``; for the
-        two-optimizer FactorQVAE this grows by 2 per batch, §1.11).
+        two-optimizer FactorQVAE this grows by 2 per batch).
     rate : float, default=1e-5
         Decay rate; 0 keeps the temperature at 1.
 
@@ -85,7 +86,7 @@ def kl_to_uniform(logits: Tensor, reduction: str = "mean") -> Tensor:
     """KL divergence of ``softmax(logits)`` to the uniform distribution.
 
     Computes ``mean_{b,i} sum_k q log(K q + 1e-10)`` with ``q = softmax(logits, -1)``,
-    exactly the official reduction (§1.7): a mean over all leading dimensions
+    exactly the official reduction: a mean over all leading dimensions
     (batch and latent positions), *not* a sum over latents.
 
     Parameters
@@ -109,7 +110,7 @@ def kl_to_uniform(logits: Tensor, reduction: str = "mean") -> Tensor:
 
 
 def code_perplexity(indices: Tensor, n_codes: int) -> Tensor:
-    """Perplexity ``exp(H)`` of the empirical code usage (logging only, §1.7).
+    """Perplexity ``exp(H)`` of the empirical code usage (logging only).
 
     Parameters
     ----------
@@ -139,7 +140,7 @@ class QuantizerOutput:
         (evaluation), or the straight-through code (``mode="straight_through"``).
     weights : Tensor of shape (n, n_latents, K)
         Soft one-hot weights (Gumbel training) or hard one-hot codes; what the TC
-        discriminator sees (§1.8).
+        discriminator sees.
     indices : LongTensor of shape (n, n_latents)
         Most likely / nearest code per position (argmax of ``weights``).
     logits : Tensor of shape (n, n_latents, K)
@@ -183,7 +184,7 @@ class ScalarQuantizer(nn.Module):
         directly from the encoder (``K`` per position, dVAE).
     init : {"normal", "uniform", "linspace"}, default="normal"
         Codebook initialisation: N(0, 1) (official, PyTorch's ``nn.Embedding``
-        default, §1.5), U(-1/K, 1/K) (the official ``init_type="uniform"``), or
+        default), U(-1/K, 1/K) (the official ``init_type="uniform"``), or
         ``linspace(-0.5, 0.5, K)`` (the original QLAE).
     temperature_decay : float, default=1e-5
         Rate of the schedule ``tau = exp(-temperature_decay * step)``.
@@ -267,7 +268,7 @@ class ScalarQuantizer(nn.Module):
         return self.n_latents
 
     def set_step(self, step: int | float) -> None:
-        """Set the step of the temperature schedule (§1.7)."""
+        """Set the step of the temperature schedule."""
         if step < 0:
             raise ValueError(f"step must be >= 0, got {step}.")
         self.step.fill_(float(step))
@@ -299,7 +300,7 @@ class ScalarQuantizer(nn.Module):
             )
         if self.logits_from == "encoder":
             return h.view(h.shape[0], self.n_latents, self.codebook_size)
-        # logits = -(z - c_k)^2 (§1.7), computed directly (same value as
+        # logits = -(z - c_k)^2, computed directly (same value as
         # ||z||^2 + ||c||^2 - 2 z c in the official code, without cancellation).
         return -(h.unsqueeze(-1) - self._codes()) ** 2
 
@@ -322,7 +323,7 @@ class ScalarQuantizer(nn.Module):
         if self.mode == "straight_through":
             indices = logits.argmax(dim=-1)
             hard = self.values_from_indices(indices)
-            # QLAE (§2): commitment pulls z to the code, quantization pulls the code to z.
+            # QLAE: commitment pulls z to the code, quantization pulls the code to z.
             commitment = torch.mean((hard.detach() - h) ** 2)
             quantization = torch.mean((hard - h.detach()) ** 2)
             values = h + (hard - h).detach()
@@ -330,7 +331,7 @@ class ScalarQuantizer(nn.Module):
             kl = zero
         else:
             if self.training:
-                # Soft Gumbel-softmax weights, no straight-through (§1.7).
+                # Soft Gumbel-softmax weights, no straight-through (as officially).
                 weights = F.gumbel_softmax(logits, tau=self.temperature, hard=False, dim=-1)
                 indices = weights.argmax(dim=-1)
             else:
@@ -352,7 +353,7 @@ class ScalarQuantizer(nn.Module):
 
     # ------------------------------------------------------------ conversions
     def nearest_indices(self, h: Tensor) -> Tensor:
-        """Hard code indices (the official metric representation, §3.1)."""
+        """Hard code indices (the representation the official metrics score)."""
         return self.compute_logits(h).argmax(dim=-1)
 
     def values_from_indices(self, indices: Tensor) -> Tensor:

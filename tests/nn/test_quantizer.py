@@ -1,4 +1,4 @@
-"""Unit tests of the shared scalar quantizer (spec factorqvae.md §1.7, §2)."""
+"""Unit tests of the shared scalar quantizer (FactorQVAE, QVAE, dVAE and QLAE latents)."""
 
 import math
 
@@ -108,7 +108,7 @@ def test_quantizer_kl_matches_softmax_of_negative_distance():
     q = torch.softmax(logits, -1)
     expected = (q * torch.log(8 * q + 1e-10)).sum(-1).mean()
     torch.testing.assert_close(quantizer(h).kl, expected)
-    # the KL does not depend on the temperature (§1.7)
+    # the KL does not depend on the temperature
     quantizer.train()
     quantizer.set_step(50_000)
     torch.testing.assert_close(quantizer(h).kl, expected)
@@ -180,7 +180,7 @@ def test_init_options_and_perplexity():
     )
     assert _quantizer(init="uniform").codebook.abs().max() <= 1 / 8
     big = ScalarQuantizer(1, 4096)
-    assert abs(big.codebook.std().item() - 1.0) < 0.1  # N(0, 1) default (§1.5)
+    assert abs(big.codebook.std().item() - 1.0) < 0.1  # N(0, 1): nn.Embedding's default, as officially
     uniform_usage = torch.arange(8).repeat(10)
     assert code_perplexity(uniform_usage, 8).item() == pytest.approx(8.0, rel=1e-4)
     assert code_perplexity(torch.zeros(10, dtype=torch.long), 8).item() == pytest.approx(1.0)

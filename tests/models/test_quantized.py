@@ -1,5 +1,6 @@
-"""FactorQVAE and the discrete-latent baselines (spec factorqvae.md §1, §2)."""
+"""FactorQVAE and the discrete-latent baselines: the estimators."""
 
+import inspect
 import math
 
 import numpy as np
@@ -10,17 +11,8 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklvae.metrics import dci, dci_scorer
-from sklvae.models.quantized import (
-    DVAE,
-    QLAE,
-    QVAE,
-    BioAE,
-    FactorDVAE,
-    FactorQVAE,
-    QuantizedAEModule,
-)
-from sklvae.nn.backbones import DalleDecoderBlock, DalleEncoderBlock, make_decoder, make_encoder
-from sklvae.nn.discriminator import permute_dims
+from sklvae.models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
+from sklvae.nn.quantized import QuantizedAEModule
 
 SMALL_DALLE = {"channel": 8, "hidden_dim": 16, "input_channel": 8}
 
@@ -87,64 +79,32 @@ def test_discriminator_and_vae_optimizers_are_disjoint(two_factor):
     assert adversary == {id(p) for p in module.adversary.parameters()}
     assert main == {id(p) for n, p in module.named_parameters() if not n.startswith("adversary.")}
     assert id(module.quantizer.codebook) in main  # the codebook is learned with the VAE
-    assert module.adversary.net[0].in_features == 4 * 64  # d·K soft weights (§1.8)
+    assert module.adversary.net[0].in_features == 4 * 64  # d·K soft weights
 
 
-def test_recomputed_discriminator_survives_inplace_vae_update():
-    """The official reuse of D(w) after the VAE step crashes (§1.12); ours must not."""
-    torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8, gamma=1.0,
-                               discriminator=True, discriminator_hidden_dim=16).train()
-    vae_params = [p for n, p in module.named_parameters() if not n.startswith("adversary.")]
-    vae_opt = torch.optim.Adam(vae_params, lr=1e-2)
-    disc_opt = torch.optim.Adam(module.adversary.parameters(), lr=1e-2)
-    x = torch.rand(10, 1, 8, 8)
-    for _ in range(3):
-        out = module(x)
-        terms = module.loss_terms(out, x)
-        loss = sum(module.loss_weights[k] * v for k, v in terms.items())
-        vae_opt.zero_grad()
-        loss.backward()
-        vae_opt.step()  # modifies the codebook in place
-        disc_opt.zero_grad()
-        module.adversary_loss(out, x).backward()  # must not raise
-        disc_opt.step()
+class RecordInitialHead(Callback):
+    def initialize(self):
+        self.weight = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.weight = net.module_.head.weight.detach().clone()
 
 
-def test_batch_split_between_vae_and_discriminator():
-    torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
-                               discriminator=True, discriminator_hidden_dim=16).train()
-    x = torch.rand(10, 1, 8, 8)
-    out = module(x)
-    assert out["outputs"].shape == (5, 1, 8, 8)
-    assert out["weights"].shape == (5, 3, 8) and out["weights"].requires_grad
-    assert out["weights_other"].shape == (5, 3, 8)
-    assert not out["weights_other"].requires_grad
-    # the VAE terms only use the first half
-    terms = module.loss_terms(out, x)
-    expected = ((out["outputs"] - (x[:5] - 0.5)) ** 2).mean()
-    torch.testing.assert_close(terms["reconstruction"], expected)
-    assert set(terms) == {"reconstruction", "kl", "total_correlation", "perplexity"}
-    # without a discriminator there is no split
-    plain = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8).train()
-    assert plain(x)["outputs"].shape == (10, 1, 8, 8)
-    assert "weights_other" not in plain(x)
+def test_training_loop_encodes_the_discriminator_half_after_the_vae_step(two_factor, monkeypatch):
+    seen = {}
+    original = QuantizedAEModule.adversary_loss
 
+    def spy(self, outputs, x):
+        seen["head"] = self.head.weight.detach().clone()
+        return original(self, outputs, x)
 
-def test_discriminator_step_sees_joint_first_half_and_permuted_second_half():
-    torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
-                               discriminator=True, discriminator_hidden_dim=16).train()
-    out = module(torch.rand(12, 1, 8, 8))
-    torch.manual_seed(5)
-    loss = module.adversary_loss(out, None)
-    torch.manual_seed(5)
-    expected = module.adversary.loss(out["weights"].detach(), permute_dims(out["weights_other"]))
-    torch.testing.assert_close(loss, expected)
-    loss.backward()
-    assert all(p.grad is not None for p in module.adversary.parameters())
-    assert module.quantizer.codebook.grad is None  # nothing reaches the VAE
+    monkeypatch.setattr(QuantizedAEModule, "adversary_loss", spy)
+    recorder = RecordInitialHead()
+    est = tiny(FactorQVAE, max_steps=1, callbacks=[recorder]).fit(two_factor[0])
+    # the encoder the discriminator half went through is the VAE step's result
+    assert torch.equal(seen["head"], est.module_.head.weight)
+    assert not torch.equal(seen["head"], recorder.weight)
 
 
 def test_one_sample_last_batch_trains(two_factor):
@@ -152,21 +112,6 @@ def test_one_sample_last_batch_trains(two_factor):
     est = tiny(FactorQVAE, max_steps=None, max_epochs=2, batch_size=16).fit(X[:17])
     batches = [b for epoch in est.history_ for b in epoch["batches"]]
     assert len(batches) == 4 and all(np.isfinite(b["adversary_loss"]) for b in batches)
-
-
-def test_permutation_keeps_each_positions_marginal():
-    torch.manual_seed(0)
-    weights = torch.softmax(torch.randn(64, 5, 8), -1)
-    permuted = permute_dims(weights, generator=torch.Generator().manual_seed(1))
-    for i in range(5):
-        # the K-vectors of each position are the same multiset (moved as units)
-        before = sorted(map(tuple, weights[:, i].tolist()))
-        after = sorted(map(tuple, permuted[:, i].tolist()))
-        assert before == after
-    # ... but the joint is broken: rows are not kept together
-    assert not torch.equal(weights, permuted)
-    same_rows = (permuted == weights).all(-1).all(-1)
-    assert same_rows.float().mean() < 0.2
 
 
 @pytest.mark.parametrize("cls, per_step", [(FactorQVAE, 2), (QVAE, 1), (DVAE, 1)])
@@ -180,7 +125,7 @@ def test_temperature_follows_the_schedule_during_training(two_factor, cls, per_s
 
 def test_cosine_decay_drives_both_optimizers(two_factor):
     X, _ = two_factor
-    est = tiny(FactorQVAE, lr=1e-3, disc_lr=2e-3, lr_decay_steps=8, min_lr=1e-5,
+    est = tiny(FactorQVAE, lr=1e-3, discriminator_lr=2e-3, lr_decay_steps=8, min_lr=1e-5,
                max_steps=4).fit(X)
     # half way through the half-cosine: lr = (lr0 + eta_min) / 2
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx((1e-3 + 1e-5) / 2)
@@ -204,7 +149,8 @@ def test_transform_values_indices_and_inverse_transform(two_factor):
     assert values.shape == indices.shape == (20, 4)
     assert values.dtype == np.float32 and indices.dtype == np.int64
     assert indices.min() >= 0 and indices.max() < 64
-    codebook = est.module_.quantizer.codebook.detach().numpy()
+    codebook = est.codebook_
+    assert codebook.shape == (64,)
     np.testing.assert_array_equal(values, codebook[indices])
     decoded_values = est.inverse_transform(values)
     assert decoded_values.shape == (20, 8, 8)
@@ -217,6 +163,8 @@ def test_transform_values_indices_and_inverse_transform(two_factor):
         est.inverse_transform(np.full((2, 4), 64))
     with pytest.raises(ValueError, match="integer code indices"):
         est.inverse_transform(values, indices=True)
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 4\)"):
+        est.inverse_transform(indices[:, :3])
     assert est.sample(3, random_state=0).shape == (3, 8, 8)
     assert np.isfinite(est.score(X[:20]))
 
@@ -251,6 +199,10 @@ def test_dvae_encoder_emits_logits_per_code(two_factor):
     fdvae = tiny(FactorDVAE, codebook_size=8).fit(X)
     assert fdvae.module_.adversary is not None
     assert fdvae.module_.loss_weights["total_correlation"] == 5e-4
+    # the official discriminator depth: 6 linear layers
+    linears = [m for m in fdvae.module_.adversary.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == (
+        [(4 * 8, 32)] + [(32, 32)] * 4 + [(32, 2)])
 
 
 def test_bioae_is_continuous_with_penalties(two_factor):
@@ -265,9 +217,14 @@ def test_bioae_is_continuous_with_penalties(two_factor):
         est.sample(2)
 
 
+ALL = [FactorQVAE, FactorDVAE, QVAE, DVAE, QLAE, BioAE]
+
+
 def test_official_defaults_and_parameters_survive_clone():
     est = FactorQVAE()
-    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.disc_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
+    # twice the 6 factors of Shapes3D, the official configs' value, for every model
+    assert {cls().n_latents for cls in ALL} == {12}
+    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.discriminator_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
     assert (est.batch_size, est.likelihood, est.lr_decay_steps, est.min_lr) == (512, "mse", 50000, 1.25e-6)
     assert QVAE().batch_size == 256 and "gamma" not in QVAE().get_params()
     assert (DVAE().beta, FactorDVAE().gamma, QLAE().codebook_size) == (5e-3, 5e-4, 16)
@@ -276,17 +233,44 @@ def test_official_defaults_and_parameters_survive_clone():
     assert cloned.get_params()["module__backbone_params"] == SMALL_DALLE
 
 
+@pytest.mark.parametrize("cls", ALL)
+def test_declared_parameters_match_the_signature(cls):
+    names = set(inspect.signature(cls).parameters) - {"net_params"}
+    assert set(cls._parameter_constraints) == names
+    assert set(cls._module_parameters) <= names
+    assert "§" not in cls.__doc__ and ".md" not in cls.__doc__
+    assert "lr_decay_steps : int or None, default=50000" in cls.__doc__
+
+
+def test_docstrings_give_the_per_dataset_values_and_the_meaning_of_a_step():
+    doc = FactorQVAE.__doc__
+    for row in ("Shapes3D        12         1e-3    1e-4", "Isaac3D         18         5e-5    5e-5",
+                "MPI3D-complex   14         5e-5    1e-6"):
+        assert row in doc
+    assert "max_steps=50000" in doc and "two per batch" in doc
+    assert "max_steps=50000" in FactorDVAE.__doc__
+    assert "max_steps=100000" in QVAE.__doc__
+    assert "6×1000" not in doc and "6 linear layers" in doc
+
+
+def test_a_routed_module_parameter_cannot_shadow_a_declared_one(two_factor):
+    with pytest.raises(ValueError, match="module__beta would override"):
+        tiny(FactorQVAE, module__beta=1.0).fit(two_factor[0])
+
+
 @pytest.mark.parametrize(
     "cls, params, message",
     [
         (FactorQVAE, {"codebook_size": 1}, "codebook_size"),
         (FactorQVAE, {"beta": -1.0}, "beta"),
         (FactorQVAE, {"gamma": -1.0}, "gamma"),
-        (FactorQVAE, {"disc_lr": 0.0}, "disc_lr"),
+        (FactorQVAE, {"discriminator_lr": 0.0}, "discriminator_lr"),
         (FactorQVAE, {"batch_size": 2}, "batch_size"),
         (QVAE, {"temperature_decay": -1.0}, "temperature_decay"),
         (QVAE, {"lr_decay_steps": 0}, "lr_decay_steps"),
         (QLAE, {"codebook_init": "zeros"}, "codebook_init"),
+        (FactorDVAE, {"discriminator_lr": -1.0}, "discriminator_lr"),
+        (QVAE, {"min_lr": -1.0}, "min_lr"),
         (BioAE, {"activity_weight": -1.0}, "activity_weight"),
     ],
 )
@@ -337,45 +321,3 @@ def test_factorqvae_on_dalle_backbone_images():
     assert est.module_.encoder[1].post_gain == pytest.approx(1 / 36)
     assert est.transform(X).shape == (12, 3)
     assert est.reconstruct(X).dtype == np.uint8
-
-
-# --- the "dalle" backbone (spec §1.2-1.5) ----------------------------------------------
-
-
-def test_dalle_blocks_and_official_layer_shapes():
-    encoder = make_encoder("dalle", (3, 64, 64))
-    decoder = make_decoder("dalle", (3, 64, 64), 12)
-    blocks = [m for m in encoder.modules() if isinstance(m, DalleEncoderBlock)]
-    widths = [(b.res_path[1].in_channels, b.res_path[-1].out_channels) for b in blocks]
-    assert widths == [(128, 128), (128, 128), (128, 256), (256, 256), (256, 512), (512, 512)]
-    assert all(b.post_gain == pytest.approx(1 / 36) for b in blocks)
-    assert [b.res_path[1].out_channels for b in blocks] == [32, 32, 64, 64, 128, 128]  # n_out // 4
-    linears = [m for m in encoder.modules() if isinstance(m, torch.nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [(512 * 16 * 16, 128), (128, 128)]
-    assert encoder.feature_dim == 128
-    dec_blocks = [m for m in decoder.modules() if isinstance(m, DalleDecoderBlock)]
-    assert [(b.res_path[1].in_channels, b.res_path[-1].out_channels) for b in dec_blocks] == [
-        (64, 512), (512, 512), (512, 256), (256, 256), (256, 128), (128, 128)]
-    assert decoder[0].out_features == 16 * 16 * 64
-    # init §1.5: weights ~ N(0, 0.02), zero biases
-    weight = linears[0].weight
-    assert abs(weight.std().item() - 0.02) < 1e-3
-    assert all(m.bias.abs().max() == 0 for m in encoder.modules()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
-    with torch.no_grad():
-        z = torch.randn(2, 12)
-        assert decoder(z).shape == (2, 3, 64, 64)
-
-
-def test_dalle_small_config_and_errors():
-    encoder = make_encoder("dalle", (1, 8, 8), group_count=2, channel=8, hidden_dim=4)
-    decoder = make_decoder("dalle", (1, 8, 8), 2, group_count=2, channel=8, input_channel=4)
-    with torch.no_grad():
-        assert encoder(torch.rand(3, 1, 8, 8)).shape == (3, 4)
-        assert decoder(torch.randn(3, 2)).shape == (3, 1, 8, 8)
-    with pytest.raises(ValueError, match="multiples of 4"):
-        make_encoder("dalle", (3, 10, 10))
-    with pytest.raises(ValueError, match="group_count"):
-        make_encoder("dalle", (3, 8, 8), group_count=1)
-    with pytest.raises(ValueError, match="needs images"):
-        make_decoder("dalle", (10,), 2)
