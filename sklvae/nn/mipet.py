@@ -45,13 +45,10 @@ class MIPETBase:
         unweighted terms that replace the VAE's KL; ``gaussian_kl`` is the encoder's
         per-sample KL, ``ef_kl_total`` the per-sample EF-KL summed over units and
         dimensions (None without EF conversion).
-    uses_dataset_size : bool
-        Whether the terms need the number N of training samples.
     """
 
     weights: Callable[[float, float, float, bool], dict]
     prior_terms: Callable
-    uses_dataset_size: bool = False
 
 
 def _beta_vae_weights(alpha, beta, gamma, ef_conversion):
@@ -91,7 +88,7 @@ def _beta_tcvae_terms(module, outputs, gauss, ef_kl_total):
 #: base name -> what it needs; ``MIPETVAE(base=...)`` accepts exactly these names
 BASES: dict[str, MIPETBase] = {
     "beta_vae": MIPETBase(_beta_vae_weights, _beta_vae_terms),
-    "beta_tcvae": MIPETBase(_beta_tcvae_weights, _beta_tcvae_terms, uses_dataset_size=True),
+    "beta_tcvae": MIPETBase(_beta_tcvae_weights, _beta_tcvae_terms),
 }
 
 
