@@ -18,7 +18,7 @@ Features compared (all autoencoders have the same ``conv_grid`` architecture and
 64 x 2 x 2 latent map, and the same training budget):
 
 * ``pixels``: the raw 64 pixels;
-* ``plain AE``: ``GroupActionAE(group="c1", output="full")``, a plain convolutional
+* ``plain AE``: ``GroupActionAE(group="c1", representation="full")``, a plain convolutional
   autoencoder (identity group: reconstruction loss only), whole latent map;
 * ``GroupActionAE fixed``: the official latent action (rot90 of the latent grid), the
   invariant part ``z_i``;
@@ -64,12 +64,12 @@ def load(seed: int):
 
 
 def models(epochs: int, seed: int) -> dict:
-    common = dict(n_channels=64, max_epochs=epochs, random_state=seed)
+    common = dict(n_latents=64, max_epochs=epochs, random_state=seed)
     classifier = dict(max_iter=5000)
     return {
         "pixels": make_pipeline(FunctionTransformer(flatten_pixels), LogisticRegression(**classifier)),
         "plain AE (z)": make_pipeline(
-            GroupActionAE(group="c1", output="full", **common), LogisticRegression(**classifier)
+            GroupActionAE(group="c1", representation="full", **common), LogisticRegression(**classifier)
         ),
         "GroupActionAE fixed (z_i)": make_pipeline(
             GroupActionAE(action="fixed", **common), LogisticRegression(**classifier)

@@ -177,13 +177,8 @@ class DisentanglerNet(NeuralNet):
     def initialize_optimizer(self, triggered_directly=None):
         module = self.module_
         adversary = getattr(module, "adversary", None)
-        named = list(self._main_named_parameters())
-        if hasattr(module, "optimizer_param_groups"):
-            _, kwargs = self.get_params_for_optimizer("optimizer", named)
-            self.optimizer_ = self.optimizer(module.optimizer_param_groups(), **kwargs)
-        else:
-            args, kwargs = self.get_params_for_optimizer("optimizer", named)
-            self.optimizer_ = self.optimizer(*args, **kwargs)
+        args, kwargs = self.get_params_for_optimizer("optimizer", self._main_named_parameters())
+        self.optimizer_ = self.optimizer(*args, **kwargs)
         if adversary is not None:
             args, kwargs = self.get_params_for_optimizer(
                 "optimizer_adversary", adversary.named_parameters()

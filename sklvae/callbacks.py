@@ -7,12 +7,19 @@ estimator's ``callbacks=[...]`` like skorch's own (``Checkpoint``, ``EarlyStoppi
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-__all__ = ["CosineAnnealing", "DisentanglementMonitor", "GumbelTemperatureSchedule", "VariantFractionGuard"]
+__all__ = [
+    "CosineAnnealing",
+    "DisentanglementMonitor",
+    "GumbelTemperatureSchedule",
+    "VariantFractionGuard",
+    "DegenerateMaskWarning",
+]
 
 
 class CosineAnnealing(Callback):
@@ -209,3 +216,44 @@ class GumbelTemperatureSchedule(Callback):
     def on_batch_begin(self, net, training=False, **kwargs):
         if training:
             net.module_.quantizer.set_step(self.steps_per_batch * net.n_steps_)
+
+
+# --- GroupActionAE ----------------------------------------------------------------------
+
+
+class DegenerateMaskWarning(UserWarning):
+    """GroupActionAE's mask made every latent channel variant, or every channel invariant."""
+
+
+class VariantFractionGuard(Callback):
+    """Warns when GroupActionAE's channel mask becomes all-variant or all-invariant.
+
+    A mask with no invariant channel leaves ``transform``'s default (invariant) code
+    empty; one with no variant channel makes the group action the identity and the model
+    a plain autoencoder. The net logs ``variant_fraction`` for every batch (a loss term
+    of weight 0); this callback records the fraction of the mask at the end of each epoch
+    as the epoch's ``variant_fraction`` in the history, and warns with a
+    :class:`DegenerateMaskWarning` (once per training call) when it is 0 or 1.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.warned_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        fraction = module.mask.variant_fraction()
+        net.history.record("variant_fraction", fraction)
+        if self.warned_ or module.group.order == 1:
+            return
+        if fraction in (0.0, 1.0):
+            kind = "variant" if fraction == 1.0 else "invariant"
+            warnings.warn(
+                f"GroupActionAE: every latent channel is {kind} after epoch {len(net.history)} "
+                f"(variant fraction {fraction:g}); the invariant/variant split is "
+                "degenerate. Try another random_state, a smaller mask_init_std, or more "
+                "training.",
+                DegenerateMaskWarning,
+                stacklevel=1,  # attributed to this module (the base ignores some skorch warnings)
+            )
+            self.warned_ = True
+

@@ -1,35 +1,53 @@
-"""Straight-through channel mask and group actions on latent feature maps.
+"""The torch side of GroupActionAE: channel mask, latent group actions, the module.
 
-Building blocks of :class:`sklvae.models.GroupActionAE` (spec ``group_actions.md``):
+Swarnali, Zhang & Hossain, "Learning Group Actions In Disentangled Latent Image
+Representations" (arXiv 2512.04015, WACV 2026); official code
+farhanaswarnali/Learning-Group-Actions-In-Disentangled-Latent-Image-Representations
+(``rotated_mnist.py``). The estimator is :class:`sklvae.models.group.GroupActionAE`.
 
-* :func:`straight_through_mask` / :class:`ChannelMask`: the Adaptive Latent
-  Disentanglement (ALD) mask of spec §2.3, a learned global per-channel binary mask
+* :func:`straight_through_mask` / :class:`ChannelMask`: the paper's Adaptive Latent
+  Disentanglement (ALD) mask, a learned global per-channel binary mask
   ``M = 1[sigmoid(alpha) > tau]`` in the forward pass whose backward pass is the
   gradient of ``sigmoid(alpha)`` (sigmoid straight-through estimator).
-* :class:`LatentGroupAction`: the latent action of spec §2.4,
+* :class:`LatentGroupAction`: the latent action
   ``Phi_g(z) = (1 - M) * z + M * rho(g) S_g z``, where ``S_g`` moves the latent grid
   with the same :mod:`sklvae.groups` element as the image and ``rho(g)`` acts on the
   channels: the identity in the official code (``action="fixed"``), or an exact
   learned representation (``action="learned"``, :class:`FieldRepresentation`).
+* :class:`GroupActionModule`: the convolutional autoencoder with a latent feature map
+  that trains them, and :func:`check_group_fits`.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from sklvae.groups import FiniteGroup, get_group
+from ..groups import FiniteGroup, get_group
+from .backbones import conv_grid_shape
+from .module import DisentanglerModule
+from .reconstruction import output_mean
 
 __all__ = [
     "straight_through_mask",
     "ChannelMask",
     "FieldRepresentation",
     "LatentGroupAction",
+    "GroupActionModule",
+    "check_group_fits",
+    "REPRESENTATIONS",
 ]
+
+#: what ``GroupActionModule.representation(x, kind=...)`` can return
+REPRESENTATIONS = ("invariant", "variant", "full")
 
 
 def straight_through_mask(logits: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
-    """Hard binary mask with a sigmoid straight-through gradient (spec §2.3).
+    """Hard binary mask with a sigmoid straight-through gradient.
 
     Forward value ``1[sigmoid(logits) > threshold]`` (exactly 0 or 1); backward
     gradient ``d sigmoid(logits) / d logits``:
@@ -53,7 +71,7 @@ class ChannelMask(nn.Module):
         1 for the official per-channel mask, ``|G|`` for the learned action, whose
         channel representation mixes channels inside a field.
     init_std : float, default=0.1
-        Logits are initialised ``N(0, init_std^2)`` (spec §2.3), so about half of the
+        Logits are initialised ``N(0, init_std^2)`` (the official code), so about half of the
         channels start variant.
     threshold : float, default=0.5
         ``tau``: a channel is variant when ``sigmoid(logit) > tau``.
@@ -151,7 +169,7 @@ class FieldRepresentation(nn.Module):
 class LatentGroupAction(nn.Module):
     """Group action on a latent feature map, restricted to the variant channels.
 
-    ``Phi_g(z) = (1 - M) * z + M * rho(g) S_g z`` (spec §2.4): ``S_g`` applies the group
+    ``Phi_g(z) = (1 - M) * z + M * rho(g) S_g z``: ``S_g`` applies the group
     element to the spatial axes of the latent grid (the same permutation as on the
     image), ``rho(g)`` is the identity (``action="fixed"``, official code) or a
     :class:`FieldRepresentation` (``action="learned"``). Because ``M`` is constant
@@ -207,3 +225,179 @@ class LatentGroupAction(nn.Module):
         variant_acted = self.act_variant(m * z, elements)
         # rho keeps the masked fields separate, so M * rho S (M z) == rho S (M z).
         return (1 - m) * z + variant_acted, variant_acted
+
+
+def check_group_fits(group: FiniteGroup, module_shape: tuple) -> None:
+    """Raise a clear ValueError when ``group`` cannot act on samples of ``module_shape``."""
+    n_spatial = len(module_shape) - 1
+    if group.ndim != n_spatial:
+        kind = {2: "images (n, H, W[, C])", 3: "volumes (n, D, H, W) with data_layout='NDHW'"}
+        raise ValueError(
+            f"group={group.name!r} acts on {kind.get(group.ndim, f'{group.ndim} axes')}; "
+            f"got samples with {n_spatial} spatial axes (module shape {module_shape})."
+        )
+    sides = module_shape[1:]
+    swaps_axes = any(not np.array_equal(np.abs(m), np.eye(group.ndim)) for m in group.matrices)
+    if swaps_axes and len(set(sides)) > 1:
+        raise ValueError(
+            f"group={group.name!r} turns the image, so the spatial sides must be equal; "
+            f"got {'×'.join(map(str, sides))}."
+        )
+
+
+class GroupActionModule(DisentanglerModule):
+    """Conv autoencoder with a latent feature map, an ALD mask and a latent group action.
+
+    The latent is a feature map ``z`` of ``n_latents`` channels on a grid. The mask
+    ``M`` splits it into a *variant* part ``z_v = M * z``, moved by the group like the
+    image, and an *invariant* part ``z_i = (1 - M) * z`` left alone. Each training image
+    ``x`` is paired with ``g . x`` for a group element ``g`` drawn per sample and step::
+
+        L = L_rec(D(Phi_g(E(x))), g.x) + lambda_inv ||z_i(x) - sg z_i(g.x)||^2
+            + lambda_equiv ||rho(g) S_g z_v(x) - sg z_v(g.x)||^2
+
+    every term a mean over elements, ``sg`` meaning that the target branch ``E(g.x)`` is
+    computed without gradient (as the official code). The hyperparameters are validated
+    by :class:`sklvae.models.group.GroupActionAE`.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(C, H, W)`` images or ``(1, D, H, W)`` volumes.
+    n_latents : int
+        Number of latent *channels*; the latent map is ``(n_latents, *grid)`` with
+        ``grid = spatial sides / 2**n_layers``. The module's ``n_latents`` attribute is
+        the flattened size ``n_latents * prod(grid)`` (the width of a full code).
+    backbone : {"conv_grid"}
+    likelihood : {"mse", "gaussian", "bernoulli"}, default="mse"
+        ``"mse"`` is the official loss: the decoder ends in a tanh (here ``0.5 tanh`` so
+        that the mean is ``0.5 tanh + 0.5`` in [0, 1]) and the squared error is averaged
+        over pixels; its weight is 4 so that it equals the official mean MSE on [-1, 1]
+        images.
+    backbone_params : dict, optional
+        Overrides of the ``conv_grid`` builder's settings.
+    group : str or FiniteGroup, default="c4"
+    n_layers, hidden_channels : int
+        ``conv_grid`` depth and hidden width (2 and 32 are the official 1→32→64 encoder).
+    mask_init_std, mask_threshold : float
+        ALD logits ``~ N(0, std^2)``; a channel is variant when ``sigmoid(logit) > tau``.
+    lambda_inv, lambda_equiv : float
+        Weights of the invariance and equivariance terms.
+    action : {"fixed", "learned"}
+        Channel part of the latent action (:class:`LatentGroupAction`).
+    """
+
+    elbo_terms = ("reconstruction",)
+
+    def __init__(
+        self,
+        input_shape: tuple,
+        n_latents: int,
+        backbone: str = "conv_grid",
+        likelihood: str = "mse",
+        backbone_params: dict | None = None,
+        group: str | FiniteGroup = "c4",
+        n_layers: int = 2,
+        hidden_channels: int = 32,
+        mask_init_std: float = 0.1,
+        mask_threshold: float = 0.5,
+        lambda_inv: float = 1.0,
+        lambda_equiv: float = 1.0,
+        action: str = "fixed",
+    ):
+        params = {"n_channels": int(n_latents), "hidden_channels": hidden_channels, "n_layers": n_layers}
+        params.update(backbone_params or {})
+        grid = conv_grid_shape(tuple(input_shape), params["n_channels"], params["n_layers"])
+        super().__init__(input_shape, math.prod(grid), backbone, likelihood, params)
+        self.group = get_group(group)
+        check_group_fits(self.group, tuple(input_shape))
+        self.latent_shape = tuple(self.encoder.grid_shape)
+        self.n_channels = self.latent_shape[0]
+        self.action = LatentGroupAction(self.group, self.n_channels, action)
+        self.mask = ChannelMask(
+            self.n_channels, self.action.field_size, mask_init_std, mask_threshold
+        )
+        self.spatial_axes = tuple(range(2, 2 + self.group.ndim))
+        self.loss_weights = {
+            # official loss is the mean MSE of [-1, 1] images: 4x the one on [0, 1] images
+            "reconstruction": 4.0 if likelihood == "mse" else 1.0,
+            "invariance": float(lambda_inv),
+            "equivariance": float(lambda_equiv),
+            "variant_fraction": 0.0,  # logged only (degenerate-mask guard)
+        }
+
+    # --- pieces ---------------------------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent maps ``(n, C, *grid)`` of images in [0, 1] (read as ``2x - 1``, as the
+        official code's [-1, 1] inputs)."""
+        return self.encoder(2.0 * x - 1.0).reshape(x.shape[0], *self.latent_shape)
+
+    def decoder_outputs(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder outputs for latent maps (or their flattening), as the likelihood reads them."""
+        raw = self.decoder(z.reshape(z.shape[0], -1))
+        return 0.5 * torch.tanh(raw) if self.likelihood == "mse" else raw
+
+    def decode_mean(self, z: torch.Tensor, kind: str | None = None) -> torch.Tensor:
+        """Images decoded from full latent maps (``kind`` is ignored: only full maps decode)."""
+        return output_mean(self.decoder_outputs(z), self.likelihood, self.bounded)
+
+    def act(self, z: torch.Tensor, elements: torch.Tensor) -> torch.Tensor:
+        """``Phi_g(z)`` with the current hard mask (``elements``: one per sample)."""
+        phi, _ = self.action(z, elements, self.mask())
+        return phi
+
+    def pair_outputs(self, x: torch.Tensor, elements: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything the losses need for the pairs ``(x, g.x)`` with given elements."""
+        target = self.group.act_batch(x, elements, self.spatial_axes)
+        z = self.encode(x)
+        mask = self.mask()
+        phi, variant_acted = self.action(z, elements, mask)
+        with torch.no_grad():  # sg: the target branch E(g.x) has no gradient
+            z_target = self.encode(target)
+        return {
+            "z": z,
+            "z_target": z_target,
+            "variant_acted": variant_acted,
+            "mask": mask,
+            "elements": elements,
+            "target": target,
+            "outputs": self.decoder_outputs(phi),
+        }
+
+    # --- contract -------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        # g ~ Uniform(G) per sample and step, identity included (official code); the
+        # global torch generator is seeded from ``random_state`` by the estimator.
+        elements = torch.randint(self.group.order, (x.shape[0],)).to(x.device)
+        return self.pair_outputs(x, elements)
+
+    def loss_terms(self, outputs: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        mask = outputs["mask"].reshape((1, -1) + (1,) * self.group.ndim)
+        z, z_target = outputs["z"], outputs["z_target"]
+        # the targets use the current mask without gradient, as the official code
+        return {
+            "reconstruction": self.reconstruction(outputs["outputs"], outputs["target"]).mean(),
+            "invariance": F.mse_loss((1 - mask) * z, ((1 - mask) * z_target).detach()),
+            "equivariance": F.mse_loss(outputs["variant_acted"], (mask * z_target).detach()),
+            "variant_fraction": outputs["mask"].detach().mean(),
+        }
+
+    def representation(self, x: torch.Tensor, kind: str = "invariant") -> torch.Tensor:
+        """Flattened code of ``x``: the invariant channels, the variant ones, or the full map."""
+        z = self.encode(x)
+        if kind == "full":
+            return z.flatten(1)
+        variant = self.mask.hard_mask()
+        keep = variant if kind == "variant" else ~variant
+        return z[:, keep].flatten(1)
+
+    def reconstruct(self, x: torch.Tensor, kind: str | None = None) -> torch.Tensor:
+        """Decoded full code of ``x`` (whatever ``transform`` returns)."""
+        return self.decode_mean(self.encode(x))
+
+    def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample reconstruction loss of ``x`` from its own code (no ELBO: an AE)."""
+        return self.reconstruction(self.decoder_outputs(self.encode(x)), x)
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError("GroupActionAE is an autoencoder without a prior; it cannot sample.")

@@ -1,23 +1,23 @@
 """MIPET's invertible partial-equivariant (IPE) transformation and EF conversion.
 
 This module holds the torch pieces of MIPET-VAE (Jung, Jeong & Kim, arXiv 2502.03740,
-official code GIST-IRR/MIPET-VAEs); the notes are in ``shared/specs/mipet.md``.
+official code GIST-IRR/MIPET-VAEs); :class:`sklvae.nn.mipet.MIPETModule` assembles them.
 Vectors are rows: a latent batch has shape ``(B, d)`` and a map ``E`` acts as ``z @ E``.
 
 Pieces
 ------
 - :class:`IPETransform`: ψ, a matrix exponential (or a product of two) of symmetric
-  matrices, applied to the posterior sample ``z`` and to its noise ``ε`` (spec §1.2).
+  matrices, applied to the posterior sample ``z`` and to its noise ``ε``.
 - :class:`FactorizedLinear`: the bias-free map ``x ↦ x W1 W2`` that the official code
-  uses for every EF sub-network (spec §2.2).
+  uses for every EF sub-network.
 - :class:`MaskedLogPartition`: the log-partition network ``L_A(x) = σ(x W̃1 W̃2)`` with
-  the weight-magnitude mask in training mode (spec §2.2, §2.4).
+  the weight-magnitude mask in training mode.
 - :class:`EFConversion`: per-unit parameter generators, sufficient statistic,
   log-partition network and multiplier λ; returns the EF-KL vector and the EF
-  similarity loss ``L_el`` (spec §2.2).
+  similarity loss ``L_el``.
 - :class:`IPEUnit`: one ψ_m and its EF conversion.
-- :class:`MultiIPE`: K units in parallel on the same latent (spec §1.3).
-- :func:`calibration_loss`: ``L_cali`` (spec §2.3).
+- :class:`MultiIPE`: K units in parallel on the same latent.
+- :func:`calibration_loss`: the KL calibration loss ``L_cali``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
 def xavier_init_(module: nn.Module) -> None:
     """Xavier-uniform initialise every parameter with two or more dimensions.
 
-    This is the official ``init_weights`` (spec §1.2): it covers convolution and
+    This is the official ``init_weights``: it covers convolution and
     linear weights as well as the IPE matrices and the EF sub-network matrices;
     one-dimensional parameters (biases) keep PyTorch's default.
 
@@ -55,7 +55,7 @@ def xavier_init_(module: nn.Module) -> None:
 
 
 class IPETransform(nn.Module):
-    """Invertible latent map ψ built from matrix exponentials (spec §1.2).
+    """Invertible latent map ψ built from matrix exponentials.
 
     ``form="product"`` (default, the official code) uses
     ``E = exp(S1) exp(S2)`` with ``S_i = (W_i + W_iᵀ) / 2``; E is invertible
@@ -160,9 +160,9 @@ class MaskedLogPartition(nn.Module):
 
     In training mode each weight matrix is masked as
     ``W̃ = W ⊙ 1[|W| ≥ mean|W| − k·std|W|]`` (statistics over that matrix), the
-    official "sparse log_norm" (spec §2.2, §2.4). The official code uses k = 0 and
-    masks only in training; evaluation uses the unmasked weights. This is the code's
-    reading of the paper's "implicit semantic mask", which the spec marks as inferred.
+    official "sparse log_norm". The official code uses k = 0 and masks only in
+    training; evaluation uses the unmasked weights. Reading this mask as the paper's
+    "implicit semantic mask" is an inference: the paper does not spell the mask out.
 
     Parameters
     ----------
@@ -208,7 +208,7 @@ class MaskedLogPartition(nn.Module):
 
 
 class EFConversion(nn.Module):
-    """Exponential-family conversion of one IPE unit (spec §2.2, as in the code).
+    """Exponential-family conversion of one IPE unit, as the official code computes it.
 
     Given the transformed sample ẑ and noise ε̂ (rows in R^d) it forms
     θ_z = G_z(ẑ), θ_ε = G_ε(ε̂), the vector "log-partitions" A = σ(L_A(θ)) (a
@@ -219,7 +219,7 @@ class EFConversion(nn.Module):
       Bregman KL; it can be negative);
     - the EF similarity loss ``L_el = ‖g_z + p_z‖ + ‖g_ε + p_ε‖ + ‖KL‖`` per sample,
       with the hand-written stationarity surrogates g_z, g_ε, p_z, p_ε of the code
-      (spec §2.2). ``p_z`` sums T(ẑ) over the batch, so L_el couples the samples of
+      (``ef_loss`` in the official code). ``p_z`` sums T(ẑ) over the batch, so L_el couples the samples of
       a batch.
 
     The official module also defines a "prior observation" network and a
@@ -270,10 +270,10 @@ class EFConversion(nn.Module):
         s_z = theta_z.sum(-1, keepdim=True)
         s_eps = theta_eps.sum(-1, keepdim=True)
 
-        # EF-KL vector (spec §2.2 "kl_loss")
+        # EF-KL vector (the official code's "kl_loss")
         kl = a_eps - s_eps * grad_log_part(a_eps) - a_z + s_z * grad_log_part(a_z)
 
-        # EF similarity loss (spec §2.2 "ef_loss")
+        # EF similarity loss (the official code's "ef_loss")
         n_z = log_part(gen_z(grad_log_part(a_z)))
         n_eps = log_part(gen_eps(grad_log_part(a_eps)))
         g_z = lam(
@@ -350,7 +350,7 @@ class IPEUnit(nn.Module):
 
 
 class MultiIPE(nn.Module):
-    """K IPE units run in parallel on the same latent (spec §1.3).
+    """K IPE units run in parallel on the same latent.
 
     Outputs are stacked along a leading unit axis: ``z_hat`` ``(K, B, d)`` and, in
     training, ``ef_kl`` ``(K, B, d)`` and ``ef_similarity`` ``(K, B)``. The model
@@ -400,7 +400,7 @@ def calibration_loss(ef_kl_total: Tensor, gaussian_kl: Tensor, n_units: int) -> 
     gaussian_kl : Tensor of shape (B,)
         Analytic KL(q(z|x) ‖ N(0, I)) of the encoder, summed over dimensions.
     n_units : int
-        K, the number of IPE units (spec §2.3).
+        K, the number of IPE units.
 
     Returns
     -------

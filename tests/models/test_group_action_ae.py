@@ -31,7 +31,7 @@ def digits():
 @pytest.fixture(scope="module")
 def fitted(digits):
     X_train = digits[0]
-    return GroupActionAE(n_channels=32, max_epochs=15, random_state=0).fit(X_train[:600])
+    return GroupActionAE(n_latents=32, max_epochs=15, random_state=0).fit(X_train[:600])
 
 
 def test_fit_transform_mask_and_history(fitted, digits):
@@ -50,13 +50,13 @@ def test_fit_transform_mask_and_history(fitted, digits):
     maps = fitted.encode(X_test)
     assert maps.shape == (50, 32, 2, 2)
     np.testing.assert_allclose(Z_inv, maps[:, ~mask].reshape(50, -1), rtol=1e-5, atol=1e-6)
-    full = clone(fitted).set_params(output="full")
-    assert full.get_params()["output"] == "full"
-    fitted.set_params(output="variant")
+    full = clone(fitted).set_params(representation="full")
+    assert full.get_params()["representation"] == "full"
+    fitted.set_params(representation="variant")
     np.testing.assert_allclose(fitted.transform(X_test), maps[:, mask].reshape(50, -1), rtol=1e-5, atol=1e-6)
-    fitted.set_params(output="full")
+    fitted.set_params(representation="full")
     np.testing.assert_allclose(fitted.transform(X_test), maps.reshape(50, -1), rtol=1e-5, atol=1e-6)
-    fitted.set_params(output="invariant")
+    fitted.set_params(representation="invariant")
     # decoding: inverse_transform of the full code equals reconstruct, in the input's scale
     decoded = fitted.inverse_transform(maps)
     assert decoded.dtype == np.uint8 and decoded.shape == X_test.shape
@@ -110,7 +110,7 @@ def test_training_lowers_invariance_loss(fitted, digits):
 
 def test_fit_is_deterministic_and_ignores_y(digits):
     X, y = digits[0][:128], digits[1][:128]
-    params = dict(n_channels=8, max_steps=6, batch_size=32, random_state=3)
+    params = dict(n_latents=8, max_steps=6, batch_size=32, random_state=3)
     a = GroupActionAE(**params).fit(X).encode(X[:10])
     b = GroupActionAE(**params).fit(X, y).encode(X[:10])
     np.testing.assert_array_equal(a, b)
@@ -120,7 +120,7 @@ def test_fit_is_deterministic_and_ignores_y(digits):
 
 def test_pickle_partial_fit_and_validation_split(digits):
     X = digits[0][:100]
-    est = GroupActionAE(n_channels=8, max_steps=3, validation_fraction=0.2, random_state=0).fit(X)
+    est = GroupActionAE(n_latents=8, max_steps=3, validation_fraction=0.2, random_state=0).fit(X)
     assert np.isfinite(est.history_[-1, "valid_loss"])
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
@@ -131,10 +131,10 @@ def test_pickle_partial_fit_and_validation_split(digits):
 def test_pipeline_beats_plain_autoencoder_and_pixels_on_turned_digits(digits):
     """Downstream classification (small scale): fit on upright digits, test on turned ones."""
     X_train, y_train, X_test, y_test, _ = digits
-    settings = dict(n_channels=32, max_epochs=12, random_state=0)
+    settings = dict(n_latents=32, max_epochs=12, random_state=0)
     group_ae = make_pipeline(GroupActionAE(**settings), LogisticRegression(max_iter=2000))
     plain_ae = make_pipeline(
-        GroupActionAE(group="c1", output="full", **settings), LogisticRegression(max_iter=2000)
+        GroupActionAE(group="c1", representation="full", **settings), LogisticRegression(max_iter=2000)
     )
     pixels = LogisticRegression(max_iter=2000)
     acc_group = group_ae.fit(X_train, y_train).score(X_test, y_test)
@@ -146,7 +146,7 @@ def test_pipeline_beats_plain_autoencoder_and_pixels_on_turned_digits(digits):
 
 
 def test_learned_action_is_exact_and_trains(digits):
-    est = GroupActionAE(n_channels=16, action="learned", max_steps=20, random_state=0).fit(digits[0][:256])
+    est = GroupActionAE(n_latents=16, action="learned", max_steps=20, random_state=0).fit(digits[0][:256])
     module = est.module_
     assert module.mask.logits.shape == (4,)  # one logit per field of |G| = 4 channels
     mask = est.mask_.reshape(4, 4)
@@ -163,12 +163,12 @@ def test_learned_action_is_exact_and_trains(digits):
 def test_degenerate_mask_warns():
     X = make_rotated_digits(64, random_state=0)[0]
     for threshold, kind in [(0.999, "invariant"), (0.001, "variant")]:
-        est = GroupActionAE(n_channels=8, mask_threshold=threshold, max_steps=2, random_state=0)
+        est = GroupActionAE(n_latents=8, mask_threshold=threshold, max_steps=2, random_state=0)
         with pytest.warns(DegenerateMaskWarning, match=f"every latent channel is {kind}"):
             est.fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateMaskWarning)
-        GroupActionAE(group="c1", n_channels=8, mask_threshold=0.999, max_steps=2).fit(X)
+        GroupActionAE(group="c1", n_latents=8, mask_threshold=0.999, max_steps=2).fit(X)
 
 
 def _voxel_shapes(n_samples, size=8, random_state=0):
@@ -190,7 +190,7 @@ def _voxel_shapes(n_samples, size=8, random_state=0):
 def test_cube_group_on_voxel_volumes():
     X, _ = _voxel_shapes(96)
     est = GroupActionAE(
-        "cube", n_channels=24, hidden_channels=8, data_layout="NDHW",
+        group="cube", n_latents=24, hidden_channels=8, data_layout="NDHW",
         max_epochs=16, batch_size=16, random_state=0,
     ).fit(X)
     assert est.latent_shape_ == (24, 2, 2, 2)
@@ -216,7 +216,7 @@ def test_cube_group_on_voxel_volumes():
 
 def test_errors_name_the_problem(digits):
     X = digits[0][:32]
-    with pytest.raises(ValueError, match="group must be one of"):
+    with pytest.raises(ValueError, match="'group' parameter of GroupActionAE must be a str among"):
         GroupActionAE(group="so2").fit(X)
     with pytest.raises(ValueError, match="acts on volumes"):
         GroupActionAE(group="cube").fit(X)
@@ -225,18 +225,21 @@ def test_errors_name_the_problem(digits):
     with pytest.raises(ValueError, match="multiples of 8"):
         GroupActionAE(n_layers=3).fit(np.zeros((4, 12, 12), dtype=np.uint8))
     with pytest.raises(ValueError, match="divisible by the order"):
-        GroupActionAE(action="learned", n_channels=6).fit(X)
-    with pytest.raises(ValueError, match="output must be one of"):
-        GroupActionAE(output="z").fit(X)
-    with pytest.raises(ValueError, match="backbone must be 'auto' or 'conv_grid'"):
+        GroupActionAE(action="learned", n_latents=6).fit(X)
+    with pytest.raises(ValueError, match="'representation' parameter of GroupActionAE must be"):
+        GroupActionAE(representation="z").fit(X)
+    with pytest.raises(ValueError, match="'backbone' parameter of GroupActionAE must be a str among"):
         GroupActionAE(backbone="burgess").fit(X)
     with pytest.raises(ValueError, match="needs images"):
         GroupActionAE().fit(np.zeros((4, 6)))
-    assert GroupActionAE(n_latents=8).fit(X).latent_shape_ == (8, 2, 2)  # alias of n_channels
+    assert GroupActionAE(n_latents=8).fit(X).latent_shape_ == (8, 2, 2)  # n_latents counts channels
     with pytest.raises(ValueError, match="'n_latents' parameter of GroupActionAE must be"):
         GroupActionAE(n_latents=0).fit(X)
-    with pytest.raises(ValueError, match="n_channels must be a positive integer"):
-        GroupActionAE(n_channels=2.5).fit(X)
+    with pytest.raises(ValueError, match="'n_latents' parameter of GroupActionAE must be an int"):
+        GroupActionAE(n_latents=2.5).fit(X)
+    with pytest.raises(ValueError, match="module__lambda_inv would override"):
+        GroupActionAE(module__lambda_inv=2.0).fit(X)
+    assert "n_channels" not in GroupActionAE().get_params()  # one name per concept
 
 
 @pytest.mark.parametrize(
@@ -254,16 +257,16 @@ def test_errors_name_the_problem(digits):
 )
 def test_sklearn_api_checks_that_need_no_tabular_data(check):
     # the generic checks fit tabular data, which GroupActionAE rejects (two_d_array=False)
-    check("GroupActionAE", GroupActionAE(n_channels=8, random_state=0))
+    check("GroupActionAE", GroupActionAE(n_latents=8, random_state=0))
 
 
 def test_clone_round_trip_and_pipeline_params():
-    est = GroupActionAE("d4", n_channels=16, lambda_inv=2.0, module__backbone_params={"hidden_channels": 8})
+    est = GroupActionAE(group="d4", n_latents=16, lambda_inv=2.0, module__backbone_params={"hidden_channels": 8})
     copy_ = clone(est)
     assert copy_.get_params() == est.get_params()
     pipe = make_pipeline(est, LogisticRegression())
-    pipe.set_params(groupactionae__output="full", groupactionae__action="learned")
-    assert pipe[0].output == "full" and pipe[0].action == "learned"
+    pipe.set_params(groupactionae__representation="full", groupactionae__action="learned")
+    assert pipe[0].representation == "full" and pipe[0].action == "learned"
 
 
 def test_conv_grid_backbone_matches_the_official_mnist_network():
@@ -273,7 +276,7 @@ def test_conv_grid_backbone_matches_the_official_mnist_network():
     decoder = make_decoder("conv_grid", (1, 28, 28), 64 * 7 * 7)
     assert encoder.grid_shape == (64, 7, 7) and encoder.feature_dim == 3136
     n_params = sum(p.numel() for p in [*encoder.parameters(), *decoder.parameters()])
-    assert n_params + 64 == 66753  # spec §2.2: encoder, decoder and 64 mask logits
+    assert n_params + 64 == 66753  # the official 1→32→64 encoder, decoder and 64 mask logits
     x = torch.rand(2, 1, 28, 28)
     assert decoder(encoder(x)).shape == (2, 1, 28, 28)
     volume_encoder = make_encoder("conv_grid", (1, 16, 16, 16), n_channels=8, n_layers=3)

@@ -17,7 +17,7 @@ from sklvae.nn.ipe import (
     calibration_loss,
 )
 
-GOLDEN = Path(__file__).parent / "data" / "mipet_official_seed0.npz"
+GOLDEN = Path(__file__).parent.parent / "data" / "mipet_official_seed0.npz"
 
 
 def _rows(seed, n=6, d=4, scale=1.0):
@@ -53,7 +53,7 @@ def test_psi_paper_variant_is_spd_and_code_variant_is_not_symmetric():
 
     product = IPETransform(6, form="product").double()
     e = product.matrix()
-    assert not torch.allclose(e, e.T)  # the code's product of two exponentials (spec §1.2)
+    assert not torch.allclose(e, e.T)  # the official product of two exponentials
     expected_det = torch.exp(torch.diagonal(product.w1).sum() + torch.diagonal(product.w2).sum())
     torch.testing.assert_close(torch.linalg.det(e), expected_det)
 
@@ -95,8 +95,8 @@ def test_log_partition_mask_only_in_training():
     assert keep.sum() > (w.abs() >= w.abs().mean()).sum()
 
 
-def _ef_by_spec(ef, z_hat, eps_hat):
-    """EF-KL vector and L_el written out from spec §2.2, independently of the module."""
+def _ef_written_out(ef, z_hat, eps_hat):
+    """EF-KL vector and L_el written out from the official code's formulas, independently of the module."""
     sig = torch.sigmoid
 
     def lin(m, x):
@@ -140,12 +140,12 @@ def _ef_by_spec(ef, z_hat, eps_hat):
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_ef_terms_match_spec_equations(training):
+def test_ef_terms_match_the_written_out_formulas(training):
     torch.manual_seed(3)
     ef = EFConversion(4).double().train(training)
     z_hat, eps_hat = _rows(4), _rows(5)
     kl, el = ef(z_hat, eps_hat)
-    kl_ref, el_ref = _ef_by_spec(ef, z_hat, eps_hat)
+    kl_ref, el_ref = _ef_written_out(ef, z_hat, eps_hat)
     assert kl.shape == (6, 4) and el.shape == (6,)
     torch.testing.assert_close(kl, kl_ref)
     torch.testing.assert_close(el, el_ref)

@@ -12,10 +12,10 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklvae import MIPETVAE
-from sklvae.models.mipet import MIPETModule
+from sklvae.nn.mipet import MIPETModule
 from sklvae.nn.gaussian import tc_decomposition
 
-from .conftest import make_squares
+from ..conftest import make_squares
 
 TINY = dict(n_latents=3, n_units=2, max_steps=3, batch_size=16, random_state=0)
 
@@ -30,26 +30,27 @@ def x64():
     return torch.from_numpy(make_squares(6, 64, random_state=3)).float().div(255).unsqueeze(1)
 
 
-# --- loss terms against the spec's equations --------------------------------------------
+# --- loss terms against the paper's equations --------------------------------------------
 
 
 @pytest.mark.parametrize("base", ["beta_vae", "beta_tcvae"])
-def test_loss_terms_match_spec_equations(base, x64):
+def test_loss_terms_match_the_written_out_equations(base, x64):
     module = _module(base)
     module.train()
     eps = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
     out = module(x64, eps=eps)
     terms = module.loss_terms(out, x64)
     mu, logvar = out["mu"], out["logvar"]
-    z = mu + torch.exp(0.5 * logvar) * eps  # §1.1
+    z = mu + torch.exp(0.5 * logvar) * eps  # reparameterisation
     torch.testing.assert_close(out["z"], z)
-    # §1.3: K decodings of ψ_m(z), sigmoid means averaged, BCE summed over pixels / B
+    # K decodings of ψ_m(z), sigmoid means averaged, BCE summed over pixels / B
     probs = torch.stack(
         [torch.sigmoid(module.decoder(z @ unit.transform.matrix())) for unit in module.ipe.units]
     ).mean(0)
     bce = F.binary_cross_entropy(probs, x64, reduction="sum") / 6
     torch.testing.assert_close(terms["reconstruction"], bce, rtol=1e-5, atol=1e-3)
-    # §2.3: EF-KL summed over units and dims; L_el summed over units; L_cali
+    # EF-KL summed over units and dims; L_el summed over units;
+    # L_cali = mean_b (Σ_m Σ_j KL_m − K·KL_N)²
     kl_units = []
     el_units = []
     for unit in module.ipe.units:
@@ -66,7 +67,7 @@ def test_loss_terms_match_spec_equations(base, x64):
         torch.testing.assert_close(terms["kl"], kl_err.mean())
         assert set(terms) == {"reconstruction", "kl", "ef_similarity", "calibration", "gaussian_kl"}
     else:
-        # §3.1: the β-TCVAE terms use the pre-IPE z, not ẑ
+        # the β-TCVAE terms use the pre-IPE z, not ẑ
         tc = tc_decomposition(z, mu, logvar, dataset_size=1000)
         for name, value in tc.items():
             torch.testing.assert_close(terms[name], value)
@@ -94,10 +95,18 @@ def test_ipe_only_ablation_uses_gaussian_kl(x64):
     assert "ef_similarity" not in tc_terms and "total_correlation" in tc_terms
 
 
-def test_single_sample_batch_skips_tc_estimators(x64):
+def test_single_sample_batch_has_zero_mi_and_tc(x64):
     module = _module("beta_tcvae")
-    terms = module.loss_terms(module(x64[:1]), x64[:1])
-    assert "total_correlation" not in terms and torch.isfinite(terms["reconstruction"])
+    out = module(x64[:1])
+    terms = module.loss_terms(out, x64[:1])
+    # one sample: the aggregate posterior is q(z|x) itself, so MI = TC = 0 and the
+    # whole (single-sample) KL log q(z|x) − log p(z) is dimension-wise
+    assert terms["total_correlation"] == 0 and terms["mutual_information"] == 0
+    z, mu, logvar = out["z"], out["mu"], out["logvar"]
+    log_q = (-0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 / logvar.exp())).sum()
+    log_p = (-0.5 * (math.log(2 * math.pi) + z**2)).sum()
+    torch.testing.assert_close(terms["dimensionwise_kl"], log_q - log_p)
+    assert torch.isfinite(terms["reconstruction"])
 
 
 # --- gradients and shapes ----------------------------------------------------------------
@@ -161,16 +170,15 @@ def test_representation_options(x64):
     module = _module().eval()
     mu, _ = module.encode(x64)
     torch.testing.assert_close(module.representation(x64), mu)
-    module.representation_output = "transformed"
-    transformed = module.representation(x64)
+    torch.testing.assert_close(module.representation(x64, kind="mean"), mu)
+    transformed = module.representation(x64, kind="transformed")
     expected = torch.stack([mu @ u.transform.matrix() for u in module.ipe.units]).mean(0)
     torch.testing.assert_close(transformed, expected)
     # codes in the transformed space decode to the same images as μ does
-    recon_t = module.decode_mean(transformed)
-    module.representation_output = "mean"
+    recon_t = module.decode_mean(transformed, kind="transformed")
     torch.testing.assert_close(recon_t, module.decode_mean(mu), rtol=1e-4, atol=1e-5)
-    module.representation_output = "sample"
-    assert not torch.allclose(module.representation(x64), mu)
+    assert not torch.allclose(module.representation(x64, kind="sample"), mu)
+    assert not hasattr(module, "representation_output")  # the choice is never stored
 
 
 # --- estimator ---------------------------------------------------------------------------
@@ -196,18 +204,18 @@ def test_fit_transform_decode(squares64):
     np.testing.assert_array_equal(Z, MIPETVAE(**TINY).fit(squares64).transform(squares64[:5]))
 
 
-def test_transform_output_switch_after_fit(squares64):
+def test_representation_switch_after_fit(squares64):
     model = MIPETVAE(**TINY).fit(squares64)
     mean = model.transform(squares64[:4])
-    model.set_params(transform_output="sample")
+    model.set_params(representation="sample")
     sample = model.transform(squares64[:4])
     assert not np.allclose(sample, mean)
     np.testing.assert_array_equal(sample, model.transform(squares64[:4]))  # fixed noise
-    model.set_params(transform_output="transformed")
+    model.set_params(representation="transformed")
     transformed = model.transform(squares64[:4])
     np.testing.assert_allclose(
         model.inverse_transform(transformed).astype(int),
-        model.set_params(transform_output="mean").inverse_transform(mean).astype(int),
+        model.set_params(representation="mean").inverse_transform(mean).astype(int),
         atol=1,
     )
 
@@ -224,11 +232,12 @@ def test_two_parameter_groups_and_gradient_clipping(squares64):
         lr=1e-3, ipe_lr=2e-3, weight_decay=1e-4, grad_clip=0.5,
         callbacks=[("record", RecordNorm())], **TINY,
     ).fit(squares64)
+    # skorch's optimizer__param_groups: the "ipe.*" group first, then the others
     groups = model.net_.optimizer_.param_groups
-    assert [(g["lr"], g["weight_decay"]) for g in groups] == [(1e-3, 1e-4), (2e-3, 0.0)]
+    assert [(g["lr"], g["weight_decay"]) for g in groups] == [(2e-3, 0.0), (1e-3, 1e-4)]
     ipe_ids = {id(p) for p in model.module_.ipe.parameters()}
-    assert {id(p) for p in groups[1]["params"]} == ipe_ids
-    assert not ipe_ids & {id(p) for p in groups[0]["params"]}
+    assert {id(p) for p in groups[0]["params"]} == ipe_ids
+    assert not ipe_ids & {id(p) for p in groups[1]["params"]}
     n_params = sum(1 for p in model.module_.parameters())
     assert len(groups[0]["params"]) + len(groups[1]["params"]) == n_params
     assert norms and max(norms) <= 0.5 + 1e-4  # clipped (unclipped norms are in the thousands)
@@ -261,16 +270,17 @@ def test_non_64_images_fall_back_to_the_default_backbone():
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(base="vae"), "base must be one of"),
-        (dict(n_units=0), "n_units must be a positive integer"),
-        (dict(beta=-1.0), "beta must be a non-negative number"),
-        (dict(ipe_lr=0.0), "ipe_lr must be a positive number"),
-        (dict(grad_clip=-1.0), "grad_clip must be a positive number or None"),
-        (dict(transform_output="z_hat"), "transform_output must be one of"),
-        (dict(ipe_form="double"), "ipe_form must be one of"),
-        (dict(symmetric="yes"), "symmetric must be True or False"),
-        (dict(mask_threshold=float("nan")), "mask_threshold must be a finite number or None"),
-        (dict(dataset_size=1), "dataset_size must be an integer >= 2 or None"),
+        (dict(base="vae"), "'base' parameter of MIPETVAE must be a str among"),
+        (dict(n_units=0), "'n_units' parameter of MIPETVAE must be an int in the range"),
+        (dict(beta=-1.0), "'beta' parameter of MIPETVAE must be a float in the range"),
+        (dict(ipe_lr=0.0), "'ipe_lr' parameter of MIPETVAE must be a float in the range"),
+        (dict(grad_clip=-1.0), "'grad_clip' parameter of MIPETVAE must be a float in the range"),
+        (dict(representation="z_hat"), "'representation' parameter of MIPETVAE must be a str among"),
+        (dict(ipe_form="double"), "'ipe_form' parameter of MIPETVAE must be a str among"),
+        (dict(symmetric="yes"), "'symmetric' parameter of MIPETVAE must be an instance of 'bool'"),
+        (dict(mask_threshold=float("nan")), "'mask_threshold' parameter of MIPETVAE must be a float"),
+        (dict(dataset_size=1), "'dataset_size' parameter of MIPETVAE must be an int in the range"),
+        (dict(module__beta=2.0), "module__beta would override the estimator's own"),
     ],
 )
 def test_bad_hyperparameters_raise_naming_them(params, match, squares64):
@@ -311,6 +321,10 @@ def test_pickling_round_trip(squares64):
     assert restored.n_steps_ == model.n_steps_ + 2
 
 
-def test_module_rejects_a_tc_base_without_dataset_size():
-    with pytest.raises(ValueError, match="dataset_size"):
-        MIPETModule((1, 64, 64), 4, base="beta_tcvae")
+def test_parameter_constraints_name_the_init_parameters():
+    import inspect
+
+    names = set(inspect.signature(MIPETVAE.__init__).parameters) - {"self", "net_params"}
+    assert set(MIPETVAE._parameter_constraints) == names
+    assert set(MIPETVAE._module_parameters) <= names
+    assert not hasattr(MIPETModule((1, 64, 64), 4), "group_settings")  # no optimizer settings
