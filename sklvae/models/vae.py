@@ -5,7 +5,8 @@ and which of them its module takes (``_module_parameters``); the modules are in
 :mod:`sklvae.nn.module` and :mod:`sklvae.nn.vae`. Reductions follow
 disentanglement_lib: reconstruction summed over pixels and KL summed over latents, both
 averaged over the batch, so ``beta`` means what it means in dlib's sweeps
-(β ∈ {1, 2, 4, 6, 8, 16}).
+(β ∈ {1, 2, 4, 6, 8, 16}). Each default below is taken from those sweeps; the losses,
+defaults and departures are described in ``docs/methods/gaussian_vaes.md``.
 """
 
 from __future__ import annotations
