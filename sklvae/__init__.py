@@ -2,7 +2,7 @@
 
 from .base import BaseDisentangler
 from ._training import TrainingDivergedError
-from .models.vae import VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
+from .models.vae import DIPVAE, VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 from .models.mipet import MIPETVAE
 from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
 from .models.group import GroupActionAE
@@ -18,6 +18,7 @@ __all__ = [
     "BetaTCVAE",
     "FactorVAE",
     "AnnealedVAE",
+    "DIPVAE",
     "MIPETVAE",
     "FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE",
     "GroupActionAE",

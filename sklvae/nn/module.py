@@ -23,14 +23,21 @@ class DisentanglerModule(nn.Module):
     input_shape : tuple of int
         ``(C, H, W)`` images, ``(1, D, H, W)`` volumes or ``(d,)`` features.
     n_latents : int
-    backbone : str
-        A name registered in :mod:`sklvae.nn.backbones`.
-    likelihood : {"bernoulli", "gaussian"}
+        Width of the representation.
+    backbone : str or (encoder_builder, decoder_builder)
+        A name registered in :mod:`sklvae.nn.backbones`, or a custom pair of builders
+        (checked on a trial batch, see that module).
+    likelihood : {"bernoulli", "gaussian", "mse"}
+        Reconstruction loss (:mod:`sklvae.nn.reconstruction`).
     backbone_params : dict, optional
         Keyword arguments for the backbone builders (e.g. ``{"hidden_dim": 64}``).
-    encoder_output_dim : int, optional
-        Width of the head on top of the encoder features; ``2 * n_latents`` for a
-        Gaussian posterior. Subclasses set it.
+
+    Notes
+    -----
+    The estimator validates every value before building the module; modules do not
+    check them again. Subclasses add their own keyword arguments (the estimator's
+    ``_module_parameters``), put their encoder head on ``self.encoder.feature_dim``
+    features and set ``loss_weights``.
     """
 
     #: weights of the terms returned by ``loss_terms`` (missing names weigh 1.0,
@@ -82,15 +89,23 @@ class DisentanglerModule(nn.Module):
 
     # --- to implement ------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
+        """Training forward pass of a batch ``x``: a dict of tensors for ``loss_terms``."""
         raise NotImplementedError
 
     def loss_terms(self, outputs: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
+        """Named, unweighted scalar loss terms; the net sums them with ``loss_weights``."""
         raise NotImplementedError
 
-    def representation(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+    def representation(self, x: torch.Tensor, **representation_kwargs) -> torch.Tensor:  # pragma: no cover
+        """What ``transform`` returns for a batch, shape ``(n, width)``.
+
+        ``representation_kwargs`` are the estimator's ``_representation_kwargs()``
+        (e.g. ``kind=...``), empty for modules with a single representation.
+        """
         raise NotImplementedError
 
     def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:  # pragma: no cover
+        """``n`` latent codes drawn from the prior with ``generator``."""
         raise NotImplementedError
 
     def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,10 +117,19 @@ class DisentanglerModule(nn.Module):
 
 
 class GaussianVAEModule(DisentanglerModule):
-    """VAE with a diagonal-Gaussian posterior and a N(0, I) prior.
+    """VAE with a diagonal-Gaussian posterior and a N(0, I) prior (VAE and β-VAE).
 
     ``loss_terms`` returns ``reconstruction`` (summed over pixels, batch mean) and ``kl``
     (summed over latents, batch mean); ``beta`` weighs the KL (Higgins et al. 2017).
+    The encoder features feed two linear heads, the posterior mean μ and log-variance
+    log σ²; ``representation`` is μ.
+
+    Parameters
+    ----------
+    input_shape, n_latents, backbone, likelihood, backbone_params
+        As :class:`DisentanglerModule`.
+    beta : float, default=1.0
+        Weight of the KL term.
     """
 
     def __init__(

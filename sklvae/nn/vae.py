@@ -1,4 +1,4 @@
-"""Torch modules of the Gaussian VAE baselines: β-TCVAE, FactorVAE and AnnealedVAE.
+"""Torch modules of the Gaussian VAE baselines: β-TCVAE, FactorVAE, AnnealedVAE, DIP-VAE.
 
 Each is a few loss terms on top of :class:`sklvae.nn.module.GaussianVAEModule` (which
 is itself the VAE and β-VAE module). The estimators are in :mod:`sklvae.models.vae`.
@@ -12,7 +12,13 @@ from .discriminator import TCDiscriminator, permute_dims
 from .gaussian import gaussian_kl, tc_decomposition
 from .module import GaussianVAEModule
 
-__all__ = ["BetaTCVAEModule", "FactorVAEModule", "AnnealedVAEModule"]
+__all__ = [
+    "BetaTCVAEModule",
+    "FactorVAEModule",
+    "AnnealedVAEModule",
+    "DIPVAEModule",
+    "covariance_penalties",
+]
 
 
 class BetaTCVAEModule(GaussianVAEModule):
@@ -99,4 +105,60 @@ class AnnealedVAEModule(GaussianVAEModule):
         terms["capacity_kl"] = (terms["kl"] - self.capacity()).abs()
         if self.training:
             self.step += 1
+        return terms
+
+
+def covariance_penalties(covariance: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distances of a covariance matrix from the identity, off and on the diagonal.
+
+    Returns ``(sum_{i != j} C_ij^2, sum_i (C_ii - 1)^2)``, the two sums DIP-VAE weighs
+    by λ_od and λ_d (Kumar et al. 2018, eq. 6 and 7).
+    """
+    diagonal = torch.diagonal(covariance)
+    off_diagonal = covariance - torch.diag_embed(diagonal)
+    return off_diagonal.pow(2).sum(), (diagonal - 1.0).pow(2).sum()
+
+
+class DIPVAEModule(GaussianVAEModule):
+    """DIP-VAE (Kumar et al. 2018): VAE loss + a push of a latent covariance towards I.
+
+    On each batch of B posteriors N(μ(x_b), diag σ²(x_b)):
+
+    * ``variant="i"`` (eq. 6) penalises Cov[μ(x)] = (1/B) Σ_b μ_b μ_bᵀ − μ̄ μ̄ᵀ, the
+      covariance of the encoder means;
+    * ``variant="ii"`` (eq. 7) penalises the covariance of the aggregate posterior,
+      Cov[z] = (1/B) Σ_b diag σ²(x_b) + Cov[μ(x)].
+
+    The loss is reconstruction + KL + λ_od · Σ_{i≠j} C_ij² + λ_d · Σ_i (C_ii − 1)², with
+    λ_d = ``lambda_d_factor`` · ``lambda_od``, as disentanglement_lib computes it (the
+    covariance divides by B, not B − 1). The two sums are logged unweighted as
+    ``covariance_off_diagonal`` and ``covariance_diagonal``.
+    """
+
+    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
+                 backbone_params=None, variant="i", lambda_od=10.0, lambda_d_factor=10.0):
+        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        self.variant = variant
+        self.loss_weights = {
+            "reconstruction": 1.0,
+            "kl": 1.0,
+            "covariance_off_diagonal": float(lambda_od),
+            "covariance_diagonal": float(lambda_d_factor) * float(lambda_od),
+        }
+
+    def latent_covariance(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """The covariance the variant penalises, estimated on the batch, (n_latents,) * 2."""
+        centered = mu - mu.mean(0, keepdim=True)
+        covariance = centered.T @ centered / mu.shape[0]  # Cov[μ(x)], divided by B
+        if self.variant == "ii":  # + E[Σ(x)], the mean posterior variance (eq. 7)
+            covariance = covariance + torch.diag(logvar.exp().mean(0))
+        return covariance
+
+    def loss_terms(self, outputs, x):
+        terms = super().loss_terms(outputs, x)
+        off_diagonal, diagonal = covariance_penalties(
+            self.latent_covariance(outputs["mu"], outputs["logvar"])
+        )
+        terms["covariance_off_diagonal"] = off_diagonal
+        terms["covariance_diagonal"] = diagonal
         return terms

@@ -10,7 +10,7 @@ from sklvae import AnnealedVAE, BetaTCVAE, FactorVAE, VAE
 from sklvae.nn.discriminator import TCDiscriminator, permute_dims
 from sklvae.nn.gaussian import _log_importance_weight_matrix, gaussian_kl, tc_decomposition
 
-from .conftest import TINY, make_squares
+from ..conftest import TINY, make_squares
 
 
 def test_stratified_weights_rows_sum_to_one_with_own_sample_on_the_diagonal():
