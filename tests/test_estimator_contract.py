@@ -32,7 +32,7 @@ CONFIGS = {
     "FactorVAE": _SMALL_DISCRIMINATOR,
     "FactorQVAE": _SMALL_DISCRIMINATOR,
     "FactorDVAE": _SMALL_DISCRIMINATOR,
-    "GroupActionAE": dict(n_channels=4, hidden_channels=4, output="full", batch_size=8),
+    "GroupActionAE": dict(n_latents=4, hidden_channels=4, representation="full", batch_size=8),
 }
 #: estimators trained on small images instead of tabular data
 IMAGE_ESTIMATORS = {"GroupActionAE"}
@@ -40,9 +40,6 @@ IMAGE_ESTIMATORS = {"GroupActionAE"}
 MAP_ESTIMATORS = {"GroupActionAE"}
 #: estimators without a prior to sample from (``sample`` explains it)
 NO_PRIOR = {"BioAE", "GroupActionAE"}
-#: estimators whose ``_parameter_constraints`` are being completed on another branch
-#: (GroupActionAE's own dict so far only overrides ``n_latents``)
-TRANSITIONAL = {"GroupActionAE"}
 
 N_SAMPLES = 24
 TABULAR = np.random.RandomState(0).rand(N_SAMPLES, 6).astype(np.float32)
@@ -67,8 +64,6 @@ def _data(estimator_class: type) -> np.ndarray:
 
 def _declares_constraints(estimator_class: type) -> bool:
     """True when a class below BaseDisentangler defines ``_parameter_constraints``."""
-    if _name(estimator_class) in TRANSITIONAL:
-        return False
     return any(
         "_parameter_constraints" in vars(klass)
         for klass in estimator_class.__mro__
@@ -94,6 +89,8 @@ def test_estimator_contract(estimator_class):
     if _name(estimator_class) not in MAP_ESTIMATORS:
         assert Z.shape[1] == estimator.n_latents
     assert np.isfinite(Z).all()
+    names = estimator.get_feature_names_out()
+    assert len(names) == Z.shape[1] and names[0] == f"{_name(estimator_class).lower()}0"
 
     decoded = estimator.inverse_transform(Z)
     assert decoded.shape == X.shape and np.isfinite(decoded.astype(float)).all()
@@ -125,18 +122,9 @@ def test_estimator_contract(estimator_class):
         assert copied[key] is value or copied[key] == value, key
 
 
-def _parameter_rule_cases():
-    for estimator_class in ESTIMATORS:
-        marks = ()
-        if not _declares_constraints(estimator_class):
-            marks = pytest.mark.xfail(
-                strict=False, reason="parameter constraints not declared yet (another branch)"
-            )
-        yield pytest.param(estimator_class, marks=marks, id=_name(estimator_class))
-
-
-@pytest.mark.parametrize("estimator_class", list(_parameter_rule_cases()))
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=_name)
 def test_parameter_rules(estimator_class):
+    assert _declares_constraints(estimator_class)
     signature = set(inspect.signature(estimator_class.__init__).parameters)
     assert set(estimator_class._parameter_constraints) == signature - {"self", "net_params"}
     assert set(estimator_class._module_parameters) <= signature

@@ -229,6 +229,14 @@ class GroupActionAE(BaseDisentangler):
         return float(self.mask_.mean())
 
     @property
+    def _n_features_out(self) -> int:
+        """Width of ``transform``'s output: the chosen channels times the grid size."""
+        channels, *grid = self.latent_shape_
+        mask = self.mask_
+        kept = {"full": channels, "variant": int(mask.sum()), "invariant": int((~mask).sum())}
+        return kept[self.representation] * math.prod(grid)
+
+    @property
     def latent_shape_(self) -> tuple:
         """Shape ``(n_latents, *grid)`` of one latent map."""
         return self.module_.latent_shape
