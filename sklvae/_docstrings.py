@@ -72,6 +72,25 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
         "identical results on the CPU.",
     ),
     "verbose": ("int", "0: silent; 1: progress bar and the epoch table."),
+    "precision": (
+        '{"32", "bf16-mixed", "16-mixed"}',
+        'Arithmetic of the forward pass and the loss: full float32, or autocast to '
+        'bfloat16 / float16 (the latter with a gradient scaler). The numerics that need '
+        'float32 (reconstruction sums, Gaussian KL and β-TCVAE estimators, the quantizer, '
+        'the EF conversion) stay in float32. bf16 is the fast choice on recent GPUs and '
+        'also runs on the CPU.',
+    ),
+    "channels_last": (
+        "bool",
+        "Keep the model's weights and image batches in channels-last memory format "
+        "(faster convolutions on recent GPUs).",
+    ),
+    "compile": (
+        "bool",
+        "Compile the module with ``torch.compile`` through skorch's ``compile=``; "
+        "``compile__*`` keyword arguments (e.g. ``compile__mode=\"max-autotune\"``) "
+        "go to ``torch.compile``.",
+    ),
     "callbacks": (
         "list of skorch callbacks or (name, callback) pairs, or None",
         "Extra skorch callbacks (``Checkpoint``, ``EarlyStopping``, ``LRScheduler``, ...).",

@@ -48,6 +48,7 @@ ROUTED_PREFIXES = (
     "iterator_train",
     "iterator_valid",
     "callbacks",
+    "compile",
 )
 
 
@@ -182,6 +183,9 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "precision": [StrOptions({"32", "bf16-mixed", "16-mixed"})],
+        "channels_last": ["boolean"],
+        "compile": ["boolean"],
         "callbacks": [list, None],
     }
     #: the estimator parameters passed unchanged to the module's constructor (besides
@@ -203,6 +207,9 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
+        precision: str = "32",
+        channels_last: bool = False,
+        compile: bool = False,
         callbacks: list | None = None,
         **net_params,
     ):
@@ -218,6 +225,9 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.precision = precision
+        self.channels_last = channels_last
+        self.compile = compile
         self.callbacks = callbacks
         # routed skorch settings; unknown names are reported by fit (never raise in __init__)
         for key, value in net_params.items():
@@ -399,6 +409,9 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             max_steps=self.max_steps,
             min_batch_size=self._min_batch_size,
             input_spec=spec,
+            precision=self.precision,
+            channels_last=self.channels_last,
+            compile=self.compile,
             train_split=train_split,
             callbacks=callbacks,
             # the epoch table is printed only with verbose; the bar is a callback above

@@ -109,6 +109,9 @@ class CLGVAE(BaseDisentangler):
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
+        precision: str = "32",
+        channels_last: bool = False,
+        compile: bool = False,
         callbacks: list | None = None,
         **net_params,
     ):
@@ -125,6 +128,9 @@ class CLGVAE(BaseDisentangler):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
             callbacks=callbacks,
             **net_params,
         )

@@ -158,6 +158,9 @@ class GroupActionAE(BaseDisentangler):
         device="auto",
         random_state=None,
         verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
         callbacks=None,
         **net_params,
     ):
@@ -165,7 +168,9 @@ class GroupActionAE(BaseDisentangler):
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.group = group
         self.n_layers = n_layers
         self.hidden_channels = hidden_channels

@@ -205,6 +205,9 @@ class MIPETVAE(BaseDisentangler):
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
+        precision: str = "32",
+        channels_last: bool = False,
+        compile: bool = False,
         callbacks: list | None = None,
         **net_params,
     ):
@@ -212,7 +215,9 @@ class MIPETVAE(BaseDisentangler):
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.base = base
         self.n_units = n_units
         self.beta = beta

@@ -138,12 +138,15 @@ class FactorQVAE(_TCEstimator):
                  lr_decay_steps=50000, min_lr=1.25e-6, backbone="auto", likelihood="mse",
                  data_layout="NHWC", lr=1e-3, batch_size=512, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.codebook_size = codebook_size
         self.beta = beta
         self.gamma = gamma
@@ -196,12 +199,15 @@ class FactorDVAE(_TCEstimator):
                  lr_decay_steps=50000, min_lr=1.25e-6, backbone="auto", likelihood="mse",
                  data_layout="NHWC", lr=1e-3, batch_size=512, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.codebook_size = codebook_size
         self.beta = beta
         self.gamma = gamma
@@ -247,12 +253,15 @@ class QVAE(_CodebookEstimator):
                  min_lr=1.25e-6, backbone="auto", likelihood="mse", data_layout="NHWC",
                  lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.codebook_size = codebook_size
         self.beta = beta
         self.temperature_decay = temperature_decay
@@ -296,12 +305,15 @@ class DVAE(_CodebookEstimator):
                  min_lr=1.25e-6, backbone="auto", likelihood="mse", data_layout="NHWC",
                  lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.codebook_size = codebook_size
         self.beta = beta
         self.temperature_decay = temperature_decay
@@ -368,12 +380,15 @@ class QLAE(_CodebookEstimator):
                  min_lr=1.25e-6, backbone="auto", likelihood="mse", data_layout="NHWC",
                  lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.codebook_size = codebook_size
         self.commitment_weight = commitment_weight
         self.quantization_weight = quantization_weight
@@ -421,12 +436,15 @@ class BioAE(_DiscreteFamilyEstimator):
                  lr_decay_steps=50000, min_lr=1.25e-6, backbone="auto", likelihood="mse",
                  data_layout="NHWC", lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.nonnegative_weight = nonnegative_weight
         self.activity_weight = activity_weight
         self.lr_decay_steps = lr_decay_steps

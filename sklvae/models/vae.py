@@ -52,12 +52,15 @@ class BetaVAE(BaseDisentangler):
     def __init__(self, n_latents=10, *, beta=4.0, backbone="auto", likelihood="bernoulli",
                  data_layout="NHWC", lr=1e-4, batch_size=64, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.beta = beta
 
 
@@ -83,12 +86,15 @@ class VAE(BetaVAE):
     def __init__(self, n_latents=10, *, beta=1.0, backbone="auto", likelihood="bernoulli",
                  data_layout="NHWC", lr=1e-4, batch_size=64, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.beta = beta
 
 
@@ -139,12 +145,15 @@ class BetaTCVAE(BaseDisentangler):
                  estimator="mss", backbone="auto", likelihood="bernoulli",
                  data_layout="NHWC", lr=1e-4, batch_size=64, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
@@ -204,12 +213,15 @@ class FactorVAE(BaseDisentangler):
                  discriminator_batch="split", backbone="auto", likelihood="bernoulli",
                  data_layout="NHWC", lr=1e-4, batch_size=64, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.gamma = gamma
         self.discriminator_lr = discriminator_lr
         self.discriminator_batch = discriminator_batch
@@ -265,12 +277,15 @@ class AnnealedVAE(BaseDisentangler):
                  backbone="auto", likelihood="bernoulli",
                  data_layout="NHWC", lr=1e-4, batch_size=64, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.gamma = gamma
         self.c_max = c_max
         self.iteration_threshold = iteration_threshold
@@ -338,12 +353,15 @@ class DIPVAE(BaseDisentangler):
                  backbone="auto", likelihood="bernoulli",
                  data_layout="NHWC", lr=1e-4, batch_size=64, max_epochs=10, max_steps=None,
                  validation_fraction=None, device="auto", random_state=None, verbose=0,
+                 precision="32", channels_last=False, compile=False,
                  callbacks=None, **net_params):
         super().__init__(
             n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
             lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
             validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, callbacks=callbacks, **net_params)
+            random_state=random_state, verbose=verbose, precision=precision,
+            channels_last=channels_last, compile=compile,
+            callbacks=callbacks, **net_params)
         self.variant = variant
         self.lambda_od = lambda_od
         self.lambda_d_factor = lambda_d_factor
