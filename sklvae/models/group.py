@@ -4,7 +4,7 @@ Swarnali, Zhang & Hossain, "Learning Group Actions In Disentangled Latent Image
 Representations" (arXiv 2512.04015, WACV 2026); official code
 farhanaswarnali/Learning-Group-Actions-In-Disentangled-Latent-Image-Representations
 (``rotated_mnist.py``). The torch module is
-:class:`sklvae.nn.group_action.GroupActionModule`; ``docs/methods/group_actions.md``
+:class:`sklvae.nn.group_action.GroupActionModule`; ``docs/methods/group_action_ae.md``
 states the objective and every departure from the official code.
 """
 

@@ -4,7 +4,7 @@ Jung, Jeong & Kim, "Multiple Invertible and Partial-Equivariant Function for Lat
 Vector Transformation to Enhance Disentanglement in VAEs" (arXiv 2502.03740, AISTATS
 2026); official code GIST-IRR/MIPET-VAEs. The torch module is
 :class:`sklvae.nn.mipet.MIPETModule`, the IPE units are in :mod:`sklvae.nn.ipe`, and
-``docs/methods/mipet.md`` states the objective and every departure from the official
+``docs/methods/mipet_vae.md`` states the objective and every departure from the official
 code.
 """
 

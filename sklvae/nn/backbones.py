@@ -13,12 +13,12 @@ Registered backbones:
     ReLU; the decoder mirrors it. Images whose height and width are multiples of 16
     (64×64 and 32×32 in particular).
 ``"mipet"``
-    The MIPET-VAE variant (mipet spec §1.1, §1.4): convolutions with padding 0
+    The MIPET-VAE networks (the official MIPET-VAEs encoder and decoder): convolutions with padding 0
     (64→31→14→6→2), a dense layer *without* activation; decoder
     Linear-ReLU-Linear(1024)-ReLU-4 transposed convolutions. 64×64 images only.
 ``"dalle"``
     The DALL-E dVAE-style residual encoder/decoder that FactorQVAE and its baselines
-    share (factorqvae spec §1.2–1.5).
+    share (the official FactorQVAE encoder and decoder).
 ``"conv_grid"``
     A fully convolutional autoencoder whose latent is a feature map (GroupActionAE),
     for 2-D images and 3-D volumes.
@@ -272,7 +272,7 @@ def burgess_decoder(
     return nn.Sequential(*layers)
 
 
-# --- mipet (MIPET-VAEs models/encoder.py, decoder.py; spec §1.1, §1.4) --------------------
+# --- mipet (the official MIPET-VAEs encoder and decoder) --------------------
 
 
 class MipetEncoder(nn.Module):
@@ -352,11 +352,11 @@ register_backbone("mipet", MipetEncoder, MipetDecoder)
 register_backbone("mlp", mlp_encoder, mlp_decoder)
 
 
-# --- dalle (FactorQVAE's DALL-E dVAE-style residual backbone; factorqvae spec §1.2-1.5) ---
+# --- dalle (FactorQVAE's DALL-E dVAE-style residual backbone) ---
 
 
 def dalle_init_(module: nn.Module) -> nn.Module:
-    """The FactorQVAE init (spec §1.5), in place: Conv/Linear weights ~ N(0, 0.02), biases 0."""
+    """The FactorQVAE initialisation, in place: Conv/Linear weights ~ N(0, 0.02), biases 0."""
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(layer.weight, 0.0, 0.02)
@@ -366,7 +366,7 @@ def dalle_init_(module: nn.Module) -> nn.Module:
 
 
 class DalleEncoderBlock(nn.Module):
-    """``id_path(x) + post_gain * res_path(x)``, residual path ReLU-conv 3, 3, 3, 1 (§1.2).
+    """``id_path(x) + post_gain * res_path(x)``, residual path ReLU-conv 3, 3, 3, 1.
 
     ``id_path`` is a 1×1 conv when the width changes, else the identity; the hidden
     width is ``n_out // 4`` and ``post_gain = 1 / n_layers**2`` (1/36 for 3 groups of 2).
@@ -389,7 +389,7 @@ class DalleEncoderBlock(nn.Module):
 
 
 class DalleDecoderBlock(nn.Module):
-    """``id_path(x) + post_gain * res_path(x)``, residual path ReLU-conv 1, 3, 3, 3 (§1.2)."""
+    """``id_path(x) + post_gain * res_path(x)``, residual path ReLU-conv 1, 3, 3, 3."""
 
     def __init__(self, n_in: int, n_out: int, n_layers: int):
         super().__init__()
@@ -427,7 +427,7 @@ def dalle_encoder(
     hidden_dim: int = 128,
     input_channel: int = 64,
 ) -> nn.Module:
-    """DALL-E-style encoder trunk (§1.3), ``hidden_dim`` features after the last ReLU.
+    """DALL-E-style encoder trunk, ``hidden_dim`` features after the last ReLU.
 
     Conv 3×3 (C→channel); ``group_count`` groups of ``n_blk_per_group`` encoder blocks,
     widths ``channel · 2**g``, a 2×2 max-pool after every group but the last; flatten;
@@ -465,7 +465,7 @@ def dalle_decoder(
     hidden_dim: int = 128,
     input_channel: int = 64,
 ) -> nn.Module:
-    """DALL-E-style decoder (§1.4); unbounded outputs (no sigmoid in the official code).
+    """DALL-E-style decoder; unbounded outputs (no sigmoid in the official code).
 
     Linear(n_latents → input_channel·(H/2**(G-1))·(W/2**(G-1))) reshaped, no activation;
     ``group_count`` groups of decoder blocks of widths ``channel · 2**(G-1-g)``, a

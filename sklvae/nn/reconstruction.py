@@ -5,7 +5,7 @@ Conventions follow disentanglement_lib: per-sample losses are **summed** over pi
 cross-entropy on logits; ``"gaussian"`` is the summed squared error between the data and
 the output mean (dlib's ``l2_loss``: the mean is ``sigmoid(logits)`` for data in [0, 1],
 the raw output for unbounded tabular data). ``"mse"`` is FactorQVAE's ``F.mse_loss``
-(factorqvae spec §1.1, §1.9): the decoder output is unbounded and predicts the data
+(as the official FactorQVAE code): the decoder output is unbounded and predicts the data
 shifted by -0.5 (images) or the data itself (tabular); the per-sample loss is the
 **mean** squared error over elements, so its batch mean is the official mean MSE.
 """
@@ -13,9 +13,9 @@ shifted by -0.5 (images) or the data itself (tabular); the per-sample loss is th
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ._precision import float32
-import torch.nn.functional as F
 
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
 
