@@ -11,34 +11,40 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+import warnings
 from numbers import Integral, Real
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
-import warnings
-
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils.validation import _check_feature_names
 from skorch.callbacks import ProgressBar
 
+from ._docstrings import fill_estimator_docstring
+from ._devices import available_devices, resolve_device
+from ._inference import InconsistentSklvaeVersionWarning, InferenceMixin
 from ._training import DisentanglerNet, LossTermLogger, TrainingInterruptedWarning
 from ._validation import (
     DATA_LAYOUTS,
     ImageDataset,
     InputSpec,
     check_input,
-    from_module_tensor,
     is_lazy_array,
     identity_collate,
 )
 from .nn.backbones import BackboneConstraint, default_backbone
 from .nn.reconstruction import LIKELIHOODS
 
-__all__ = ["BaseDisentangler", "ROUTED_PREFIXES", "InconsistentSklvaeVersionWarning"]
+__all__ = [
+    "BaseDisentangler",
+    "ROUTED_PREFIXES",
+    "InconsistentSklvaeVersionWarning",
+    "available_devices",
+    "resolve_device",
+]
 
 #: skorch parameter prefixes an estimator forwards to its net (``module__hidden_dim``, ...)
 ROUTED_PREFIXES = (
@@ -56,107 +62,17 @@ def _is_routed(key: str) -> bool:
     return "__" in key and key.split("__", 1)[0] in ROUTED_PREFIXES
 
 
-class InconsistentSklvaeVersionWarning(UserWarning):
-    """A model pickled by one sklvae version was unpickled by another."""
-
-
-def _package_version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def available_devices() -> list[str]:
-    """The devices this machine offers: ``"cpu"``, then ``"cuda:0"``, ... and ``"mps"``."""
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{index}" for index in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        devices.append("mps")
-    return devices
-
-
-def resolve_device(device: str | torch.device | None) -> str:
-    """``"auto"`` → ``"cuda"`` when available, else ``"cpu"``; other names are checked.
-
-    Raises
-    ------
-    ValueError
-        If ``device`` is not a device name torch knows, or names a device this machine
-        does not have; the message lists the available ones.
-    """
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    available = available_devices()
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(
-            f"device={device!r} is not a device name; use 'auto' or one of "
-            f"{', '.join(available)}."
-        ) from None
-    if parsed.type == "cuda":
-        index = 0 if parsed.index is None else parsed.index
-        if f"cuda:{index}" not in available:
-            status = (
-                f"has {torch.cuda.device_count()} device(s)" if torch.cuda.is_available()
-                else "is not available"
-            )
-            raise ValueError(
-                f"device={device!r} is not available on this machine (CUDA {status}); "
-                f"use 'auto' or one of {', '.join(available)}."
-            )
-    elif parsed.type not in ("cpu", "mps") or (parsed.type == "mps" and "mps" not in available):
-        raise ValueError(
-            f"device={device!r} is not available on this machine; use 'auto' or one of "
-            f"{', '.join(available)}."
-        )
-    return str(device)
-
-
-class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+@fill_estimator_docstring
+class BaseDisentangler(
+    InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of sklvae's estimators (not used directly).
 
-    Parameters
-    ----------
-    n_latents : int, default=10
-        Size of the representation.
-    backbone : {"auto", "burgess", "mipet", "dalle", "mlp"}, default="auto"
-        Encoder/decoder architecture (:mod:`sklvae.nn.backbones`). ``"auto"``: the
-        method's default for images, ``"mlp"`` for tabular data. Backbone settings go
-        through ``module__backbone_params={...}``.
-    likelihood : {"bernoulli", "gaussian", "mse"}, default="bernoulli"
-        Reconstruction loss. "bernoulli" (sigmoid cross-entropy) and "gaussian" (squared
-        error) are summed over pixels and averaged over the batch, as
-        disentanglement_lib does, so ``beta`` values are comparable with it; "mse" is
-        FactorQVAE's mean squared error over elements (see
-        :mod:`sklvae.nn.reconstruction`).
-    data_layout : {"NHWC", "NCHW", "NDHW"}, default="NHWC"
-        How 4-D inputs are read: ``(n, H, W, C)``, ``(n, C, H, W)`` or volumes
-        ``(n, D, H, W)``. ``(n, H, W)`` arrays are one-channel images and ``(n, d)``
-        arrays tabular data whatever this says.
-    lr : float, default=1e-4
-        Adam learning rate.
-    batch_size : int, default=64
-    max_epochs : int, default=10
-        Passes over the data, unless ``max_steps`` is set.
-    max_steps : int or None, default=None
-        Number of optimizer steps; overrides ``max_epochs`` (the last epoch is cut short).
-    validation_fraction : float or None, default=None
-        Hold out this fraction for skorch's ``valid_loss`` (needed by ``EarlyStopping``).
-    device : {"auto", "cpu", "cuda", ...}, default="auto"
-        ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState or None, default=None
-        Seeds weights, batches and noise; the same int gives identical results on CPU.
-    verbose : int, default=0
-        0: silent; 1: progress bar and epoch table.
-    callbacks : list of skorch callbacks or (name, callback) pairs, optional
-        Extra skorch callbacks (``Checkpoint``, ``EarlyStopping``, ...).
-    **net_params
-        skorch-routed settings: ``module__*``, ``optimizer__*``,
-        ``optimizer_adversary__*``, ``iterator_train__*``, ``iterator_valid__*``,
-        ``callbacks__<name>__*``.
+    It holds the parameters every estimator shares and their validation, builds the
+    skorch net (:class:`sklvae._training.DisentanglerNet`) in ``fit``, and provides the
+    fitted-model methods (:class:`sklvae._inference.InferenceMixin`). A method subclasses
+    it with its module class, its own parameters and their constraints (see
+    ``docs/design.md``).
     """
 
     #: the torch module the estimator trains (a DisentanglerModule subclass)
@@ -261,23 +177,6 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _n_features_out(self) -> int:
         """Width of ``transform``'s output (names from ``get_feature_names_out``)."""
         return int(self.module_.n_latents)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_sklvae_version"] = _package_version()
-        return state
-
-    def __setstate__(self, state):
-        saved = state.pop("_sklvae_version", None)
-        if saved is not None and saved != _package_version():
-            warnings.warn(
-                f"Trying to unpickle {type(self).__name__} from sklvae {saved} when using "
-                f"version {_package_version()}. This might lead to breaking code or invalid "
-                "results. Use at your own risk.",
-                InconsistentSklvaeVersionWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
 
     def _check_params(self) -> None:
         """Validate every hyperparameter once, at the start of ``fit``.
@@ -540,189 +439,3 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 TrainingInterruptedWarning,
                 stacklevel=3,
             )
-
-    # --- inference ----------------------------------------------------------------------
-    @property
-    def module_(self):
-        """The fitted torch module."""
-        check_is_fitted(self, "net_")
-        return self.net_.module_
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "net_") and bool(getattr(self.net_, "initialized_", False))
-
-    def _validate(self, X, min_samples: int = 1):
-        check_is_fitted(self)
-        _check_feature_names(self, X, reset=False)
-        return check_input(
-            X,
-            data_layout=self.input_spec_.layout,
-            min_samples=min_samples,
-            estimator_name=type(self).__name__,
-            reset=False,
-            fitted_spec=self.input_spec_,
-        )
-
-    def _inference_batches(
-        self, data, *, batch_size: int | None = None
-    ) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Yield ``(rows, batch)`` over ``data`` with the module in eval mode, no grad.
-
-        The one batched-inference loop of the package, behind ``transform``,
-        ``inverse_transform``, ``reconstruct``, ``sample``, ``score`` and every
-        method-specific predict-like path. ``data`` is either input ``X`` (validated
-        against the fitted input, read lazily and converted to the module's float
-        tensors) or a float tensor of latent codes. ``rows`` is the slice of ``data``
-        the batch holds, so callers can pair it with per-sample arguments.
-        """
-        check_is_fitted(self)
-        if torch.is_tensor(data):
-            n_rows = data.shape[0]
-
-            def read(rows: slice) -> torch.Tensor:
-                return data[rows]
-        else:
-            X, _ = self._validate(data)
-            dataset = ImageDataset(X, self.input_spec_)
-            n_rows = len(dataset)
-
-            def read(rows: slice) -> torch.Tensor:
-                return dataset.__getitems__(list(range(rows.start, rows.stop)))[0]
-
-        net = self.net_
-        convert = not torch.is_tensor(data)  # input X, not latent codes
-        module = self.net_.module_
-        device = self.net_.device
-        size = batch_size or max(self.batch_size, 256)
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                for start in range(0, n_rows, size):
-                    rows = slice(start, min(start + size, n_rows))
-                    batch = read(rows)
-                    yield rows, net.module_input(batch) if convert else batch.to(device)
-        finally:
-            module.train(was_training)
-
-    def _predict_batches(
-        self, data, function: Callable[[Any, torch.Tensor], torch.Tensor], batch_size: int | None = None
-    ) -> list[torch.Tensor]:
-        """``[function(module, batch) for each inference batch]``, on the CPU."""
-        module = self.net_.module_ if hasattr(self, "net_") else None
-        return [
-            function(module, batch).detach().cpu()
-            for _, batch in self._inference_batches(data, batch_size=batch_size)
-        ]
-
-    def transform(self, X) -> np.ndarray:
-        """Encode ``X`` into its representation.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_latents), float32
-            The representation; posterior means for the Gaussian VAEs.
-        """
-        kwargs = self._representation_kwargs()
-        parts = self._predict_batches(X, lambda module, x: module.representation(x, **kwargs))
-        return torch.cat(parts).numpy()
-
-    def _check_codes(self, Z) -> torch.Tensor:
-        """Latent codes ``(n, fitted n_latents)`` as a float32 tensor, or a clear error."""
-        check_is_fitted(self)
-        width = self.net_.module_.n_latents
-        Z = np.asarray(Z, dtype=np.float32)
-        if Z.ndim != 2 or Z.shape[1] != width:
-            raise ValueError(
-                f"Z must have shape (n_samples, {width}) (the fitted model's n_latents); "
-                f"got {Z.shape}."
-            )
-        if not np.isfinite(Z).all():
-            raise ValueError("Z contains NaN or infinity.")
-        return torch.from_numpy(Z)
-
-    def _decode(self, Z) -> np.ndarray:
-        kwargs = self._representation_kwargs()
-        parts = self._predict_batches(
-            self._check_codes(Z), lambda module, z: module.decode_mean(z, **kwargs)
-        )
-        return from_module_tensor(torch.cat(parts), self.input_spec_)
-
-    def inverse_transform(self, Z) -> np.ndarray:
-        """Decode latent codes to data.
-
-        Parameters
-        ----------
-        Z : array-like of shape (n_samples, n_latents)
-            Codes in the space ``transform`` returns.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, ...)
-            Decoded means in the fitted input's layout and scale (uint8 if it was).
-        """
-        return self._decode(Z)
-
-    def reconstruct(self, X) -> np.ndarray:
-        """Decode the encoding of ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray
-            Reconstructions with the shape, layout and scale of ``X``.
-        """
-        kwargs = self._representation_kwargs()
-        parts = self._predict_batches(X, lambda module, x: module.reconstruct(x, **kwargs))
-        return from_module_tensor(torch.cat(parts), self.input_spec_)
-
-    def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Draw samples from the generative model: prior codes, then the decoder's mean.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState or None, default=None
-            Seeds the prior draw.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, ...)
-            Samples in the fitted input's layout and scale.
-        """
-        check_is_fitted(self)
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        generator = torch.Generator().manual_seed(
-            int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        )
-        z = self.net_.module_.sample_prior(int(n_samples), generator)
-        return self._decode(z.cpu().numpy())
-
-    def score(self, X, y=None) -> float:
-        """Mean evidence lower bound (ELBO) per sample; higher is better.
-
-        One posterior sample per input, drawn with a fixed seed, so the score is
-        deterministic.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        y : ignored
-
-        Returns
-        -------
-        float
-        """
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(0)
-            parts = self._predict_batches(X, lambda module, x: module.negative_elbo(x))
-        return -float(torch.cat(parts).mean())

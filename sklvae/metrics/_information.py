@@ -1,4 +1,4 @@
-"""Input checks, train/test splits, discretisation and mutual-information matrices.
+"""Discretisation and mutual-information matrices (input checks are in ``_checks.py``).
 
 Shared by all metrics.
 
@@ -20,6 +20,15 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma
 from sklearn.utils import check_random_state
 
+from ._checks import (  # noqa: F401  (re-exported: the metrics import them from here)
+    _as_2d_float,
+    _as_factor_classes,
+    _check_n_bins,
+    check_latents_factors,
+    check_random_seed_sequence,
+    resolve_train_test,
+)
+
 __all__ = [
     "check_latents_factors",
     "resolve_train_test",
@@ -33,168 +42,6 @@ __all__ = [
 # Rows per chunk when a vectorised step would otherwise allocate
 # (n_samples x n_columns x something) at once.
 _CHUNK_ROWS = 65536
-
-
-# ---------------------------------------------------------------------------
-# input validation
-# ---------------------------------------------------------------------------
-def _as_2d_float(array, name: str) -> np.ndarray:
-    array = np.asarray(array)
-    if array.dtype == object:
-        raise TypeError(f"{name} must be a numeric array, got dtype=object.")
-    if array.ndim == 1:
-        raise ValueError(
-            f"{name} must be 2-D (n_samples, n_columns); got a 1-D array of shape "
-            f"{array.shape}. Reshape it with {name}.reshape(-1, 1) if it is one column."
-        )
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_columns); got shape {array.shape}.")
-    if (not np.issubdtype(array.dtype, np.number) and array.dtype != bool) or np.iscomplexobj(array):
-        raise TypeError(f"{name} must be real numbers, got dtype={array.dtype}.")
-    array = array.astype(np.float64, copy=False)
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {array.shape}).")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return array
-
-
-def _as_factor_classes(factors, name: str) -> np.ndarray:
-    factors = np.asarray(factors)
-    if factors.ndim == 1:
-        raise ValueError(
-            f"{name} must be 2-D (n_samples, n_factors) integer classes; got a 1-D array "
-            f"of shape {factors.shape}. Use {name}.reshape(-1, 1) for a single factor."
-        )
-    if factors.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_factors); got shape {factors.shape}.")
-    if factors.shape[0] == 0 or factors.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {factors.shape}).")
-    if np.issubdtype(factors.dtype, np.integer) or factors.dtype == bool:
-        return factors.astype(np.int64, copy=False)
-    if not np.issubdtype(factors.dtype, np.floating):
-        raise TypeError(f"{name} must hold integer factor classes, got dtype={factors.dtype}.")
-    if not np.all(np.isfinite(factors)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    if not np.all(factors == np.round(factors)):
-        raise ValueError(
-            f"{name} must hold integer factor classes (e.g. GroundTruthDataset.factors), "
-            "but contains non-integer values. Discretise continuous factors first "
-            "(sklvae.metrics.histogram_discretize) or use a metric's continuous mode."
-        )
-    return factors.astype(np.int64)
-
-
-def check_latents_factors(
-    latents: ArrayLike,
-    factors: ArrayLike,
-    *,
-    n_factors: int | None = None,
-    min_factor_classes: int = 2,
-    latents_name: str = "latents",
-    factors_name: str = "factors",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a ``(latents, factors)`` pair in scikit-learn orientation.
-
-    Parameters
-    ----------
-    latents : array-like of shape (n_samples, n_latents)
-        Representation; converted to float64.
-    factors : array-like of shape (n_samples, n_factors)
-        Integer factor classes (floats holding whole numbers are accepted).
-    n_factors : int, optional
-        Expected number of factors (columns of ``factors``).
-    min_factor_classes : int, default=2
-        Every factor must take at least this many distinct values in the sample
-        (supervised metrics are undefined for a constant factor).
-
-    Returns
-    -------
-    latents : ndarray of float64
-    factors : ndarray of int64
-    """
-    latents = _as_2d_float(latents, latents_name)
-    factors = _as_factor_classes(factors, factors_name)
-    if latents.shape[0] != factors.shape[0]:
-        raise ValueError(
-            f"{latents_name} and {factors_name} must have the same number of samples; "
-            f"got {latents.shape[0]} and {factors.shape[0]}. Both are in scikit-learn "
-            "orientation (n_samples, n_columns)."
-        )
-    if n_factors is not None and factors.shape[1] != n_factors:
-        raise ValueError(
-            f"{factors_name} has {factors.shape[1]} factors (columns) but {n_factors} "
-            "were expected."
-        )
-    if min_factor_classes > 1:
-        n_values = np.array([np.unique(factors[:, j]).size for j in range(factors.shape[1])])
-        bad = np.flatnonzero(n_values < min_factor_classes)
-        if bad.size:
-            raise ValueError(
-                f"factor(s) {bad.tolist()} of {factors_name} take fewer than "
-                f"{min_factor_classes} distinct values in these {factors.shape[0]} samples; "
-                "the metric is undefined for a constant factor. Use more samples."
-            )
-    return latents, factors
-
-
-def resolve_train_test(
-    latents: ArrayLike,
-    factors: ArrayLike,
-    latents_test: ArrayLike,
-    factors_test: ArrayLike,
-    test_size: float,
-    random_state,
-):
-    """Return validated ``(train, test)`` pairs, splitting the data if no test set is given.
-
-    With ``latents_test``/``factors_test`` given, they are the test set (dlib's
-    protocol: separately sampled points). Otherwise ``test_size`` of the given
-    points (a fraction in (0, 1)) are held out by a shuffled split seeded by
-    ``random_state`` (the first ``ceil(test_size * n)`` of a random permutation).
-    """
-    if (latents_test is None) != (factors_test is None):
-        raise ValueError("give both latents_test and factors_test, or neither.")
-    if latents_test is None:
-        latents, factors = check_latents_factors(latents, factors, min_factor_classes=0)
-        if not (isinstance(test_size, numbers.Real) and 0.0 < test_size < 1.0):
-            raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}.")
-        n_test = int(np.ceil(test_size * latents.shape[0]))
-        if n_test < 1 or latents.shape[0] - n_test < 2:
-            raise ValueError(
-                f"{latents.shape[0]} samples are too few to hold out test_size={test_size}."
-            )
-        rng = check_random_state(random_state)
-        permutation = rng.permutation(latents.shape[0])
-        test_idx, train_idx = permutation[:n_test], permutation[n_test:]
-        latents_test, factors_test = latents[test_idx], factors[test_idx]
-        latents, factors = latents[train_idx], factors[train_idx]
-    latents, factors = check_latents_factors(latents, factors)
-    latents_test, factors_test = check_latents_factors(
-        latents_test,
-        factors_test,
-        n_factors=factors.shape[1],
-        min_factor_classes=0,
-        latents_name="latents_test",
-        factors_name="factors_test",
-    )
-    if latents_test.shape[1] != latents.shape[1]:
-        raise ValueError(
-            f"latents_test has {latents_test.shape[1]} latents but latents has {latents.shape[1]}."
-        )
-    return (latents, factors), (latents_test, factors_test)
-
-
-def check_random_seed_sequence(random_state, n: int) -> list[int]:
-    """Draw ``n`` integer seeds from ``random_state`` (for per-factor models)."""
-    rng = check_random_state(random_state)
-    return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n)]
-
-
-def _check_n_bins(n_bins) -> int:
-    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    return int(n_bins)
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,7 @@ QLAE            per-latent codebooks, nearest code, straight-through         com
 BioAE           continuous (no quantizer)                                    non-negativity + activity
 ==============  ==========================================================  ========================
 
-Every default follows the official code's Shapes3D configuration; the method page
-``docs/methods/quantized.md`` has the math, the per-dataset values and each departure.
+Defaults follow the official Shapes3D configuration; ``docs/methods/quantized.md`` has the math.
 """
 
 from __future__ import annotations

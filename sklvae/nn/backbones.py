@@ -56,6 +56,30 @@ import torch
 from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
+__all__ = [
+    "register_backbone",
+    "available_backbones",
+    "is_custom_backbone",
+    "make_encoder",
+    "make_decoder",
+    "default_backbone",
+    "BackboneConstraint",
+    "burgess_encoder",
+    "burgess_decoder",
+    "MipetEncoder",
+    "MipetDecoder",
+    "mlp_encoder",
+    "mlp_decoder",
+    "dalle_encoder",
+    "dalle_decoder",
+    "dalle_init_",
+    "DalleEncoderBlock",
+    "DalleDecoderBlock",
+    "conv_grid_shape",
+    "conv_grid_encoder",
+    "conv_grid_decoder",
+]
+
 EncoderBuilder = Callable[..., nn.Module]
 DecoderBuilder = Callable[..., nn.Module]
 
@@ -352,232 +376,13 @@ register_backbone("mipet", MipetEncoder, MipetDecoder)
 register_backbone("mlp", mlp_encoder, mlp_decoder)
 
 
-# --- dalle (FactorQVAE's DALL-E dVAE-style residual backbone) ---
-
-
-def dalle_init_(module: nn.Module) -> nn.Module:
-    """The FactorQVAE initialisation, in place: Conv/Linear weights ~ N(0, 0.02), biases 0."""
-    for layer in module.modules():
-        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(layer.weight, 0.0, 0.02)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
-    return module
-
-
-class DalleEncoderBlock(nn.Module):
-    """``id_path(x) + post_gain * res_path(x)``, residual path ReLU-conv 3, 3, 3, 1.
-
-    ``id_path`` is a 1×1 conv when the width changes, else the identity; the hidden
-    width is ``n_out // 4`` and ``post_gain = 1 / n_layers**2`` (1/36 for 3 groups of 2).
-    """
-
-    def __init__(self, n_in: int, n_out: int, n_layers: int):
-        super().__init__()
-        n_hid = n_out // 4
-        self.post_gain = 1.0 / n_layers**2
-        self.id_path = nn.Conv2d(n_in, n_out, 1) if n_in != n_out else nn.Identity()
-        self.res_path = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(n_in, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_out, 1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.id_path(x) + self.post_gain * self.res_path(x)
-
-
-class DalleDecoderBlock(nn.Module):
-    """``id_path(x) + post_gain * res_path(x)``, residual path ReLU-conv 1, 3, 3, 3."""
-
-    def __init__(self, n_in: int, n_out: int, n_layers: int):
-        super().__init__()
-        n_hid = n_out // 4
-        self.post_gain = 1.0 / n_layers**2
-        self.id_path = nn.Conv2d(n_in, n_out, 1) if n_in != n_out else nn.Identity()
-        self.res_path = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(n_in, n_hid, 1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_out, 3, padding=1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.id_path(x) + self.post_gain * self.res_path(x)
-
-
-def _check_dalle(input_shape: tuple, group_count: int, n_blk_per_group: int, channel: int):
-    if group_count < 2 or n_blk_per_group < 1:
-        raise ValueError(
-            f"The 'dalle' backbone needs group_count >= 2 and n_blk_per_group >= 1; got "
-            f"{group_count} and {n_blk_per_group}."
-        )
-    if channel < 4:
-        raise ValueError(f"The 'dalle' backbone needs channel >= 4 (blocks use channel // 4); got {channel}.")
-    return _check_image(input_shape, "dalle", 2 ** (group_count - 1))
-
-
-def dalle_encoder(
-    input_shape: tuple,
-    *,
-    group_count: int = 3,
-    n_blk_per_group: int = 2,
-    channel: int = 128,
-    hidden_dim: int = 128,
-    input_channel: int = 64,
-) -> nn.Module:
-    """DALL-E-style encoder trunk, ``hidden_dim`` features after the last ReLU.
-
-    Conv 3×3 (C→channel); ``group_count`` groups of ``n_blk_per_group`` encoder blocks,
-    widths ``channel · 2**g``, a 2×2 max-pool after every group but the last; flatten;
-    ReLU-Linear(hidden_dim)-ReLU-Linear(hidden_dim)-ReLU. The method adds its projection
-    head. Initialised with :func:`dalle_init_`. ``input_channel`` is the decoder's
-    (accepted so that one ``backbone_params`` dict serves both builders).
-    """
-    in_channels, height, width = _check_dalle(input_shape, group_count, n_blk_per_group, channel)
-    n_layers = group_count * n_blk_per_group
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, channel, 3, padding=1)]
-    previous = channel
-    for group in range(group_count):
-        out = channel * 2**group
-        for block in range(n_blk_per_group):
-            layers.append(DalleEncoderBlock(previous if block == 0 else out, out, n_layers))
-        previous = out
-        if group < group_count - 1:
-            layers.append(nn.MaxPool2d(2))
-    factor = 2 ** (group_count - 1)
-    flat = previous * (height // factor) * (width // factor)
-    layers += [
-        nn.Flatten(), nn.ReLU(), nn.Linear(flat, hidden_dim), nn.ReLU(),
-        nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
-    ]
-    return dalle_init_(_FeatureEncoder(*layers, feature_dim=hidden_dim))
-
-
-def dalle_decoder(
-    input_shape: tuple,
-    n_latents: int,
-    *,
-    group_count: int = 3,
-    n_blk_per_group: int = 2,
-    channel: int = 128,
-    hidden_dim: int = 128,
-    input_channel: int = 64,
-) -> nn.Module:
-    """DALL-E-style decoder; unbounded outputs (no sigmoid in the official code).
-
-    Linear(n_latents → input_channel·(H/2**(G-1))·(W/2**(G-1))) reshaped, no activation;
-    ``group_count`` groups of decoder blocks of widths ``channel · 2**(G-1-g)``, a
-    nearest 2× upsampling after every group but the last; ReLU and a 1×1 conv to C.
-    Initialised with :func:`dalle_init_`. ``hidden_dim`` is the encoder's.
-    """
-    out_channels, height, width = _check_dalle(input_shape, group_count, n_blk_per_group, channel)
-    n_layers = group_count * n_blk_per_group
-    factor = 2 ** (group_count - 1)
-    grid = (input_channel, height // factor, width // factor)
-    layers: list[nn.Module] = [nn.Linear(n_latents, math.prod(grid)), _Reshape(grid)]
-    previous = input_channel
-    for group in range(group_count):
-        out = channel * 2 ** (group_count - 1 - group)
-        for block in range(n_blk_per_group):
-            layers.append(DalleDecoderBlock(previous if block == 0 else out, out, n_layers))
-        previous = out
-        if group < group_count - 1:
-            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-    layers += [nn.ReLU(), nn.Conv2d(channel, out_channels, 1)]
-    return dalle_init_(nn.Sequential(*layers))
-
-
-register_backbone("dalle", dalle_encoder, dalle_decoder)
-
-
-# --- conv_grid (GroupActionAE: the latent is a feature map) ------------------------------
-
-
-def conv_grid_shape(input_shape: tuple, n_channels: int = 64, n_layers: int = 2) -> tuple:
-    """Shape ``(n_channels, *grid)`` of the latent map of the 'conv_grid' backbone.
-
-    Images ``(C, H, W)`` and volumes ``(C, D, H, W)``; every spatial side must be a
-    multiple of ``2 ** n_layers`` (each layer halves it).
-    """
-    if len(input_shape) not in (3, 4):
-        raise ValueError(
-            "The 'conv_grid' backbone needs images (C, H, W) or volumes (C, D, H, W); "
-            f"got samples of shape {input_shape}."
-        )
-    if n_layers < 1 or n_channels < 1:
-        raise ValueError(
-            f"The 'conv_grid' backbone needs n_layers >= 1 and n_channels >= 1; got "
-            f"{n_layers} and {n_channels}."
-        )
-    factor = 2**n_layers
-    sides = tuple(input_shape[1:])
-    if any(side % factor for side in sides):
-        raise ValueError(
-            f"The 'conv_grid' backbone with n_layers={n_layers} needs spatial sides that "
-            f"are multiples of {factor}; got {'×'.join(map(str, sides))}."
-        )
-    return (int(n_channels), *(side // factor for side in sides))
-
-
-def conv_grid_encoder(
-    input_shape: tuple, *, n_channels: int = 64, hidden_channels: int = 32, n_layers: int = 2
-) -> nn.Module:
-    """Fully convolutional encoder whose output is a latent *map*, flattened.
-
-    ``n_layers`` × [Conv 4×4 (or 4×4×4 for volumes), stride 2, padding 1 +
-    LeakyReLU(0.2)], widths ``hidden_channels`` then ``n_channels`` for the last layer:
-    the GroupActionAE code's encoder for Rotated MNIST (1→32→64, 28→14→7) for
-    ``n_layers=2``. No dense layer, so the grid keeps the image's geometry (with even
-    sides a 90° turn of the input lines up with a 90° turn of the grid). The module's
-    ``grid_shape`` is ``(n_channels, *grid)`` and ``feature_dim`` its product.
-    """
-    grid = conv_grid_shape(input_shape, n_channels, n_layers)
-    conv = nn.Conv2d if len(input_shape) == 3 else nn.Conv3d
-    layers: list[nn.Module] = []
-    previous = input_shape[0]
-    for index in range(n_layers):
-        out = n_channels if index == n_layers - 1 else hidden_channels
-        layers += [conv(previous, out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
-        previous = out
-    layers.append(nn.Flatten())
-    encoder = _FeatureEncoder(*layers, feature_dim=math.prod(grid))
-    encoder.grid_shape = grid
-    return encoder
-
-
-def conv_grid_decoder(
-    input_shape: tuple,
-    n_latents: int,
-    *,
-    n_channels: int = 64,
-    hidden_channels: int = 32,
-    n_layers: int = 2,
-) -> nn.Module:
-    """Mirror of :func:`conv_grid_encoder`: flattened latent map → unbounded outputs.
-
-    ``n_latents`` must be the flattened map size ``n_channels · prod(grid)``. Transposed
-    convolutions 4×4, stride 2, padding 1 with LeakyReLU(0.2) between them; no final
-    activation (the likelihood or the method applies it; the official code's tanh).
-    """
-    grid = conv_grid_shape(input_shape, n_channels, n_layers)
-    if n_latents != math.prod(grid):
-        raise ValueError(
-            f"The 'conv_grid' decoder for samples of shape {tuple(input_shape)} reads latent "
-            f"maps {grid}, i.e. n_latents={math.prod(grid)}; got n_latents={n_latents}."
-        )
-    deconv = nn.ConvTranspose2d if len(input_shape) == 3 else nn.ConvTranspose3d
-    layers: list[nn.Module] = [_Reshape(grid)]
-    previous = n_channels
-    for index in range(n_layers):
-        last = index == n_layers - 1
-        out = input_shape[0] if last else hidden_channels
-        layers.append(deconv(previous, out, 4, stride=2, padding=1))
-        if not last:
-            layers.append(nn.LeakyReLU(0.2))
-        previous = out
-    return nn.Sequential(*layers)
-
-
-register_backbone("conv_grid", conv_grid_encoder, conv_grid_decoder)
+# the two backbones of the newer methods live in their own files; importing them here
+# registers them (they import the helpers above, so they come last)
+from .conv_grid import conv_grid_decoder, conv_grid_encoder, conv_grid_shape  # noqa: E402
+from .dalle import (  # noqa: E402
+    DalleDecoderBlock,
+    DalleEncoderBlock,
+    dalle_decoder,
+    dalle_encoder,
+    dalle_init_,
+)
