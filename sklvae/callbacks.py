@@ -100,8 +100,14 @@ class DisentanglementMonitor(Callback):
     Examples
     --------
     >>> from skorch.callbacks import EarlyStopping
-    >>> monitor = DisentanglementMonitor(dataset, "mig", n_samples=2000, every=5)
-    >>> model = BetaVAE(callbacks=[monitor, EarlyStopping("mig", lower_is_better=False)])
+    >>> from sklvae import BetaVAE
+    >>> from sklvae.datasets import make_dsprites
+    >>> dataset = make_dsprites(256, random_state=0)
+    >>> monitor = DisentanglementMonitor(dataset, "mig", n_samples=128, every=1)
+    >>> stop = EarlyStopping("mig", lower_is_better=False, patience=3)
+    >>> model = BetaVAE(max_epochs=2, callbacks=[monitor, stop], random_state=0).fit(dataset)
+    >>> len(model.history_[:, "mig"])
+    2
     """
 
     def __init__(self, dataset, metric="mig", *, key=None, n_samples: int = 1000,
