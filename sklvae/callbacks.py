@@ -97,8 +97,18 @@ class DisentanglementMonitor(Callback):
     >>> model = BetaVAE(callbacks=[monitor, EarlyStopping("mig", lower_is_better=False)])
     """
 
-    def __init__(self, dataset, metric="mig", *, key=None, n_samples: int = 1000,
-                 every: int = 1, name=None, random_state: int = 0, metric_params=None):
+    def __init__(
+        self,
+        dataset,
+        metric="mig",
+        *,
+        key=None,
+        n_samples: int = 1000,
+        every: int = 1,
+        name=None,
+        random_state: int = 0,
+        metric_params=None,
+    ):
         self.dataset = dataset
         self.metric = metric
         self.key = key
@@ -137,7 +147,9 @@ class DisentanglementMonitor(Callback):
         check_ground_truth_dataset(self.dataset)
         for label, value in (("n_samples", self.n_samples), ("every", self.every)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"DisentanglementMonitor: {label} must be a positive int, got {value!r}.")
+                raise ValueError(
+                    f"DisentanglementMonitor: {label} must be a positive int, got {value!r}."
+                )
         self.scorer_ = self._make_scorer()
         factors, images = self.dataset.sample(self.n_samples, self.random_state)
         self.factors_, self.images_ = np.asarray(factors), np.asarray(images)

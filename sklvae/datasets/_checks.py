@@ -18,8 +18,9 @@ argument, the value received and what was expected (rather than, say, truncating
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -19,8 +19,9 @@ known generative factors. It follows the contract in ``docs/design.md``:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Integral
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,9 @@ class GroundTruthDataset(FactorGrid):
             self._grid_indices = None
             n_samples = n_grid
         else:
-            grid_indices = check_integer_array(grid_indices, "grid_indices", high=n_grid).reshape(-1)
+            grid_indices = check_integer_array(grid_indices, "grid_indices", high=n_grid).reshape(
+                -1
+            )
             self._grid_indices = grid_indices
             n_samples = grid_indices.size
         if storage_rows is not None:
@@ -173,7 +176,7 @@ class GroundTruthDataset(FactorGrid):
         return self.size
 
     @property
-    def images(self) -> "GroundTruthDataset":
+    def images(self) -> GroundTruthDataset:
         """The lazy image array: the dataset itself (``ds.images[i] is ds[i]``)."""
         return self
 
@@ -208,9 +211,7 @@ class GroundTruthDataset(FactorGrid):
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if copy is False:
-            raise ValueError(
-                "A GroundTruthDataset cannot be viewed as an array without a copy."
-            )
+            raise ValueError("A GroundTruthDataset cannot be viewed as an array without a copy.")
         if self.nbytes > _MAX_IMPLICIT_ARRAY_BYTES:
             raise TypeError(
                 f"Refusing to convert {self!r} ({self.nbytes / 2**20:.0f} MiB of pixels) "
@@ -225,13 +226,12 @@ class GroundTruthDataset(FactorGrid):
         source = "rendered" if self._renderer is not None else "stored"
         return (
             f"GroundTruthDataset(name={self.name!r}, n_samples={self._n_samples}, "
-            f"image_shape={self.image_shape}, factors={dict(zip(self.factor_names, self.factor_sizes))}, "
+            f"image_shape={self.image_shape}, "
+            f"factors={dict(zip(self.factor_names, self.factor_sizes))}, "
             f"{source})"
         )
 
-    def iter_batches(
-        self, batch_size: int = 256, *, return_factors: bool = False
-    ) -> Iterator[Any]:
+    def iter_batches(self, batch_size: int = 256, *, return_factors: bool = False) -> Iterator[Any]:
         """Yield the images in order, ``batch_size`` at a time.
 
         Parameters
@@ -260,9 +260,7 @@ class GroundTruthDataset(FactorGrid):
         if self._grid_indices is None:
             return True
         if self._complete_cache is None:
-            self._complete_cache = bool(
-                np.unique(self._grid_indices).size == self.n_combinations
-            )
+            self._complete_cache = bool(np.unique(self._grid_indices).size == self.n_combinations)
         return self._complete_cache
 
     @property
@@ -359,7 +357,7 @@ class GroundTruthDataset(FactorGrid):
         candidates = np.flatnonzero(all_factors[:, k] == value)
         return all_factors[rng.choice(candidates, size=batch_size)].copy()
 
-    def subset(self, rows: Any) -> "GroundTruthDataset":
+    def subset(self, rows: Any) -> GroundTruthDataset:
         """A dataset of the given rows (same class, its own index list).
 
         Parameters

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ._checks import CorruptDatasetError, DatasetNotFoundError, check_bool
 

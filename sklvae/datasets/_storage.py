@@ -86,7 +86,9 @@ class MemmapStorage:
 class PackedBitsStorage(MemmapStorage):
     """Rows of binary images stored with ``np.packbits`` (one bit per pixel)."""
 
-    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
+    def __init__(
+        self, path: Path, offset: int, shape: tuple[int, ...], image_shape: tuple[int, ...]
+    ) -> None:
         super().__init__(path, offset, shape)
         self.image_shape = tuple(image_shape)
 

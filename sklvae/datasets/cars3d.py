@@ -217,6 +217,7 @@ def fetch_cars3d(
             fresh = tuple(_read_npy_header(f)[0]) == shape
 
     if not fresh:
+
         def write(tmp: Path) -> None:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
             grid = out.reshape(4, 24, n_cars, _IMAGE_SIZE, _IMAGE_SIZE, 3)

@@ -10,9 +10,8 @@ inference is used efficiently; the random stream does not depend on it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numbers
+from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state

@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
+from numpy.typing import ArrayLike
+from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from ._information import (

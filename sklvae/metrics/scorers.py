@@ -23,9 +23,9 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -213,7 +213,9 @@ class InterventionalScorer:
         return f"make_{self.name}_scorer({self.dataset!r}, key={self.key!r}{args})"
 
 
-def make_disentanglement_scorer(name: str, *, key: str | None = None, **kwargs) -> DisentanglementScorer:
+def make_disentanglement_scorer(
+    name: str, *, key: str | None = None, **kwargs
+) -> DisentanglementScorer:
     """Make a scorer ``scorer(estimator, X, y)`` from a disentanglement metric.
 
     Parameters
@@ -256,7 +258,9 @@ def make_disentanglement_scorer(name: str, *, key: str | None = None, **kwargs) 
     return DisentanglementScorer(name, key, kwargs)
 
 
-def make_beta_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
+def make_beta_vae_scorer(
+    dataset: Any, *, key: str = "eval_accuracy", **kwargs
+) -> InterventionalScorer:
     """Scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
 
     ``kwargs`` go to ``beta_vae_score`` (``random_state`` defaults to 0). The
@@ -269,7 +273,9 @@ def make_beta_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) 
     return InterventionalScorer("beta_vae", dataset, key, kwargs)
 
 
-def make_factor_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
+def make_factor_vae_scorer(
+    dataset: Any, *, key: str = "eval_accuracy", **kwargs
+) -> InterventionalScorer:
     """Scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
 
     ``kwargs`` go to ``factor_vae_score`` (``random_state`` defaults to 0). The
@@ -333,7 +339,9 @@ def evaluate_disentanglement(
         )
     metrics = list(metrics)
     metric_params = {} if metric_params is None else dict(metric_params)
-    not_dicts = sorted(name for name, params in metric_params.items() if not isinstance(params, dict))
+    not_dicts = sorted(
+        name for name, params in metric_params.items() if not isinstance(params, dict)
+    )
     if not_dicts:
         raise TypeError(
             f"metric_params must map metric names to dicts of keyword arguments; the value for "
@@ -343,7 +351,9 @@ def evaluate_disentanglement(
     n_test = _check_positive_int(n_test, "n_test")
     unknown = sorted(set(metrics) - set(DISENTANGLEMENT_METRICS))
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; choose from {list(DISENTANGLEMENT_METRICS)}.")
+        raise ValueError(
+            f"unknown metric(s) {unknown}; choose from {list(DISENTANGLEMENT_METRICS)}."
+        )
     extra = sorted(set(metric_params) - set(metrics))
     if extra:
         raise ValueError(f"metric_params given for metrics not evaluated: {extra}.")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from numpy.typing import ArrayLike
 import scipy.linalg
+from numpy.typing import ArrayLike
 
 from ._information import _as_2d_float, _check_n_bins, discrete_mutual_info, histogram_discretize
 
@@ -50,7 +50,9 @@ def gaussian_wasserstein_correlation(cov: ArrayLike) -> float:
     return float(2 * np.trace(cov) - 2 * np.real(np.trace(root)))
 
 
-def unsupervised_scores(latents: ArrayLike, factors: ArrayLike | None = None, *, n_bins: int = 20) -> dict:
+def unsupervised_scores(
+    latents: ArrayLike, factors: ArrayLike | None = None, *, n_bins: int = 20
+) -> dict:
     """Unsupervised scores (disentanglement_lib ``unsupervised_metrics``).
 
     Parameters

@@ -22,8 +22,13 @@ def import_pyplot():
 def check_positive(value: Any, name: str, *, integer: bool = False) -> Any:
     """``value`` as a positive int (``integer=True``) or a positive finite float."""
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 \
-            or value != value or value == float("inf"):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kind)
+        or not value > 0
+        or value != value
+        or value == float("inf")
+    ):
         what = "a positive integer" if integer else "a positive finite number"
         raise ValueError(f"{name} must be {what}, got {value!r}.")
     return int(value) if integer else float(value)

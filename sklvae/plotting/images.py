@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ._checks import check_fitted, check_positive, import_pyplot
+
 
 def plot_factor_grid(
     dataset: Any,
@@ -60,8 +62,9 @@ def plot_factor_grid(
     if factors is None:
         if not is_dataset:
             raise ValueError("factors are required when `dataset` is an array of images.")
-        factors = dataset.sample_factors(check_positive(n_samples, "n_samples", integer=True),
-                                         random_state)
+        factors = dataset.sample_factors(
+            check_positive(n_samples, "n_samples", integer=True), random_state
+        )
     factors = np.asarray(factors)
     if factors.ndim != 2 or factors.shape[0] == 0:
         raise ValueError(
@@ -82,18 +85,14 @@ def plot_factor_grid(
                 f"(n, H, W, C); got an array of shape {images.shape}, dtype {images.dtype}."
             )
         if images.shape[0] != factors.shape[0]:
-            raise ValueError(
-                f"{images.shape[0]} images but {factors.shape[0]} rows of factors."
-            )
+            raise ValueError(f"{images.shape[0]} images but {factors.shape[0]} rows of factors.")
     if factor_names is None:
         factor_names = getattr(dataset, "factor_names", None) or [
             f"f{k}" for k in range(factors.shape[1])
         ]
     factor_names = list(factor_names)
     if len(factor_names) != factors.shape[1]:
-        raise ValueError(
-            f"{len(factor_names)} factor names for {factors.shape[1]} factor columns."
-        )
+        raise ValueError(f"{len(factor_names)} factor names for {factors.shape[1]} factor columns.")
     values = factors
     if show_values and is_dataset and hasattr(dataset, "values_of"):
         values = dataset.values_of(factors)
@@ -191,8 +190,7 @@ def plot_latent_traversals(
         x = x[None]
     if x.shape != (1, *input_shape):
         raise ValueError(
-            f"x must be one sample of shape {input_shape} (or a batch of one); "
-            f"got shape {x.shape}."
+            f"x must be one sample of shape {input_shape} (or a batch of one); got shape {x.shape}."
         )
     code = estimator.transform(x)[0]
     n_latents = code.shape[0]
@@ -213,7 +211,9 @@ def plot_latent_traversals(
         codes[row * n_steps : (row + 1) * n_steps, latent] += offsets
     images = _as_display_images(estimator.inverse_transform(codes))
     fig, axes = plt.subplots(
-        len(latents), n_steps, squeeze=False,
+        len(latents),
+        n_steps,
+        squeeze=False,
         figsize=(n_steps * figsize_per_image, len(latents) * figsize_per_image),
     )
     for row, latent in enumerate(latents):
@@ -229,7 +229,9 @@ def plot_latent_traversals(
     return fig
 
 
-def plot_reconstructions(estimator: Any, X: Any, *, n_images: int = 8, figsize_per_image: float = 1.0):
+def plot_reconstructions(
+    estimator: Any, X: Any, *, n_images: int = 8, figsize_per_image: float = 1.0
+):
     """Originals (top row) above their reconstructions (bottom row).
 
     Parameters
@@ -261,8 +263,12 @@ def plot_reconstructions(estimator: Any, X: Any, *, n_images: int = 8, figsize_p
             f"got shape {originals.shape[1:]} per image."
         )
     recon = estimator.reconstruct(originals)
-    fig, axes = plt.subplots(2, len(originals), squeeze=False,
-                             figsize=(len(originals) * figsize_per_image, 2 * figsize_per_image))
+    fig, axes = plt.subplots(
+        2,
+        len(originals),
+        squeeze=False,
+        figsize=(len(originals) * figsize_per_image, 2 * figsize_per_image),
+    )
     for row, images in enumerate((_as_display_images(originals), _as_display_images(recon))):
         for col, image in enumerate(images):
             axes[row, col].imshow(image, cmap="gray", vmin=0, vmax=1)
