@@ -1,4 +1,8 @@
-"""FactorQVAE against QVAE, β-VAE and QLAE on generated 3D Shapes, same budget and seeds.
+"""
+FactorQVAE against QVAE, β-VAE and QLAE on 3D Shapes
+====================================================
+
+FactorQVAE against QVAE, β-VAE and QLAE on generated 3D Shapes, same budget and seeds.
 
 Runs on one CPU core in about ten minutes with no download:
 
@@ -8,7 +12,7 @@ All four models use the FactorQVAE code's DALL-E-style backbone (``backbone="dal
 **shrunk to fit a CPU budget** (``channel=8, hidden_dim=64, input_channel=8`` instead of
 128/128/64) on images **downsampled to 32×32** (2×2 mean) from a random subset of the
 procedural 3D Shapes grid (:func:`sklvae.datasets.make_shapes3d`); ``n_latents = 12``
-(twice the 6 factors, §1.6), the official mean-MSE reconstruction on inputs shifted by
+(twice the 6 factors, as in the FactorQVAE paper), the official mean-MSE reconstruction on inputs shifted by
 -0.5 (``likelihood="mse"``), Adam at lr 1e-3 with one half-cosine over the run, and the
 official Shapes3D weights: FactorQVAE β = 1e-3, γ = 1e-4; QVAE β = 1e-3; β-VAE β = 1e-4
 (KL summed over latents); QLAE 16 codes per latent with commitment and codebook weights
@@ -17,7 +21,7 @@ between the VAE and the discriminator, so every model's VAE step sees the same n
 of images. The Gumbel temperature schedule is compressed to the budget: it ends at
 e^-1, as the official 100,000-step schedule does.
 
-Scores follow the FactorQVAE evaluation (spec §3) on fewer points: DCI with
+Scores follow the FactorQVAE paper's evaluation on fewer points: DCI with
 scikit-learn's default gradient-boosted trees and InfoMEC (plug-in MI on code
 **indices** for the discrete models, kNN MI with 3 neighbours and logistic regression
 with 500 iterations for the β-VAE's posterior means), on held-out images; MSE is the
