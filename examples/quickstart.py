@@ -2,7 +2,7 @@
 Quick start: β-VAE on generated dSprites
 ========================================
 
-Quick start: fit a β-VAE on generated dSprites, score it, draw its latent traversals.
+Fit a β-VAE on generated dSprites, score it, draw its latent traversals.
 
 Runs on a CPU in a few minutes with no download:
 

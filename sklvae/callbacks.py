@@ -30,8 +30,9 @@ class CosineAnnealing(Callback):
         Half-period in optimizer steps.
     eta_min : float, default=0.0
         Smallest learning rate.
-    optimizer : str, default="optimizer_"
-        Attribute of the net holding the optimizer (e.g. ``"optimizer_adversary_"``).
+    optimizer : str, optional
+        Attribute of the net holding the optimizer: ``"optimizer_"`` (the default),
+        ``"optimizer_adversary_"``, ...
     """
 
     def __init__(self, T_max: int, eta_min: float = 0.0, optimizer: str = "optimizer_"):
