@@ -138,6 +138,7 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     lr : float, default=1e-4
         Adam learning rate.
     batch_size : int, default=64
+        Images per optimizer step.
     max_epochs : int, default=10
         Passes over the data, unless ``max_steps`` is set.
     max_steps : int or None, default=None
@@ -153,7 +154,7 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     callbacks : list of skorch callbacks or (name, callback) pairs, optional
         Extra skorch callbacks (``Checkpoint``, ``EarlyStopping``, ...).
     **net_params
-        skorch-routed settings: ``module__*``, ``optimizer__*``,
+        Settings routed to skorch: ``module__*``, ``optimizer__*``,
         ``optimizer_adversary__*``, ``iterator_train__*``, ``iterator_valid__*``,
         ``callbacks__<name>__*``.
     """
@@ -228,11 +229,35 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return {key: value for key, value in vars(self).items() if _is_routed(key)}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Get the hyperparameters, the skorch-routed ones (``module__*``, ...) included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of contained estimators (scikit-learn's meaning).
+
+        Returns
+        -------
+        dict
+            Parameter names mapped to their values.
+        """
         params = super().get_params(deep=deep)
         params.update(self._routed_params())
         return params
 
     def set_params(self, **params):
+        """Set hyperparameters, the skorch-routed ones (``module__*``, ...) included.
+
+        Parameters
+        ----------
+        **params
+            Parameter names and their new values.
+
+        Returns
+        -------
+        self
+            The estimator.
+        """
         routed = {key: params.pop(key) for key in list(params) if _is_routed(key)}
         for key, value in routed.items():
             setattr(self, key, value)
@@ -452,11 +477,13 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             ``data_layout="NCHW"``), volumes, or tabular ``(n, d)``; uint8 0..255 or
             floats in [0, 1]. h5py datasets, memmaps and
             :class:`~sklvae.datasets.GroundTruthDataset` objects are streamed in batches.
-        y : ignored
+        y : None
+            Ignored; accepted so that factor labels can be passed (e.g. by a scorer).
 
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._check_params()
         _check_feature_names(self, X, reset=True)
@@ -467,9 +494,21 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return self
 
     def partial_fit(self, X, y=None):
-        """One more pass over ``X`` (or the ``max_steps`` budget again), keeping the weights.
+        """Train for one more pass over ``X`` (or ``max_steps`` more), keeping the weights.
 
         The first call on an unfitted estimator initializes it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...) or lazy array-like
+            Data with the layout and per-sample shape of the first fit.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+            The estimator, trained further.
         """
         if not hasattr(self, "net_"):
             self._check_params()
@@ -661,6 +700,7 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+            Data in the fitted layout.
 
         Returns
         -------
@@ -677,6 +717,7 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples.
         random_state : int, RandomState or None, default=None
             Seeds the prior draw.
 
@@ -703,11 +744,14 @@ class BaseDisentangler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-        y : ignored
+            Data in the fitted layout.
+        y : None
+            Ignored.
 
         Returns
         -------
         float
+            The mean ELBO per sample; higher is better.
         """
         with torch.random.fork_rng(devices=self._cuda_devices()):
             torch.manual_seed(0)
