@@ -237,8 +237,15 @@ class GroundTruthDataset(FactorGrid):
         Parameters
         ----------
         batch_size : int, default=256
+            Images per batch (the last batch may be smaller).
         return_factors : bool, default=False
             If True, yield ``(images, factors)`` pairs.
+
+        Yields
+        ------
+        ndarray or tuple of ndarray
+            uint8 images ``(b, *image_shape)``, or ``(images, factors)`` with the
+            factor classes ``(b, n_factors)`` when ``return_factors`` is True.
         """
         batch_size = check_integer(batch_size, "batch_size", min_value=1)
         for start in range(0, self._n_samples, batch_size):
@@ -294,9 +301,17 @@ class GroundTruthDataset(FactorGrid):
         From the whole grid when the dataset is complete (``is_complete``), as
         disentanglement_lib does; otherwise from the rows present.
 
+        Parameters
+        ----------
+        n : int
+            Number of combinations.
+        random_state : int, RandomState or None, default=None
+            Seeds the draw.
+
         Returns
         -------
         ndarray of int64, shape (n, n_factors)
+            Factor classes.
         """
         n = check_integer(n, "n", min_value=1)
         rng = check_random_state(random_state)
@@ -306,18 +321,21 @@ class GroundTruthDataset(FactorGrid):
         return self._factors_of_rows(rows)
 
     def sample_observations(self, factors: Any, random_state: Any = None) -> np.ndarray:
-        """Images of the given factor combinations.
+        """Return the images of the given factor combinations.
 
         Parameters
         ----------
         factors : array-like of int, shape (n, n_factors)
-        random_state : ignored
+            Factor classes, one combination per row.
+        random_state : None
+            Ignored.
             Kept for disentanglement_lib's signature; every combination has one
             image here.
 
         Returns
         -------
         ndarray of uint8, shape (n, *image_shape)
+            One image per combination.
         """
         factors = self._check_factors(factors)
         if self._renderer is not None:
@@ -327,7 +345,22 @@ class GroundTruthDataset(FactorGrid):
         return self._images_of_rows(rows)
 
     def sample(self, n: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``n`` ``(factors, images)`` pairs (``sample_factors`` then images)."""
+        """Draw ``n`` ``(factors, images)`` pairs (``sample_factors`` then images).
+
+        Parameters
+        ----------
+        n : int
+            Number of pairs.
+        random_state : int, RandomState or None, default=None
+            Seeds the draw.
+
+        Returns
+        -------
+        factors : ndarray of int64, shape (n, n_factors)
+            Factor classes.
+        images : ndarray of uint8, shape (n, *image_shape)
+            Their images.
+        """
         rng = check_random_state(random_state)
         factors = self.sample_factors(n, rng)
         return factors, self.sample_observations(factors, rng)
@@ -335,15 +368,25 @@ class GroundTruthDataset(FactorGrid):
     def sample_fixed_factor_batch(
         self, factor_index: int, batch_size: int, random_state: Any = None
     ) -> np.ndarray:
-        """Factors of a batch sharing one random value of factor ``factor_index``.
+        """Draw the factors of a batch sharing one random value of factor ``factor_index``.
 
         The other factors are drawn as in :meth:`sample_factors`. This is the
         batch of the BetaVAE score (Higgins et al.) and the FactorVAE score (Kim &
         Mnih): fix factor k, vary the rest.
 
+        Parameters
+        ----------
+        factor_index : int
+            The factor held fixed.
+        batch_size : int
+            Rows of the batch.
+        random_state : int, RandomState or None, default=None
+            Seeds the draw.
+
         Returns
         -------
         ndarray of int64, shape (batch_size, n_factors)
+            Factor classes.
         """
         k = self._check_factor_index(factor_index)
         batch_size = check_integer(batch_size, "batch_size", min_value=1)
@@ -358,12 +401,17 @@ class GroundTruthDataset(FactorGrid):
         return all_factors[rng.choice(candidates, size=batch_size)].copy()
 
     def subset(self, rows: Any) -> GroundTruthDataset:
-        """A dataset of the given rows (same class, its own index list).
+        """Return a dataset of the given rows (same class, its own index list).
 
         Parameters
         ----------
-        rows : slice, array-like of int or boolean mask
+        rows : slice, array-like of int or array-like of bool
             Rows of this dataset, as for indexing (negative rows count from the end).
+
+        Returns
+        -------
+        GroundTruthDataset
+            A view of those rows; images are still produced on demand.
 
         Raises
         ------

@@ -47,6 +47,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     Returns
     -------
     pathlib.Path
+        The folder, absolute, with ``~`` expanded.
 
     Raises
     ------

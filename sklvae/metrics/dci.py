@@ -46,14 +46,38 @@ def _weights(importance: np.ndarray, axis: int) -> np.ndarray:
 
 
 def disentanglement_score(importance_matrix: ArrayLike) -> float:
-    """Disentanglement D of an importance matrix of shape (n_latents, n_factors)."""
+    """Compute the disentanglement D of an importance matrix.
+
+    Parameters
+    ----------
+    importance_matrix : array-like of shape (n_latents, n_factors)
+        Non-negative importance of each latent for predicting each factor.
+
+    Returns
+    -------
+    float
+        D in [0, 1]: per-latent ``1 - entropy`` over factors, weighted by the
+        latent's share of the total importance (Eastwood & Williams 2018).
+    """
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_latent = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1])
     return float(np.sum(per_latent * _weights(importance, axis=1)))
 
 
 def completeness_score(importance_matrix: ArrayLike) -> float:
-    """Completeness C of an importance matrix of shape (n_latents, n_factors)."""
+    """Compute the completeness C of an importance matrix.
+
+    Parameters
+    ----------
+    importance_matrix : array-like of shape (n_latents, n_factors)
+        Non-negative importance of each latent for predicting each factor.
+
+    Returns
+    -------
+    float
+        C in [0, 1]: per-factor ``1 - entropy`` over latents, weighted by the
+        factor's share of the total importance (Eastwood & Williams 2018).
+    """
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_factor = 1.0 - entropy(importance + 1e-11, base=importance.shape[0])
     return float(np.sum(per_factor * _weights(importance, axis=0)))
@@ -283,5 +307,6 @@ def fast_dci_classifier() -> RandomForestClassifier:
     Returns
     -------
     sklearn.ensemble.RandomForestClassifier
+        An unfitted classifier.
     """
     return RandomForestClassifier(n_estimators=20, max_features=None, min_samples_leaf=8)

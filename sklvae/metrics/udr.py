@@ -47,7 +47,20 @@ _CORRELATIONS = ("lasso", "spearman")
 
 
 def gaussian_kl_per_latent(means: ArrayLike, logvars: ArrayLike) -> np.ndarray:
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per latent, averaged over samples, shape (n_latents,)."""
+    """Compute ``KL(N(mu, exp(logvar)) || N(0, 1))`` per latent, averaged over samples.
+
+    Parameters
+    ----------
+    means : array-like of shape (n_samples, n_latents)
+        Posterior means.
+    logvars : array-like of shape (n_samples, n_latents)
+        Posterior log-variances.
+
+    Returns
+    -------
+    ndarray of shape (n_latents,)
+        Mean KL of each latent, in nats.
+    """
     means = _as_2d_float(means, "means")
     logvars = _as_2d_float(logvars, "logvars")
     if means.shape != logvars.shape:
