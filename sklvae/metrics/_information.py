@@ -212,7 +212,9 @@ def histogram_discretize(values: ArrayLike, n_bins: int = 20) -> np.ndarray:
     Parameters
     ----------
     values : array-like of shape (n_samples, n_columns)
+        Continuous values, one variable per column.
     n_bins : int, default=20
+        Number of bins per column.
 
     Returns
     -------
@@ -304,10 +306,12 @@ def discrete_mutual_info(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     a : array-like of shape (n_samples, p)
         Discrete values (any labels; each column is label-encoded).
     b : array-like of shape (n_samples, q)
+        Discrete values (any labels; each column is label-encoded).
 
     Returns
     -------
     ndarray of shape (p, q)
+        Mutual information of each column of ``a`` with each column of ``b``.
     """
     a_codes, a_sizes = label_encode(a)
     b_codes, b_sizes = label_encode(b)
@@ -328,7 +332,18 @@ def discrete_mutual_info(a: ArrayLike, b: ArrayLike) -> np.ndarray:
 
 
 def discrete_entropy(values: ArrayLike) -> np.ndarray:
-    """Plug-in entropy (nats) of each discrete column, ``mutual_info_score(y, y)``."""
+    """Compute the plug-in entropy (nats) of each discrete column.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples, n_columns)
+        Discrete values (any labels).
+
+    Returns
+    -------
+    ndarray of shape (n_columns,)
+        Entropy of each column, ``mutual_info_score(y, y)``.
+    """
     codes, _ = label_encode(values)
     out = np.empty(codes.shape[1])
     n = codes.shape[0]

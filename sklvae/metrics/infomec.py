@@ -63,7 +63,7 @@ def nmi_matrix(
     discrete_latents : bool, default=False
         Plug-in estimate on integer codes instead of the kNN estimate.
     n_neighbors : int, default=10
-        kNN neighbours for continuous latents.
+        Neighbours of the kNN estimate for continuous latents.
     random_state : int, RandomState or None, default=None
         Seeds the kNN estimator's tie-breaking noise.
     n_jobs : int, optional

@@ -86,7 +86,10 @@ def beta_vae_score(
     Parameters
     ----------
     estimator : fitted estimator with ``transform`` (or a callable)
+        The representation to score: ``estimator.transform(images)`` (or
+        ``estimator(images)``) gives ``(n, n_latents)`` codes.
     dataset : GroundTruthDataset
+        Renders the observations of the sampled factor combinations.
     batch_size : int, default=64
         Observations per batch (dlib study value).
     n_train, n_eval : int, default=10000, 5000
@@ -219,15 +222,23 @@ def factor_vae_score(
     Parameters
     ----------
     estimator : fitted estimator with ``transform`` (or a callable)
+        The representation to score: ``estimator.transform(images)`` (or
+        ``estimator(images)``) gives ``(n, n_latents)`` codes.
     dataset : GroundTruthDataset
+        Renders the observations of the sampled factor combinations.
     batch_size : int, default=64
+        Observations per vote (dlib study value).
     n_train, n_eval : int, default=10000, 5000
         Training and evaluation votes.
     n_variance_estimate : int, default=10000
+        Observations used to estimate each latent's global variance.
     prune_threshold : float, default=0.05
+        Latents whose variance is below this fraction of the largest are ignored;
         dlib's study configuration (its code default and disent use 0.0).
     random_state : int, RandomState or None
+        Drives all sampling (dlib study: 0).
     transform_batch_size : int, default=1024
+        Observations encoded per call of ``transform``.
 
     Returns
     -------

@@ -142,6 +142,15 @@ class DisentanglementScorer:
     Create it with :func:`make_disentanglement_scorer`. Scores where lower is
     better (the unsupervised ones) are returned negated, scikit-learn's
     convention (higher is better).
+
+    Parameters
+    ----------
+    name : str
+        The metric's name (a key of :data:`DISENTANGLEMENT_METRICS`' functions).
+    key : str
+        Which score of the metric's result to return.
+    kwargs : dict
+        Keyword arguments of the metric function.
     """
 
     def __init__(self, name: str, key: str, kwargs: dict[str, Any]) -> None:
@@ -195,7 +204,21 @@ class DisentanglementScorer:
 
 
 class InterventionalScorer:
-    """Scorer for the BetaVAE / FactorVAE scores: renders its own data, ignores ``X`` and ``y``."""
+    """Scorer for the BetaVAE / FactorVAE scores: renders its own data, ignores ``X`` and ``y``.
+
+    Create it with :func:`make_beta_vae_scorer` or :func:`make_factor_vae_scorer`.
+
+    Parameters
+    ----------
+    name : {"beta_vae", "factor_vae"}
+        The interventional metric.
+    dataset : GroundTruthDataset
+        Renders the observations the metric needs.
+    key : str
+        Which score of the metric's result to return.
+    kwargs : dict
+        Keyword arguments of the metric function.
+    """
 
     def __init__(self, name: str, dataset, key: str, kwargs: dict[str, Any]) -> None:
         self.name = name
@@ -238,6 +261,7 @@ def make_disentanglement_scorer(
     Returns
     -------
     DisentanglementScorer
+        A scorer ``scorer(estimator, X, y) -> float``.
 
     Examples
     --------
@@ -261,10 +285,23 @@ def make_disentanglement_scorer(
 def make_beta_vae_scorer(
     dataset: Any, *, key: str = "eval_accuracy", **kwargs
 ) -> InterventionalScorer:
-    """Scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
+    """Make a scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
 
-    ``kwargs`` go to ``beta_vae_score`` (``random_state`` defaults to 0). The
-    scorer ignores the ``X`` and ``y`` it is called with.
+    The scorer ignores the ``X`` and ``y`` it is called with.
+
+    Parameters
+    ----------
+    dataset : GroundTruthDataset
+        Renders the observations the metric needs.
+    key : str, default="eval_accuracy"
+        Which score of the metric's result to return.
+    **kwargs
+        Keyword arguments of ``beta_vae_score`` (``random_state`` defaults to 0).
+
+    Returns
+    -------
+    InterventionalScorer
+        A scorer ``scorer(estimator, X, y) -> float``.
     """
     check_ground_truth_dataset(dataset)
     _check_key("beta_vae", key, ("train_accuracy", "eval_accuracy"))
@@ -276,10 +313,23 @@ def make_beta_vae_scorer(
 def make_factor_vae_scorer(
     dataset: Any, *, key: str = "eval_accuracy", **kwargs
 ) -> InterventionalScorer:
-    """Scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
+    """Make a scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
 
-    ``kwargs`` go to ``factor_vae_score`` (``random_state`` defaults to 0). The
-    scorer ignores the ``X`` and ``y`` it is called with.
+    The scorer ignores the ``X`` and ``y`` it is called with.
+
+    Parameters
+    ----------
+    dataset : GroundTruthDataset
+        Renders the observations the metric needs.
+    key : str, default="eval_accuracy"
+        Which score of the metric's result to return.
+    **kwargs
+        Keyword arguments of ``factor_vae_score`` (``random_state`` defaults to 0).
+
+    Returns
+    -------
+    InterventionalScorer
+        A scorer ``scorer(estimator, X, y) -> float``.
     """
     check_ground_truth_dataset(dataset)
     _check_key("factor_vae", key, ("train_accuracy", "eval_accuracy"))
@@ -317,10 +367,13 @@ def evaluate_disentanglement(
     Parameters
     ----------
     estimator : fitted estimator with ``transform``
+        The representation to evaluate.
     dataset : GroundTruthDataset
+        Where points are sampled from, by their factors.
     metrics : sequence of str
         Any of :data:`DISENTANGLEMENT_METRICS`.
     n_train, n_test : int, default=10000, 5000
+        Training and test points sampled for the array-level metrics.
     random_state : int, default=0
         An int (a fresh ``RandomState`` per metric) or None.
     metric_params : dict, optional
