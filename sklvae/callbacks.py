@@ -82,6 +82,7 @@ class DisentanglementMonitor(Callback):
     key : str, optional
         Which score of the metric (with a metric name), e.g. ``"completeness"``.
     n_samples : int, default=1000
+        Size of the fixed sample.
     every : int, default=1
         Score after every ``every``-th epoch (and after the first).
     name : str, optional

@@ -194,7 +194,7 @@ def run_study(
     n_jobs : int, optional
         Fits run in parallel through joblib (``parallel_config`` chooses the backend).
     n_threads : int or None, default=1
-        torch threads per fit (restored after it), so that results do not depend on
+        Torch threads per fit (restored after it), so that results do not depend on
         how the fits are spread over processes; None leaves torch's setting.
     verbose : int, default=0
         1: a progress bar over fits; 2: also each fit's epoch table.

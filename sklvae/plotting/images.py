@@ -54,6 +54,7 @@ def plot_factor_grid(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     n_cols = check_positive(n_cols, "n_cols", integer=True)
@@ -171,13 +172,18 @@ def plot_latent_traversals(
     x : array-like
         One image, shaped like one sample of the training data (or a batch of one).
     n_steps : int, default=9
+        Images per row.
     span : float, default=2.0
+        Half-width of the range each latent is varied over.
     latents : sequence of int, optional
         Latent dimensions to show (default: all).
+    figsize_per_image : float, default=0.9
+        Width and height of one image, in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_fitted(estimator, ("transform", "inverse_transform"))
@@ -232,7 +238,7 @@ def plot_latent_traversals(
 def plot_reconstructions(
     estimator: Any, X: Any, *, n_images: int = 8, figsize_per_image: float = 1.0
 ):
-    """Originals (top row) above their reconstructions (bottom row).
+    """Plot originals (top row) above their reconstructions (bottom row).
 
     Parameters
     ----------
@@ -241,11 +247,14 @@ def plot_reconstructions(
     X : array-like
         Images shaped like the training data; the first ``n_images`` are shown.
     n_images : int, default=8
+        Number of images (the first ones of ``X``).
     figsize_per_image : float, default=1.0
+        Width and height of one image, in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_fitted(estimator, ("reconstruct",))

@@ -69,13 +69,16 @@ def plot_dci_matrix(
     max_weight : float, optional
         Importance drawn as a full cell (default: the largest entry).
     color : str, default="tab:blue"
+        Colour of the squares.
     ax : matplotlib Axes, optional
         Draw into this Axes instead of a new figure.
-    title : str or None
+    title : str or None, default="DCI importance matrix"
+        Axes title; None or "" for none.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     from matplotlib.patches import Rectangle
@@ -150,17 +153,22 @@ def plot_nmi_heatmap(
         ``sklvae.metrics.infomec(...)["nmi"]`` or the whole result dict (whose
         ``"active_latents"`` is then used unless given).
     factor_names, latent_names : sequence of str, optional
+        Row and column labels (default ``f0, f1, ...`` and ``z0, z1, ...``).
     active_latents : array-like of bool, optional
         Inactive latents are labelled in grey with a trailing ``*``.
     annotate : bool, default=True
         Write each value in its cell.
     cmap : str, default="viridis"
+        Matplotlib colour map.
     ax : matplotlib Axes, optional
-    title : str or None
+        Draw into this Axes instead of a new figure.
+    title : str or None, default="normalised mutual information"
+        Axes title; None or "" for none.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_axes(ax)

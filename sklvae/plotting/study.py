@@ -109,6 +109,7 @@ def plot_metric_distributions(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     columns = _study_columns(results)
@@ -179,10 +180,12 @@ def plot_metric_vs_param(
         Logarithmic x axis; default when the values are positive and span more than
         a factor of 10.
     ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_axes(ax)
@@ -248,10 +251,12 @@ def plot_metric_rank_correlation(
     annotate : bool, default=True
         Write each coefficient in its cell.
     ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_axes(ax)
