@@ -50,9 +50,29 @@ class CosineAnnealing(Callback):
             group["lr"] = self.eta_min + (base - self.eta_min) * factor
 
     def on_train_begin(self, net, **kwargs):
+        """Set the learning rate of step ``net.n_steps_`` (resumes a schedule).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         self._set_lr(net)
 
     def on_batch_end(self, net, training=False, **kwargs):
+        """Set the learning rate of the next step after a training batch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        training : bool, default=False
+            Whether the batch was a training batch (validation batches change nothing).
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         if training:
             self._set_lr(net)
 
@@ -144,6 +164,13 @@ class DisentanglementMonitor(Callback):
         return f"{self.metric.name}_{self.metric.key}"
 
     def initialize(self):
+        """Check the parameters, build the scorer and draw the fixed sample.
+
+        Returns
+        -------
+        self
+            The callback.
+        """
         from .metrics._representation import check_ground_truth_dataset
 
         check_ground_truth_dataset(self.dataset)
@@ -160,6 +187,17 @@ class DisentanglementMonitor(Callback):
         return self
 
     def on_train_begin(self, net, X=None, **kwargs):
+        """Record the input layout of the training data, used to encode the sample.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : ImageDataset, optional
+            The training data as skorch sees it (it carries the input layout).
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         spec = getattr(X, "spec", None)
         if spec is None:
             raise TypeError(
@@ -186,6 +224,15 @@ class DisentanglementMonitor(Callback):
         return torch.cat(parts).numpy().astype(np.float64)
 
     def on_epoch_end(self, net, **kwargs):
+        """Score the fixed sample (every ``every`` epochs) and record it in the history.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         epoch = len(net.history)
         is_best = False
         if epoch == 1 or epoch % self.every == 0:
