@@ -273,7 +273,7 @@ class ImageDataset(torch.utils.data.Dataset):
         self.X = X
         self.spec = spec
         self.lazy = is_lazy_array(X)
-        self._tensor = None if self.lazy else torch.from_numpy(np.ascontiguousarray(X))
+        self._tensor: Any = None if self.lazy else torch.from_numpy(np.ascontiguousarray(X))
 
     def __len__(self) -> int:
         return int(self.X.shape[0])

@@ -468,6 +468,7 @@ class GroundTruthDataset(FactorGrid):
         return order[pos_clipped]
 
     def _render(self, factors: np.ndarray) -> np.ndarray:
+        assert self._renderer is not None  # called for rendered datasets only
         images = np.asarray(self._renderer(factors))
         expected = (factors.shape[0],) + self.image_shape
         if images.shape != expected or images.dtype != np.uint8:

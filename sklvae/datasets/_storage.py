@@ -108,8 +108,8 @@ class H5Images:
     def __init__(self, path: Path, key: str) -> None:
         self.path = Path(path)
         self.key = key
-        self._file = None
-        self._dataset = None
+        self._file: Any = None
+        self._dataset: Any = None
 
     def __getstate__(self) -> dict:
         return {"path": self.path, "key": self.key, "_file": None, "_dataset": None}

@@ -127,6 +127,8 @@ def _extract_cars(archive: Path, folder: Path) -> None:
                         and ".." not in parts
                     ):
                         source = tar.extractfile(member)
+                        if source is None:  # never for a regular file; narrows the type
+                            continue
                         with open(tmp / parts[-1], "wb") as out:
                             shutil.copyfileobj(source, out)
         except (tarfile.TarError, EOFError, OSError) as exc:

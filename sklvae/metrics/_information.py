@@ -143,8 +143,8 @@ def check_latents_factors(
 def resolve_train_test(
     latents: ArrayLike,
     factors: ArrayLike,
-    latents_test: ArrayLike,
-    factors_test: ArrayLike,
+    latents_test: ArrayLike | None,
+    factors_test: ArrayLike | None,
     test_size: float,
     random_state,
 ):
@@ -172,6 +172,7 @@ def resolve_train_test(
         latents_test, factors_test = latents[test_idx], factors[test_idx]
         latents, factors = latents[train_idx], factors[train_idx]
     latents, factors = check_latents_factors(latents, factors)
+    assert latents_test is not None and factors_test is not None  # given, or split above
     latents_test, factors_test = check_latents_factors(
         latents_test,
         factors_test,

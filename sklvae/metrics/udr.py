@@ -106,12 +106,12 @@ def _relative_strength(similarity: np.ndarray) -> float:
     return float((columns.mean() + rows.mean()) / 2)
 
 
-def _check_threshold(value, name: str) -> float:
+def _check_threshold(value: Any, name: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value < 0
+        or not np.isfinite(float(value))
+        or float(value) < 0
     ):
         raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
     return float(value)

@@ -125,7 +125,7 @@ def normalise_metrics(metrics: Any) -> dict[str, Any]:
                     f"{{'my_score': scorer}}; got {metric!r} in a list."
                 )
             items.append((metric, metric))
-    out = {}
+    out: dict[str, Any] = {}
     for column, metric in items:
         if isinstance(metric, str):
             if metric not in DISENTANGLEMENT_METRICS:

@@ -152,8 +152,7 @@ def _param_values(columns: dict[str, np.ndarray], param: str) -> np.ndarray:
     for text in columns["params"]:
         params = json.loads(text) if isinstance(text, str) else dict(text)
         values.append(params.get(param, np.nan))
-    values = np.asarray(values, dtype=object)
-    return values
+    return np.asarray(values, dtype=object)
 
 
 def plot_metric_vs_param(
