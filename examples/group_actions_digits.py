@@ -1,4 +1,8 @@
-"""GroupActionAE features for classifying turned digits (C4), against plain baselines.
+"""
+GroupActionAE features for classifying turned digits
+====================================================
+
+GroupActionAE features for classifying turned digits (C4), against plain baselines.
 
 Runs on one CPU core in a few minutes with no download:
 

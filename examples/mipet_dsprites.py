@@ -1,4 +1,8 @@
-"""MIPET-β-TCVAE against β-TCVAE on generated dSprites, same data, budget and seeds.
+"""
+MIPET-β-TCVAE against β-TCVAE on dSprites
+=========================================
+
+MIPET-β-TCVAE against β-TCVAE on generated dSprites, same data, budget and seeds.
 
 Runs on one CPU core in under ten minutes with no download:
 

@@ -1,4 +1,8 @@
-"""Quick start: fit a β-VAE on generated dSprites, score it, draw its latent traversals.
+"""
+Quick start: β-VAE on generated dSprites
+========================================
+
+Fit a β-VAE on generated dSprites, score it, draw its latent traversals.
 
 Runs on a CPU in a few minutes with no download:
 

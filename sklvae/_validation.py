@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 import scipy.sparse
+import torch
 from sklearn.utils.validation import check_array
 
 DATA_LAYOUTS = ("NHWC", "NCHW", "NDHW")
@@ -77,9 +77,7 @@ def _check_dtype(dtype: np.dtype) -> None:
 def _describe_shape(shape: tuple, data_layout: str, name: str) -> tuple[tuple, str]:
     """Return (module_shape, kind) for one sample's shape, or raise a clear error."""
     if data_layout not in DATA_LAYOUTS:
-        raise ValueError(
-            f"data_layout={data_layout!r} is not one of {DATA_LAYOUTS}."
-        )
+        raise ValueError(f"data_layout={data_layout!r} is not one of {DATA_LAYOUTS}.")
     ndim = len(shape) + 1
     if ndim == 2:
         return (shape[0],), "tabular"
@@ -275,7 +273,7 @@ class ImageDataset(torch.utils.data.Dataset):
         self.X = X
         self.spec = spec
         self.lazy = is_lazy_array(X)
-        self._tensor = None if self.lazy else torch.from_numpy(np.ascontiguousarray(X))
+        self._tensor: Any = None if self.lazy else torch.from_numpy(np.ascontiguousarray(X))
 
     def __len__(self) -> int:
         return int(self.X.shape[0])

@@ -37,8 +37,9 @@ class CosineAnnealing(Callback):
         Half-period in optimizer steps.
     eta_min : float, default=0.0
         Smallest learning rate.
-    optimizer : str, default="optimizer_"
-        Attribute of the net holding the optimizer (e.g. ``"optimizer_adversary_"``).
+    optimizer : str, optional
+        Attribute of the net holding the optimizer: ``"optimizer_"`` (the default),
+        ``"optimizer_adversary_"``, ...
     """
 
     def __init__(self, T_max: int, eta_min: float = 0.0, optimizer: str = "optimizer_"):
@@ -56,9 +57,29 @@ class CosineAnnealing(Callback):
             group["lr"] = self.eta_min + (base - self.eta_min) * factor
 
     def on_train_begin(self, net, **kwargs):
+        """Set the learning rate of step ``net.n_steps_`` (resumes a schedule).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         self._set_lr(net)
 
     def on_batch_end(self, net, training=False, **kwargs):
+        """Set the learning rate of the next step after a training batch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        training : bool, default=False
+            Whether the batch was a training batch (validation batches change nothing).
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         if training:
             self._set_lr(net)
 
@@ -88,6 +109,7 @@ class DisentanglementMonitor(Callback):
     key : str, optional
         Which score of the metric (with a metric name), e.g. ``"completeness"``.
     n_samples : int, default=1000
+        Size of the fixed sample.
     every : int, default=1
         Score after every ``every``-th epoch (and after the first).
     name : str, optional
@@ -110,8 +132,18 @@ class DisentanglementMonitor(Callback):
     2
     """
 
-    def __init__(self, dataset, metric="mig", *, key=None, n_samples: int = 1000,
-                 every: int = 1, name=None, random_state: int = 0, metric_params=None):
+    def __init__(
+        self,
+        dataset,
+        metric="mig",
+        *,
+        key=None,
+        n_samples: int = 1000,
+        every: int = 1,
+        name=None,
+        random_state: int = 0,
+        metric_params=None,
+    ):
         self.dataset = dataset
         self.metric = metric
         self.key = key
@@ -145,12 +177,21 @@ class DisentanglementMonitor(Callback):
         return f"{self.metric.name}_{self.metric.key}"
 
     def initialize(self):
+        """Check the parameters, build the scorer and draw the fixed sample.
+
+        Returns
+        -------
+        self
+            The callback.
+        """
         from .metrics._representation import check_ground_truth_dataset
 
         check_ground_truth_dataset(self.dataset)
         for label, value in (("n_samples", self.n_samples), ("every", self.every)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"DisentanglementMonitor: {label} must be a positive int, got {value!r}.")
+                raise ValueError(
+                    f"DisentanglementMonitor: {label} must be a positive int, got {value!r}."
+                )
         self.scorer_ = self._make_scorer()
         factors, images = self.dataset.sample(self.n_samples, self.random_state)
         self.factors_, self.images_ = np.asarray(factors), np.asarray(images)
@@ -159,6 +200,17 @@ class DisentanglementMonitor(Callback):
         return self
 
     def on_train_begin(self, net, X=None, **kwargs):
+        """Record the input layout of the training data, used to encode the sample.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : ImageDataset, optional
+            The training data as skorch sees it (it carries the input layout).
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         spec = getattr(X, "spec", None)
         if spec is None:
             raise TypeError(
@@ -185,6 +237,15 @@ class DisentanglementMonitor(Callback):
         return torch.cat(parts).numpy().astype(np.float64)
 
     def on_epoch_end(self, net, **kwargs):
+        """Score the fixed sample (every ``every`` epochs) and record it in the history.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
         epoch = len(net.history)
         is_best = False
         if epoch == 1 or epoch % self.every == 0:

@@ -18,8 +18,9 @@ argument, the value received and what was expected (rather than, say, truncating
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral
-from typing import Any, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -45,6 +46,28 @@ class CorruptDatasetError(ValueError):
 
 def _is_integer(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+@overload
+def check_integer(
+    value: Any,
+    name: str,
+    *,
+    min_value: int | None = ...,
+    max_value: int | None = ...,
+    allow_none: Literal[False] = ...,
+) -> int: ...
+
+
+@overload
+def check_integer(
+    value: Any,
+    name: str,
+    *,
+    min_value: int | None = ...,
+    max_value: int | None = ...,
+    allow_none: bool,
+) -> int | None: ...
 
 
 def check_integer(

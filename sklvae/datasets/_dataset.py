@@ -19,8 +19,9 @@ known generative factors. It follows the contract in ``docs/design.md``:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Integral
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,9 @@ class GroundTruthDataset(FactorGrid):
             self._grid_indices = None
             n_samples = n_grid
         else:
-            grid_indices = check_integer_array(grid_indices, "grid_indices", high=n_grid).reshape(-1)
+            grid_indices = check_integer_array(grid_indices, "grid_indices", high=n_grid).reshape(
+                -1
+            )
             self._grid_indices = grid_indices
             n_samples = grid_indices.size
         if storage_rows is not None:
@@ -173,7 +176,7 @@ class GroundTruthDataset(FactorGrid):
         return self.size
 
     @property
-    def images(self) -> "GroundTruthDataset":
+    def images(self) -> GroundTruthDataset:
         """The lazy image array: the dataset itself (``ds.images[i] is ds[i]``)."""
         return self
 
@@ -208,9 +211,7 @@ class GroundTruthDataset(FactorGrid):
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if copy is False:
-            raise ValueError(
-                "A GroundTruthDataset cannot be viewed as an array without a copy."
-            )
+            raise ValueError("A GroundTruthDataset cannot be viewed as an array without a copy.")
         if self.nbytes > _MAX_IMPLICIT_ARRAY_BYTES:
             raise TypeError(
                 f"Refusing to convert {self!r} ({self.nbytes / 2**20:.0f} MiB of pixels) "
@@ -225,20 +226,26 @@ class GroundTruthDataset(FactorGrid):
         source = "rendered" if self._renderer is not None else "stored"
         return (
             f"GroundTruthDataset(name={self.name!r}, n_samples={self._n_samples}, "
-            f"image_shape={self.image_shape}, factors={dict(zip(self.factor_names, self.factor_sizes))}, "
+            f"image_shape={self.image_shape}, "
+            f"factors={dict(zip(self.factor_names, self.factor_sizes))}, "
             f"{source})"
         )
 
-    def iter_batches(
-        self, batch_size: int = 256, *, return_factors: bool = False
-    ) -> Iterator[Any]:
+    def iter_batches(self, batch_size: int = 256, *, return_factors: bool = False) -> Iterator[Any]:
         """Yield the images in order, ``batch_size`` at a time.
 
         Parameters
         ----------
         batch_size : int, default=256
+            Images per batch (the last batch may be smaller).
         return_factors : bool, default=False
             If True, yield ``(images, factors)`` pairs.
+
+        Yields
+        ------
+        ndarray or tuple of ndarray
+            uint8 images ``(b, *image_shape)``, or ``(images, factors)`` with the
+            factor classes ``(b, n_factors)`` when ``return_factors`` is True.
         """
         batch_size = check_integer(batch_size, "batch_size", min_value=1)
         for start in range(0, self._n_samples, batch_size):
@@ -260,9 +267,7 @@ class GroundTruthDataset(FactorGrid):
         if self._grid_indices is None:
             return True
         if self._complete_cache is None:
-            self._complete_cache = bool(
-                np.unique(self._grid_indices).size == self.n_combinations
-            )
+            self._complete_cache = bool(np.unique(self._grid_indices).size == self.n_combinations)
         return self._complete_cache
 
     @property
@@ -296,9 +301,17 @@ class GroundTruthDataset(FactorGrid):
         From the whole grid when the dataset is complete (``is_complete``), as
         disentanglement_lib does; otherwise from the rows present.
 
+        Parameters
+        ----------
+        n : int
+            Number of combinations.
+        random_state : int, RandomState or None, default=None
+            Seeds the draw.
+
         Returns
         -------
         ndarray of int64, shape (n, n_factors)
+            Factor classes.
         """
         n = check_integer(n, "n", min_value=1)
         rng = check_random_state(random_state)
@@ -308,18 +321,21 @@ class GroundTruthDataset(FactorGrid):
         return self._factors_of_rows(rows)
 
     def sample_observations(self, factors: Any, random_state: Any = None) -> np.ndarray:
-        """Images of the given factor combinations.
+        """Return the images of the given factor combinations.
 
         Parameters
         ----------
         factors : array-like of int, shape (n, n_factors)
-        random_state : ignored
+            Factor classes, one combination per row.
+        random_state : None
+            Ignored.
             Kept for disentanglement_lib's signature; every combination has one
             image here.
 
         Returns
         -------
         ndarray of uint8, shape (n, *image_shape)
+            One image per combination.
         """
         factors = self._check_factors(factors)
         if self._renderer is not None:
@@ -329,7 +345,22 @@ class GroundTruthDataset(FactorGrid):
         return self._images_of_rows(rows)
 
     def sample(self, n: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``n`` ``(factors, images)`` pairs (``sample_factors`` then images)."""
+        """Draw ``n`` ``(factors, images)`` pairs (``sample_factors`` then images).
+
+        Parameters
+        ----------
+        n : int
+            Number of pairs.
+        random_state : int, RandomState or None, default=None
+            Seeds the draw.
+
+        Returns
+        -------
+        factors : ndarray of int64, shape (n, n_factors)
+            Factor classes.
+        images : ndarray of uint8, shape (n, *image_shape)
+            Their images.
+        """
         rng = check_random_state(random_state)
         factors = self.sample_factors(n, rng)
         return factors, self.sample_observations(factors, rng)
@@ -337,15 +368,25 @@ class GroundTruthDataset(FactorGrid):
     def sample_fixed_factor_batch(
         self, factor_index: int, batch_size: int, random_state: Any = None
     ) -> np.ndarray:
-        """Factors of a batch sharing one random value of factor ``factor_index``.
+        """Draw the factors of a batch sharing one random value of factor ``factor_index``.
 
         The other factors are drawn as in :meth:`sample_factors`. This is the
         batch of the BetaVAE score (Higgins et al.) and the FactorVAE score (Kim &
         Mnih): fix factor k, vary the rest.
 
+        Parameters
+        ----------
+        factor_index : int
+            The factor held fixed.
+        batch_size : int
+            Rows of the batch.
+        random_state : int, RandomState or None, default=None
+            Seeds the draw.
+
         Returns
         -------
         ndarray of int64, shape (batch_size, n_factors)
+            Factor classes.
         """
         k = self._check_factor_index(factor_index)
         batch_size = check_integer(batch_size, "batch_size", min_value=1)
@@ -359,13 +400,18 @@ class GroundTruthDataset(FactorGrid):
         candidates = np.flatnonzero(all_factors[:, k] == value)
         return all_factors[rng.choice(candidates, size=batch_size)].copy()
 
-    def subset(self, rows: Any) -> "GroundTruthDataset":
-        """A dataset of the given rows (same class, its own index list).
+    def subset(self, rows: Any) -> GroundTruthDataset:
+        """Return a dataset of the given rows (same class, its own index list).
 
         Parameters
         ----------
-        rows : slice, array-like of int or boolean mask
+        rows : slice, array-like of int or array-like of bool
             Rows of this dataset, as for indexing (negative rows count from the end).
+
+        Returns
+        -------
+        GroundTruthDataset
+            A view of those rows; images are still produced on demand.
 
         Raises
         ------
@@ -422,6 +468,7 @@ class GroundTruthDataset(FactorGrid):
         return order[pos_clipped]
 
     def _render(self, factors: np.ndarray) -> np.ndarray:
+        assert self._renderer is not None  # called for rendered datasets only
         images = np.asarray(self._renderer(factors))
         expected = (factors.shape[0],) + self.image_shape
         if images.shape != expected or images.dtype != np.uint8:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ._checks import CorruptDatasetError, DatasetNotFoundError, check_bool
 
@@ -46,6 +47,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     Returns
     -------
     pathlib.Path
+        The folder, absolute, with ``~`` expanded.
 
     Raises
     ------

@@ -9,7 +9,8 @@ holds that arithmetic, independently of where images come from.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,9 @@ class FactorGrid:
         return values
 
     def _check_factor_index(self, factor_index: Any) -> int:
-        return check_integer(factor_index, "factor_index", min_value=0, max_value=self.n_factors - 1)
+        return check_integer(
+            factor_index, "factor_index", min_value=0, max_value=self.n_factors - 1
+        )
 
     def _sample_grid(self, n: int, rng: np.random.RandomState) -> np.ndarray:
         """``n`` combinations drawn uniformly from the whole grid, ``(n, n_factors)``."""
@@ -158,7 +161,9 @@ def sample_grid_rows(n_total: int, n_samples: Any, random_state: Any) -> np.ndar
 
     Used by the generators' ``n_samples`` argument.
     """
-    n_samples = check_integer(n_samples, "n_samples", min_value=1, max_value=n_total, allow_none=True)
+    n_samples = check_integer(
+        n_samples, "n_samples", min_value=1, max_value=n_total, allow_none=True
+    )
     rng = check_random_state(random_state)
     if n_samples is None:
         return None

@@ -112,8 +112,11 @@ def npz_image_storage(
     cache = cache_dir / f"{path.stem}.{key}{suffix}"
     packed_len = (row_bytes + 7) // 8
     cache_shape = (n, packed_len) if binary else tuple(shape)
-    if not (cache.exists() and cache.stat().st_mtime >= path.stat().st_mtime
-            and _cache_shape(cache) == cache_shape):
+    if not (
+        cache.exists()
+        and cache.stat().st_mtime >= path.stat().st_mtime
+        and _cache_shape(cache) == cache_shape
+    ):
         _build_cache(path, info, cache, cache_shape, row_bytes, binary, what)
     offset = _npy_header_size(cache)
     if binary:

@@ -86,7 +86,9 @@ class MemmapStorage:
 class PackedBitsStorage(MemmapStorage):
     """Rows of binary images stored with ``np.packbits`` (one bit per pixel)."""
 
-    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
+    def __init__(
+        self, path: Path, offset: int, shape: tuple[int, ...], image_shape: tuple[int, ...]
+    ) -> None:
         super().__init__(path, offset, shape)
         self.image_shape = tuple(image_shape)
 
@@ -106,8 +108,8 @@ class H5Images:
     def __init__(self, path: Path, key: str) -> None:
         self.path = Path(path)
         self.key = key
-        self._file = None
-        self._dataset = None
+        self._file: Any = None
+        self._dataset: Any = None
 
     def __getstate__(self) -> dict:
         return {"path": self.path, "key": self.key, "_file": None, "_dataset": None}

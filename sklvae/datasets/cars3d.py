@@ -127,6 +127,8 @@ def _extract_cars(archive: Path, folder: Path) -> None:
                         and ".." not in parts
                     ):
                         source = tar.extractfile(member)
+                        if source is None:  # never for a regular file; narrows the type
+                            continue
                         with open(tmp / parts[-1], "wb") as out:
                             shutil.copyfileobj(source, out)
         except (tarfile.TarError, EOFError, OSError) as exc:
@@ -217,6 +219,7 @@ def fetch_cars3d(
             fresh = tuple(_read_npy_header(f)[0]) == shape
 
     if not fresh:
+
         def write(tmp: Path) -> None:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
             grid = out.reshape(4, 24, n_cars, _IMAGE_SIZE, _IMAGE_SIZE, 3)

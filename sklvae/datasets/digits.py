@@ -36,7 +36,7 @@ def make_rotated_digits(
     group: Any = "c4",
     random_state: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 digits, each turned by a random element of a finite group.
+    """Turn each of scikit-learn's 8x8 digits by a random element of a finite group.
 
     Parameters
     ----------
@@ -103,6 +103,7 @@ def fetch_mnist(
     images : ndarray of uint8, shape (70000, 28, 28)
         The first 60,000 are the usual training set, the last 10,000 the test set.
     labels : ndarray of int64, shape (70000,)
+        The digit of each image.
     """
     n_retries = check_integer(n_retries, "n_retries", min_value=0)
     home = get_data_home(data_home)

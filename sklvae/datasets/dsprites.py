@@ -40,9 +40,7 @@ DSPRITES_FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 DSPRITES_FACTOR_SIZES = (3, 6, 40, 32, 32)
 DSPRITES_SHAPE_NAMES = ("square", "ellipse", "heart")
 DSPRITES_FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
-DSPRITES_URL = (
-    "https://github.com/deepmind/dsprites-dataset/raw/master/" + DSPRITES_FILENAME
-)
+DSPRITES_URL = "https://github.com/deepmind/dsprites-dataset/raw/master/" + DSPRITES_FILENAME
 # No checksum of the .npz is published; the file is checked structurally on load.
 DSPRITES_CHECKSUM: tuple[str, str] | None = None
 

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ._checks import CorruptDatasetError, check_choice
 from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_file, get_data_home
@@ -114,7 +112,8 @@ def fetch_mpi3d(
     n_images = len(storage)
     if n_images not in MPI3D_FACTOR_SIZES_BY_COUNT:
         known = ", ".join(
-            f"{n:,} images = {'x'.join(map(str, s))}" for n, s in MPI3D_FACTOR_SIZES_BY_COUNT.items()
+            f"{n:,} images = {'x'.join(map(str, s))}"
+            for n, s in MPI3D_FACTOR_SIZES_BY_COUNT.items()
         )
         raise CorruptDatasetError(
             f"{path} holds {n_images:,} images, which matches no MPI3D release ({known}); "

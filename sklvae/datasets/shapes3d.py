@@ -193,7 +193,9 @@ def _hit_object(origin, directions, shape, scale):
         return _hit_sphere(origin, directions, np.array([0.0, radius, 0.0]), radius)
     # capsule: an upright cylinder with hemispherical ends
     radius, height = 0.4 * scale, 1.25 * scale
-    t, normal = _hit_vertical_cylinder(origin, directions, radius, radius, height - radius, cap=False)
+    t, normal = _hit_vertical_cylinder(
+        origin, directions, radius, radius, height - radius, cap=False
+    )
     for centre_y in (radius, height - radius):
         t_s, n_s = _hit_sphere(origin, directions, np.array([0.0, centre_y, 0.0]), radius)
         closer = t_s < t
@@ -227,7 +229,12 @@ def _material_weights(shape: int, scale: float, orientation_deg: float) -> np.nd
     points = origin + directions * np.where(np.isfinite(t), t, 0.0)[:, None]
     receives = material_of[nearest] != 2
     if receives.any():
-        shadow_t, _ = _hit_object(points[receives] + 1e-4 * _LIGHT, np.broadcast_to(_LIGHT, (int(receives.sum()), 3)), shape, scale)
+        shadow_t, _ = _hit_object(
+            points[receives] + 1e-4 * _LIGHT,
+            np.broadcast_to(_LIGHT, (int(receives.sum()), 3)),
+            shape,
+            scale,
+        )
         shaded = shading[receives]
         shaded[np.isfinite(shadow_t)] = _AMBIENT
         shading[receives] = shaded
@@ -331,7 +338,9 @@ def make_shapes3d(
 # --------------------------------------------------------------------------- #
 # the real file
 # --------------------------------------------------------------------------- #
-def _classes_from_values(values: np.ndarray, table: tuple[np.ndarray, ...], path: Path) -> np.ndarray:
+def _classes_from_values(
+    values: np.ndarray, table: tuple[np.ndarray, ...], path: Path
+) -> np.ndarray:
     """Map real factor values (n, k) to class indices using the canonical tables."""
     classes = np.empty(values.shape, dtype=np.int64)
     for k, grid in enumerate(table):

@@ -10,9 +10,8 @@ inference is used efficiently; the random stream does not depend on it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numbers
+from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -126,6 +125,7 @@ def sample_latents_and_factors(
         Any object with ``sample_factors(n, random_state)``,
         ``sample_observations(factors, random_state)`` and ``factor_sizes``.
     n_samples : int
+        Number of points.
     random_state : int, RandomState or None
         A ``RandomState`` is consumed in place, so successive calls (train then
         test set) draw different points, as in dlib.
@@ -137,7 +137,9 @@ def sample_latents_and_factors(
     Returns
     -------
     latents : ndarray of shape (n_samples, n_latents), float64
+        Representations of the sampled observations.
     factors : ndarray of shape (n_samples, n_factors), int64
+        Their factor classes.
     """
     check_ground_truth_dataset(dataset)
     check_fitted_estimator(estimator)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numpy.typing import ArrayLike
 from joblib import Parallel, delayed, effective_n_jobs
+from numpy.typing import ArrayLike
 from scipy.stats import entropy
 from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -46,14 +46,38 @@ def _weights(importance: np.ndarray, axis: int) -> np.ndarray:
 
 
 def disentanglement_score(importance_matrix: ArrayLike) -> float:
-    """Disentanglement D of an importance matrix of shape (n_latents, n_factors)."""
+    """Compute the disentanglement D of an importance matrix.
+
+    Parameters
+    ----------
+    importance_matrix : array-like of shape (n_latents, n_factors)
+        Non-negative importance of each latent for predicting each factor.
+
+    Returns
+    -------
+    float
+        D in [0, 1]: per-latent ``1 - entropy`` over factors, weighted by the
+        latent's share of the total importance (Eastwood & Williams 2018).
+    """
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_latent = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1])
     return float(np.sum(per_latent * _weights(importance, axis=1)))
 
 
 def completeness_score(importance_matrix: ArrayLike) -> float:
-    """Completeness C of an importance matrix of shape (n_latents, n_factors)."""
+    """Compute the completeness C of an importance matrix.
+
+    Parameters
+    ----------
+    importance_matrix : array-like of shape (n_latents, n_factors)
+        Non-negative importance of each latent for predicting each factor.
+
+    Returns
+    -------
+    float
+        C in [0, 1]: per-factor ``1 - entropy`` over latents, weighted by the
+        factor's share of the total importance (Eastwood & Williams 2018).
+    """
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_factor = 1.0 - entropy(importance + 1e-11, base=importance.shape[0])
     return float(np.sum(per_factor * _weights(importance, axis=0)))
@@ -252,7 +276,6 @@ def dci(
     }
 
 
-
 def _check_importance_classifier(classifier) -> None:
     if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
         raise TypeError(
@@ -275,14 +298,15 @@ def fast_dci_classifier() -> RandomForestClassifier:
     representations of 5 factors with 3, 6, 40, 32 and 32 classes, 2,000
     training / 1,000 test points: ``|D_fast - D| <= 0.007`` and
     ``|C_fast - C| <= 0.012`` (the bound set for it is 0.05), test
-    informativeness 0.01 to 0.02 higher; about 60x faster. The leaf size sets how far importance spreads over
-    weakly informative latents (4 leaves: D, C about 0.05 lower; 10: 0.03
-    higher); it was chosen at 2,000 training points and not checked at
-    dlib's 10,000. Report DCI computed this way as such: the values are close
-    to, not equal to, dlib's.
+    informativeness 0.01 to 0.02 higher; about 60x faster. The leaf size
+    sets how far importance spreads over weakly informative latents (4 leaves:
+    D, C about 0.05 lower; 10: 0.03 higher); it was chosen at 2,000 training
+    points and not checked at dlib's 10,000. Report DCI computed this way as
+    such: the values are close to, not equal to, dlib's.
 
     Returns
     -------
     sklearn.ensemble.RandomForestClassifier
+        An unfitted classifier.
     """
     return RandomForestClassifier(n_estimators=20, max_features=None, min_samples_leaf=8)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
+from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -50,9 +50,29 @@ def nmi_matrix(
     random_state=None,
     n_jobs: int | None = None,
 ) -> np.ndarray:
-    """Normalised mutual information ``I(s_i; z_j) / H(s_i)``, shape (n_factors, n_latents).
+    """Compute the normalised mutual information ``I(s_i; z_j) / H(s_i)``.
 
-    Parameters are those of :func:`infomec`. Constant latents get NMI 0.
+    Constant latents get NMI 0.
+
+    Parameters
+    ----------
+    latents : array-like of shape (n_samples, n_latents)
+        Continuous latents, or integer codes when ``discrete_latents=True``.
+    factors : array-like of shape (n_samples, n_factors)
+        Integer source (factor) classes.
+    discrete_latents : bool, default=False
+        Plug-in estimate on integer codes instead of the kNN estimate.
+    n_neighbors : int, default=10
+        Neighbours of the kNN estimate for continuous latents.
+    random_state : int, RandomState or None, default=None
+        Seeds the kNN estimator's tie-breaking noise.
+    n_jobs : int, optional
+        Parallel jobs over sources.
+
+    Returns
+    -------
+    ndarray of shape (n_factors, n_latents)
+        NMI of each factor with each latent, in [0, 1].
     """
     latents, factors = check_latents_factors(latents, factors)
     sources, _ = label_encode(factors)

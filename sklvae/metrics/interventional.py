@@ -41,7 +41,9 @@ def _encode_groups(estimator, groups: list[np.ndarray]) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 # BetaVAE score (Higgins et al., 2017)
 # ---------------------------------------------------------------------------
-def _beta_vae_points(estimator, dataset, n_factors, batch_size, n_points, rng, transform_batch_size):
+def _beta_vae_points(
+    estimator, dataset, n_factors, batch_size, n_points, rng, transform_batch_size
+):
     labels = np.zeros(n_points, dtype=np.int64)
     features = []
     pairs_per_call = max(1, transform_batch_size // (2 * batch_size))
@@ -84,7 +86,10 @@ def beta_vae_score(
     Parameters
     ----------
     estimator : fitted estimator with ``transform`` (or a callable)
+        The representation to score: ``estimator.transform(images)`` (or
+        ``estimator(images)``) gives ``(n, n_latents)`` codes.
     dataset : GroundTruthDataset
+        Renders the observations of the sampled factor combinations.
     batch_size : int, default=64
         Observations per batch (dlib study value).
     n_train, n_eval : int, default=10000, 5000
@@ -141,7 +146,9 @@ def _global_variances(estimator, dataset, n_points, rng, transform_batch_size):
     factors = sample_factor_classes(dataset, n_points, rng)
     chunks = []
     for start in range(0, n_points, transform_batch_size):
-        observations = dataset.sample_observations(factors[start : start + transform_batch_size], rng)
+        observations = dataset.sample_observations(
+            factors[start : start + transform_batch_size], rng
+        )
         chunks.append(encode(estimator, np.asarray(observations)))
     return np.var(np.concatenate(chunks, axis=0), axis=0, ddof=1)
 
@@ -157,7 +164,15 @@ def _fixed_factor_batch(dataset, factor_index, batch_size, rng):
 
 
 def _factor_vae_votes(
-    estimator, dataset, n_factors, batch_size, n_votes, rng, global_variances, active, transform_batch_size
+    estimator,
+    dataset,
+    n_factors,
+    batch_size,
+    n_votes,
+    rng,
+    global_variances,
+    active,
+    transform_batch_size,
 ):
     n_latents = global_variances.shape[0]
     active_index = np.flatnonzero(active)
@@ -207,15 +222,23 @@ def factor_vae_score(
     Parameters
     ----------
     estimator : fitted estimator with ``transform`` (or a callable)
+        The representation to score: ``estimator.transform(images)`` (or
+        ``estimator(images)``) gives ``(n, n_latents)`` codes.
     dataset : GroundTruthDataset
+        Renders the observations of the sampled factor combinations.
     batch_size : int, default=64
+        Observations per vote (dlib study value).
     n_train, n_eval : int, default=10000, 5000
         Training and evaluation votes.
     n_variance_estimate : int, default=10000
+        Observations used to estimate each latent's global variance.
     prune_threshold : float, default=0.05
+        Latents whose variance is below this fraction of the largest are ignored;
         dlib's study configuration (its code default and disent use 0.0).
     random_state : int, RandomState or None
+        Drives all sampling (dlib study: 0).
     transform_batch_size : int, default=1024
+        Observations encoded per call of ``transform``.
 
     Returns
     -------
@@ -249,7 +272,9 @@ def factor_vae_score(
         raise ValueError(f"prune_threshold must be a non-negative number, got {prune_threshold!r}.")
     transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
     rng = check_random_state(random_state)
-    global_variances = _global_variances(estimator, dataset, n_variance_estimate, rng, transform_batch_size)
+    global_variances = _global_variances(
+        estimator, dataset, n_variance_estimate, rng, transform_batch_size
+    )
     active = np.sqrt(global_variances) >= prune_threshold
     result = {
         "train_accuracy": 0.0,
@@ -262,12 +287,28 @@ def factor_vae_score(
     if not active.any():
         return result
     train_votes = _factor_vae_votes(
-        estimator, dataset, n_factors, batch_size, n_train, rng, global_variances, active, transform_batch_size
+        estimator,
+        dataset,
+        n_factors,
+        batch_size,
+        n_train,
+        rng,
+        global_variances,
+        active,
+        transform_batch_size,
     )
     classifier = np.argmax(train_votes, axis=0)
     columns = np.arange(train_votes.shape[1])
     eval_votes = _factor_vae_votes(
-        estimator, dataset, n_factors, batch_size, n_eval, rng, global_variances, active, transform_batch_size
+        estimator,
+        dataset,
+        n_factors,
+        batch_size,
+        n_eval,
+        rng,
+        global_variances,
+        active,
+        transform_batch_size,
     )
     result["train_accuracy"] = float(train_votes[classifier, columns].sum() / train_votes.sum())
     result["eval_accuracy"] = float(eval_votes[classifier, columns].sum() / eval_votes.sum())

@@ -21,7 +21,9 @@ from ._information import _check_n_bins, check_latents_factors, histogram_discre
 __all__ = ["irs"]
 
 
-def irs(latents: ArrayLike, factors: ArrayLike, *, diff_quantile: float = 0.99, n_bins: int = 20) -> dict:
+def irs(
+    latents: ArrayLike, factors: ArrayLike, *, diff_quantile: float = 0.99, n_bins: int = 20
+) -> dict:
     """Interventional Robustness Score (disentanglement_lib ``compute_irs``).
 
     Parameters

@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
+from numpy.typing import ArrayLike
+from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from ._information import (
@@ -30,7 +30,20 @@ __all__ = ["modularity_explicitness", "modularity_score"]
 
 
 def modularity_score(mutual_info_matrix: ArrayLike) -> float:
-    """Modularity of an MI matrix of shape (n_latents, n_factors)."""
+    """Compute the modularity score of a mutual-information matrix.
+
+    Parameters
+    ----------
+    mutual_info_matrix : array-like of shape (n_latents, n_factors)
+        Mutual information between each latent and each factor.
+
+    Returns
+    -------
+    float
+        Mean over latents of ``1 - delta``, where ``delta`` is the squared MI outside
+        the latent's best factor relative to its best, divided by ``n_factors - 1``
+        (Ridgeway & Mozer 2018).
+    """
     squared = np.square(np.asarray(mutual_info_matrix, dtype=np.float64))
     max_squared = squared.max(axis=1)
     n_factors = squared.shape[1]
@@ -98,9 +111,11 @@ def modularity_explicitness(
         Held-out points (dlib: 5,000). If omitted, ``test_size`` of the given
         points are held out by a seeded split.
     n_bins : int, default=20
+        Histogram bins per latent for the mutual information.
     classifier : classifier with ``predict_proba``, optional
         Default ``LogisticRegression()`` with scikit-learn's defaults (dlib).
     test_size : float, default=1/3
+        Fraction held out when no test points are given.
     random_state : int, RandomState or None
         Seeds the internal split.
     n_jobs : int, optional

@@ -11,8 +11,8 @@ over factors of the gap between the two largest entries of each column.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 from joblib import Parallel, delayed
+from numpy.typing import ArrayLike
 from sklearn.svm import LinearSVC
 
 from ._information import _as_2d_float, resolve_train_test

@@ -23,9 +23,9 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -142,6 +142,15 @@ class DisentanglementScorer:
     Create it with :func:`make_disentanglement_scorer`. Scores where lower is
     better (the unsupervised ones) are returned negated, scikit-learn's
     convention (higher is better).
+
+    Parameters
+    ----------
+    name : str
+        The metric's name (a key of :data:`DISENTANGLEMENT_METRICS`' functions).
+    key : str
+        Which score of the metric's result to return.
+    kwargs : dict
+        Keyword arguments of the metric function.
     """
 
     def __init__(self, name: str, key: str, kwargs: dict[str, Any]) -> None:
@@ -195,7 +204,21 @@ class DisentanglementScorer:
 
 
 class InterventionalScorer:
-    """Scorer for the BetaVAE / FactorVAE scores: renders its own data, ignores ``X`` and ``y``."""
+    """Scorer for the BetaVAE / FactorVAE scores: renders its own data, ignores ``X`` and ``y``.
+
+    Create it with :func:`make_beta_vae_scorer` or :func:`make_factor_vae_scorer`.
+
+    Parameters
+    ----------
+    name : {"beta_vae", "factor_vae"}
+        The interventional metric.
+    dataset : GroundTruthDataset
+        Renders the observations the metric needs.
+    key : str
+        Which score of the metric's result to return.
+    kwargs : dict
+        Keyword arguments of the metric function.
+    """
 
     def __init__(self, name: str, dataset, key: str, kwargs: dict[str, Any]) -> None:
         self.name = name
@@ -213,7 +236,9 @@ class InterventionalScorer:
         return f"make_{self.name}_scorer({self.dataset!r}, key={self.key!r}{args})"
 
 
-def make_disentanglement_scorer(name: str, *, key: str | None = None, **kwargs) -> DisentanglementScorer:
+def make_disentanglement_scorer(
+    name: str, *, key: str | None = None, **kwargs
+) -> DisentanglementScorer:
     """Make a scorer ``scorer(estimator, X, y)`` from a disentanglement metric.
 
     Parameters
@@ -236,6 +261,7 @@ def make_disentanglement_scorer(name: str, *, key: str | None = None, **kwargs) 
     Returns
     -------
     DisentanglementScorer
+        A scorer ``scorer(estimator, X, y) -> float``.
 
     Examples
     --------
@@ -256,11 +282,26 @@ def make_disentanglement_scorer(name: str, *, key: str | None = None, **kwargs) 
     return DisentanglementScorer(name, key, kwargs)
 
 
-def make_beta_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
-    """Scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
+def make_beta_vae_scorer(
+    dataset: Any, *, key: str = "eval_accuracy", **kwargs
+) -> InterventionalScorer:
+    """Make a scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
 
-    ``kwargs`` go to ``beta_vae_score`` (``random_state`` defaults to 0). The
-    scorer ignores the ``X`` and ``y`` it is called with.
+    The scorer ignores the ``X`` and ``y`` it is called with.
+
+    Parameters
+    ----------
+    dataset : GroundTruthDataset
+        Renders the observations the metric needs.
+    key : str, default="eval_accuracy"
+        Which score of the metric's result to return.
+    **kwargs
+        Keyword arguments of ``beta_vae_score`` (``random_state`` defaults to 0).
+
+    Returns
+    -------
+    InterventionalScorer
+        A scorer ``scorer(estimator, X, y) -> float``.
     """
     check_ground_truth_dataset(dataset)
     _check_key("beta_vae", key, ("train_accuracy", "eval_accuracy"))
@@ -269,11 +310,26 @@ def make_beta_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) 
     return InterventionalScorer("beta_vae", dataset, key, kwargs)
 
 
-def make_factor_vae_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
-    """Scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
+def make_factor_vae_scorer(
+    dataset: Any, *, key: str = "eval_accuracy", **kwargs
+) -> InterventionalScorer:
+    """Make a scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
 
-    ``kwargs`` go to ``factor_vae_score`` (``random_state`` defaults to 0). The
-    scorer ignores the ``X`` and ``y`` it is called with.
+    The scorer ignores the ``X`` and ``y`` it is called with.
+
+    Parameters
+    ----------
+    dataset : GroundTruthDataset
+        Renders the observations the metric needs.
+    key : str, default="eval_accuracy"
+        Which score of the metric's result to return.
+    **kwargs
+        Keyword arguments of ``factor_vae_score`` (``random_state`` defaults to 0).
+
+    Returns
+    -------
+    InterventionalScorer
+        A scorer ``scorer(estimator, X, y) -> float``.
     """
     check_ground_truth_dataset(dataset)
     _check_key("factor_vae", key, ("train_accuracy", "eval_accuracy"))
@@ -311,10 +367,13 @@ def evaluate_disentanglement(
     Parameters
     ----------
     estimator : fitted estimator with ``transform``
+        The representation to evaluate.
     dataset : GroundTruthDataset
+        Where points are sampled from, by their factors.
     metrics : sequence of str
         Any of :data:`DISENTANGLEMENT_METRICS`.
     n_train, n_test : int, default=10000, 5000
+        Training and test points sampled for the array-level metrics.
     random_state : int, default=0
         An int (a fresh ``RandomState`` per metric) or None.
     metric_params : dict, optional
@@ -333,7 +392,9 @@ def evaluate_disentanglement(
         )
     metrics = list(metrics)
     metric_params = {} if metric_params is None else dict(metric_params)
-    not_dicts = sorted(name for name, params in metric_params.items() if not isinstance(params, dict))
+    not_dicts = sorted(
+        name for name, params in metric_params.items() if not isinstance(params, dict)
+    )
     if not_dicts:
         raise TypeError(
             f"metric_params must map metric names to dicts of keyword arguments; the value for "
@@ -343,7 +404,9 @@ def evaluate_disentanglement(
     n_test = _check_positive_int(n_test, "n_test")
     unknown = sorted(set(metrics) - set(DISENTANGLEMENT_METRICS))
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; choose from {list(DISENTANGLEMENT_METRICS)}.")
+        raise ValueError(
+            f"unknown metric(s) {unknown}; choose from {list(DISENTANGLEMENT_METRICS)}."
+        )
     extra = sorted(set(metric_params) - set(metrics))
     if extra:
         raise ValueError(f"metric_params given for metrics not evaluated: {extra}.")

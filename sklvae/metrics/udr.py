@@ -28,7 +28,8 @@ observations:
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,7 +47,20 @@ _CORRELATIONS = ("lasso", "spearman")
 
 
 def gaussian_kl_per_latent(means: ArrayLike, logvars: ArrayLike) -> np.ndarray:
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per latent, averaged over samples, shape (n_latents,)."""
+    """Compute ``KL(N(mu, exp(logvar)) || N(0, 1))`` per latent, averaged over samples.
+
+    Parameters
+    ----------
+    means : array-like of shape (n_samples, n_latents)
+        Posterior means.
+    logvars : array-like of shape (n_samples, n_latents)
+        Posterior log-variances.
+
+    Returns
+    -------
+    ndarray of shape (n_latents,)
+        Mean KL of each latent, in nats.
+    """
     means = _as_2d_float(means, "means")
     logvars = _as_2d_float(logvars, "logvars")
     if means.shape != logvars.shape:
@@ -72,7 +86,10 @@ def _spearman_matrix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _lasso_matrix(first: np.ndarray, second: np.ndarray, alpha: float) -> np.ndarray:
-    """|Lasso weights| predicting ``second``'s columns from ``first``'s, shape (n_first, n_second)."""
+    """|Lasso weights| predicting ``second``'s columns from ``first``'s.
+
+    The result has shape (n_first, n_second).
+    """
     model = Lasso(alpha=alpha)
     model.fit(first, second)
     return np.abs(np.atleast_2d(model.coef_)).T
@@ -89,8 +106,13 @@ def _relative_strength(similarity: np.ndarray) -> float:
     return float((columns.mean() + rows.mean()) / 2)
 
 
-def _check_threshold(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+def _check_threshold(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(float(value))
+        or float(value) < 0
+    ):
         raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
     return float(value)
 
@@ -152,10 +174,13 @@ def udr_from_representations(
         )
     n_models = len(representations)
     if n_models < 2:
-        raise ValueError(f"UDR compares models with each other: give at least 2 models, got {n_models}.")
+        raise ValueError(
+            f"UDR compares models with each other: give at least 2 models, got {n_models}."
+        )
     if len(kl_divergences) != n_models:
         raise ValueError(
-            f"got {n_models} representations but {len(kl_divergences)} KL vectors; give one per model."
+            f"got {n_models} representations but {len(kl_divergences)} KL vectors; "
+            "give one per model."
         )
     means = [_as_2d_float(z, f"representations[{m}]") for m, z in enumerate(representations)]
     shapes = {z.shape for z in means}
@@ -173,7 +198,8 @@ def udr_from_representations(
         kl = np.empty(0)  # ragged or non-numeric: reported below
     if kl.shape != (n_models, n_latents):
         raise ValueError(
-            f"kl_divergences must hold one vector of {n_latents} values per model; got shape {kl.shape}."
+            f"kl_divergences must hold one vector of {n_latents} values per model; "
+            f"got shape {kl.shape}."
         )
     if not np.all(np.isfinite(kl)) or np.any(kl < 0):
         raise ValueError("kl_divergences must be finite and non-negative.")
@@ -222,9 +248,14 @@ def _gaussian_posterior(estimator: Any, X: Any, position: int) -> tuple[np.ndarr
             "KL to the prior to drop inactive latents. Use Gaussian VAEs (VAE, BetaVAE, BetaTCVAE, "
             "FactorVAE, AnnealedVAE, MIPETVAE)."
         )
-    encoded = torch.cat(
-        estimator._predict_batches(X, lambda module, x: torch.cat(module.encode(x), dim=1)), dim=0
-    ).numpy().astype(np.float64)
+    encoded = (
+        torch.cat(
+            estimator._predict_batches(X, lambda module, x: torch.cat(module.encode(x), dim=1)),
+            dim=0,
+        )
+        .numpy()
+        .astype(np.float64)
+    )
     n_latents = encoded.shape[1] // 2
     return encoded[:, :n_latents], encoded[:, n_latents:]
 
@@ -237,7 +268,9 @@ def udr(
     kl_threshold: float = 0.01,
     lasso_alpha: float = 0.1,
 ) -> dict:
-    """Unsupervised Disentanglement Ranking of fitted Gaussian VAEs (disentanglement_lib ``udr_sklearn``).
+    """Unsupervised Disentanglement Ranking of fitted Gaussian VAEs.
+
+    This follows disentanglement_lib's ``udr_sklearn``.
 
     Parameters
     ----------
@@ -281,12 +314,12 @@ def udr(
         raise TypeError("estimators must be a list of fitted estimators, not a single estimator.")
     if isinstance(estimators, (str, bytes)) or not hasattr(estimators, "__len__"):
         raise TypeError(
-            "estimators must be a list of fitted estimators, got "
-            f"{type(estimators).__name__}."
+            f"estimators must be a list of fitted estimators, got {type(estimators).__name__}."
         )
     if len(estimators) < 2:
         raise ValueError(
-            f"UDR compares models with each other: give at least 2 estimators, got {len(estimators)}."
+            "UDR compares models with each other: give at least 2 estimators, "
+            f"got {len(estimators)}."
         )
     posteriors = [_gaussian_posterior(estimator, X, m) for m, estimator in enumerate(estimators)]
     n_latents = [mu.shape[1] for mu, _ in posteriors]

@@ -14,8 +14,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from numpy.typing import ArrayLike
 import scipy.linalg
+from numpy.typing import ArrayLike
 
 from ._information import _as_2d_float, _check_n_bins, discrete_mutual_info, histogram_discretize
 
@@ -38,19 +38,43 @@ def constant_latents(latents: np.ndarray) -> list[int]:
 
 
 def gaussian_total_correlation(cov: ArrayLike) -> float:
-    """Total correlation of a zero-mean Gaussian with covariance ``cov`` (nats)."""
+    """Compute the total correlation of a zero-mean Gaussian with covariance ``cov``.
+
+    Parameters
+    ----------
+    cov : array-like of shape (n_latents, n_latents)
+        Covariance matrix, positive definite.
+
+    Returns
+    -------
+    float
+        ``KL(N(0, cov) || prod_j N(0, cov_jj))`` in nats.
+    """
     cov = np.asarray(cov, dtype=np.float64)
     return float(0.5 * (np.sum(np.log(np.diag(cov))) - np.linalg.slogdet(cov)[1]))
 
 
 def gaussian_wasserstein_correlation(cov: ArrayLike) -> float:
-    """Squared 2-Wasserstein distance between N(0, cov) and the product of its marginals."""
+    """Compute the squared 2-Wasserstein distance of N(0, cov) to its marginals' product.
+
+    Parameters
+    ----------
+    cov : array-like of shape (n_latents, n_latents)
+        Covariance matrix, positive semi-definite.
+
+    Returns
+    -------
+    float
+        ``W_2^2(N(0, cov), N(0, diag(cov)))``.
+    """
     cov = np.asarray(cov, dtype=np.float64)
     root = scipy.linalg.sqrtm(cov * np.diag(cov)[:, None])
     return float(2 * np.trace(cov) - 2 * np.real(np.trace(root)))
 
 
-def unsupervised_scores(latents: ArrayLike, factors: ArrayLike | None = None, *, n_bins: int = 20) -> dict:
+def unsupervised_scores(
+    latents: ArrayLike, factors: ArrayLike | None = None, *, n_bins: int = 20
+) -> dict:
     """Unsupervised scores (disentanglement_lib ``unsupervised_metrics``).
 
     Parameters
@@ -60,6 +84,7 @@ def unsupervised_scores(latents: ArrayLike, factors: ArrayLike | None = None, *,
     factors : ignored
         Accepted so the function has the metrics' ``(latents, factors)`` signature.
     n_bins : int, default=20
+        Histogram bins per latent for the mutual information.
 
     Returns
     -------

@@ -7,8 +7,9 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 #: Columns before the metrics, and after them, in every results table.
 KEY_COLUMNS = ("method", "params", "seed")
@@ -22,8 +23,15 @@ INFO_COLUMNS = (
     "sklearn_version",
 )
 _INT_COLUMNS = {"seed", "n_steps"}
-_STR_COLUMNS = {"method", "params", "device", "sklvae_version", "torch_version",
-                "sklearn_version", "model_file"}
+_STR_COLUMNS = {
+    "method",
+    "params",
+    "device",
+    "sklvae_version",
+    "torch_version",
+    "sklearn_version",
+    "model_file",
+}
 
 
 def _parse_value(column: str, text: str) -> Any:
@@ -48,8 +56,11 @@ def read_results(path: Path) -> tuple[list[str] | None, list[dict]]:
         missing = [c for c in KEY_COLUMNS if c not in header]
         if missing:
             raise ValueError(f"{path} is not a study results file: no column(s) {missing}.")
-        rows = [{k: _parse_value(k, v) for k, v in r.items()} for r in reader
-                if None not in r and all(v is not None for v in r.values())]
+        rows = [
+            {k: _parse_value(k, v) for k, v in r.items()}
+            for r in reader
+            if None not in r and all(v is not None for v in r.values())
+        ]
     return header, rows
 
 
@@ -94,8 +105,12 @@ class Progress:
         filled = int(self.width * self.done / max(self.total, 1))
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.start
-        print(f"\rstudy [{bar}] {self.done}/{self.total} fits {elapsed:7.1f}s {label}",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\rstudy [{bar}] {self.done}/{self.total} fits {elapsed:7.1f}s {label}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def update(self, row: dict) -> None:
         self.done += 1

@@ -6,8 +6,9 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -62,8 +63,9 @@ def _fit_and_score(task: FitTask, dataset: Any, X: Any, metrics: dict, settings:
         return _fit_and_score_unlocked(task, dataset, X, metrics, settings)
 
 
-def _fit_and_score_unlocked(task: FitTask, dataset: Any, X: Any, metrics: dict,
-                            settings: dict) -> dict:
+def _fit_and_score_unlocked(
+    task: FitTask, dataset: Any, X: Any, metrics: dict, settings: dict
+) -> dict:
     import torch
 
     previous_threads = torch.get_num_threads()
@@ -81,10 +83,19 @@ def _fit_and_score_unlocked(task: FitTask, dataset: Any, X: Any, metrics: dict,
         seed = settings["random_state"]
         factors, images = dataset.sample(settings["n_train"], np.random.RandomState(seed))
         names = [m for m in metrics.values() if isinstance(m, str)]
-        results = evaluate_disentanglement(
-            estimator, dataset, names, n_train=settings["n_train"], n_test=settings["n_test"],
-            random_state=seed, metric_params=settings["metric_params"],
-        ) if names else {}
+        results = (
+            evaluate_disentanglement(
+                estimator,
+                dataset,
+                names,
+                n_train=settings["n_train"],
+                n_test=settings["n_test"],
+                random_state=seed,
+                metric_params=settings["metric_params"],
+            )
+            if names
+            else {}
+        )
         for column, metric in metrics.items():
             if isinstance(metric, str):
                 for key, value in results[metric].items():
@@ -183,7 +194,7 @@ def run_study(
     n_jobs : int, optional
         Fits run in parallel through joblib (``parallel_config`` chooses the backend).
     n_threads : int or None, default=1
-        torch threads per fit (restored after it), so that results do not depend on
+        Torch threads per fit (restored after it), so that results do not depend on
         how the fits are spread over processes; None leaves torch's setting.
     verbose : int, default=0
         1: a progress bar over fits; 2: also each fit's epoch table.
@@ -202,7 +213,9 @@ def run_study(
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     if not isinstance(random_state, (int, np.integer)):
-        raise ValueError(f"random_state must be an int (the evaluation seed), got {random_state!r}.")
+        raise ValueError(
+            f"random_state must be an int (the evaluation seed), got {random_state!r}."
+        )
     if as_frame:
         try:
             import pandas as pd
@@ -226,10 +239,14 @@ def run_study(
     finished = {(r["method"], r["params"], str(r["seed"])): r for r in done_rows}
     todo = [task for task in tasks if task.key not in finished]
     settings = dict(
-        n_train=int(n_train), n_test=int(n_test), random_state=int(random_state),
-        metric_params=dict(metric_params or {}), history_keys=tuple(history_keys),
+        n_train=int(n_train),
+        n_test=int(n_test),
+        random_state=int(random_state),
+        metric_params=dict(metric_params or {}),
+        history_keys=tuple(history_keys),
         model_dir=None if model_dir is None else str(model_dir),
-        n_threads=n_threads, verbose=int(verbose),
+        n_threads=n_threads,
+        verbose=int(verbose),
     )
     writer = ResultsWriter(path, header)
     progress = Progress(len(tasks), len(tasks) - len(todo), verbose >= 1)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
@@ -57,8 +58,7 @@ def _pair(value: Any, where: Any) -> tuple[Any, Any]:
         return value, {}
     if not (isinstance(value, (list, tuple)) and len(value) == 2 and hasattr(value[0], "fit")):
         raise TypeError(
-            f"{where}: expected an estimator or an (estimator, param_grid) pair, "
-            f"got {value!r}."
+            f"{where}: expected an estimator or an (estimator, param_grid) pair, got {value!r}."
         )
     return value[0], value[1]
 
@@ -125,7 +125,7 @@ def normalise_metrics(metrics: Any) -> dict[str, Any]:
                     f"{{'my_score': scorer}}; got {metric!r} in a list."
                 )
             items.append((metric, metric))
-    out = {}
+    out: dict[str, Any] = {}
     for column, metric in items:
         if isinstance(metric, str):
             if metric not in DISENTANGLEMENT_METRICS:
@@ -137,7 +137,9 @@ def normalise_metrics(metrics: Any) -> dict[str, Any]:
         elif isinstance(metric, tuple) and len(metric) == 2 and callable(metric[0]):
             n = metric[1]
             if not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"metric {column!r}: sample size must be a positive int, got {n!r}.")
+                raise ValueError(
+                    f"metric {column!r}: sample size must be a positive int, got {n!r}."
+                )
             out[str(column)] = (metric[0], int(n))
         elif callable(metric):
             out[str(column)] = (metric, None)

@@ -21,12 +21,15 @@ def import_pyplot():
 
 def check_positive(value: Any, name: str, *, integer: bool = False) -> Any:
     """``value`` as a positive int (``integer=True``) or a positive finite float."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 \
-            or value != value or value == float("inf"):
-        what = "a positive integer" if integer else "a positive finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}.")
-    return int(value) if integer else float(value)
+    if integer:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
+            return int(value)
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if 0 < number < float("inf"):  # also rejects NaN
+            return number
+    raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
 
 
 def check_fitted(estimator: Any, methods: tuple[str, ...]) -> None:

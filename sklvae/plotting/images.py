@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ._checks import check_fitted, check_positive, import_pyplot
+
 
 def plot_factor_grid(
     dataset: Any,
@@ -52,6 +54,7 @@ def plot_factor_grid(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     n_cols = check_positive(n_cols, "n_cols", integer=True)
@@ -60,8 +63,9 @@ def plot_factor_grid(
     if factors is None:
         if not is_dataset:
             raise ValueError("factors are required when `dataset` is an array of images.")
-        factors = dataset.sample_factors(check_positive(n_samples, "n_samples", integer=True),
-                                         random_state)
+        factors = dataset.sample_factors(
+            check_positive(n_samples, "n_samples", integer=True), random_state
+        )
     factors = np.asarray(factors)
     if factors.ndim != 2 or factors.shape[0] == 0:
         raise ValueError(
@@ -82,18 +86,14 @@ def plot_factor_grid(
                 f"(n, H, W, C); got an array of shape {images.shape}, dtype {images.dtype}."
             )
         if images.shape[0] != factors.shape[0]:
-            raise ValueError(
-                f"{images.shape[0]} images but {factors.shape[0]} rows of factors."
-            )
+            raise ValueError(f"{images.shape[0]} images but {factors.shape[0]} rows of factors.")
     if factor_names is None:
         factor_names = getattr(dataset, "factor_names", None) or [
             f"f{k}" for k in range(factors.shape[1])
         ]
     factor_names = list(factor_names)
     if len(factor_names) != factors.shape[1]:
-        raise ValueError(
-            f"{len(factor_names)} factor names for {factors.shape[1]} factor columns."
-        )
+        raise ValueError(f"{len(factor_names)} factor names for {factors.shape[1]} factor columns.")
     values = factors
     if show_values and is_dataset and hasattr(dataset, "values_of"):
         values = dataset.values_of(factors)
@@ -172,13 +172,18 @@ def plot_latent_traversals(
     x : array-like
         One image, shaped like one sample of the training data (or a batch of one).
     n_steps : int, default=9
+        Images per row.
     span : float, default=2.0
+        Half-width of the range each latent is varied over.
     latents : sequence of int, optional
         Latent dimensions to show (default: all).
+    figsize_per_image : float, default=0.9
+        Width and height of one image, in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_fitted(estimator, ("transform", "inverse_transform"))
@@ -191,8 +196,7 @@ def plot_latent_traversals(
         x = x[None]
     if x.shape != (1, *input_shape):
         raise ValueError(
-            f"x must be one sample of shape {input_shape} (or a batch of one); "
-            f"got shape {x.shape}."
+            f"x must be one sample of shape {input_shape} (or a batch of one); got shape {x.shape}."
         )
     code = estimator.transform(x)[0]
     n_latents = code.shape[0]
@@ -213,7 +217,9 @@ def plot_latent_traversals(
         codes[row * n_steps : (row + 1) * n_steps, latent] += offsets
     images = _as_display_images(estimator.inverse_transform(codes))
     fig, axes = plt.subplots(
-        len(latents), n_steps, squeeze=False,
+        len(latents),
+        n_steps,
+        squeeze=False,
         figsize=(n_steps * figsize_per_image, len(latents) * figsize_per_image),
     )
     for row, latent in enumerate(latents):
@@ -229,8 +235,10 @@ def plot_latent_traversals(
     return fig
 
 
-def plot_reconstructions(estimator: Any, X: Any, *, n_images: int = 8, figsize_per_image: float = 1.0):
-    """Originals (top row) above their reconstructions (bottom row).
+def plot_reconstructions(
+    estimator: Any, X: Any, *, n_images: int = 8, figsize_per_image: float = 1.0
+):
+    """Plot originals (top row) above their reconstructions (bottom row).
 
     Parameters
     ----------
@@ -239,11 +247,14 @@ def plot_reconstructions(estimator: Any, X: Any, *, n_images: int = 8, figsize_p
     X : array-like
         Images shaped like the training data; the first ``n_images`` are shown.
     n_images : int, default=8
+        Number of images (the first ones of ``X``).
     figsize_per_image : float, default=1.0
+        Width and height of one image, in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_fitted(estimator, ("reconstruct",))
@@ -261,8 +272,12 @@ def plot_reconstructions(estimator: Any, X: Any, *, n_images: int = 8, figsize_p
             f"got shape {originals.shape[1:]} per image."
         )
     recon = estimator.reconstruct(originals)
-    fig, axes = plt.subplots(2, len(originals), squeeze=False,
-                             figsize=(len(originals) * figsize_per_image, 2 * figsize_per_image))
+    fig, axes = plt.subplots(
+        2,
+        len(originals),
+        squeeze=False,
+        figsize=(len(originals) * figsize_per_image, 2 * figsize_per_image),
+    )
     for row, images in enumerate((_as_display_images(originals), _as_display_images(recon))):
         for col, image in enumerate(images):
             axes[row, col].imshow(image, cmap="gray", vmin=0, vmax=1)

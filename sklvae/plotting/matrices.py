@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ._checks import check_axes, check_positive, import_pyplot
 
 
-def _matrix_and_labels(matrix, key, n_rows_name, n_cols_name, row_names, col_names, prefix_rows, prefix_cols):
+def _matrix_and_labels(
+    matrix, key, n_rows_name, n_cols_name, row_names, col_names, prefix_rows, prefix_cols
+):
     if isinstance(matrix, dict):
         if key not in matrix:
             raise ValueError(f"the result dict has no {key!r} entry.")
@@ -17,13 +20,23 @@ def _matrix_and_labels(matrix, key, n_rows_name, n_cols_name, row_names, col_nam
     try:
         matrix = np.asarray(matrix, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{key} must be a numeric 2-D array, got {type(matrix).__name__}.") from None
+        raise TypeError(
+            f"{key} must be a numeric 2-D array, got {type(matrix).__name__}."
+        ) from None
     if matrix.ndim != 2 or 0 in matrix.shape:
         raise ValueError(f"{key} must be a non-empty 2-D matrix, got shape {matrix.shape}.")
     if not np.all(np.isfinite(matrix)):
         raise ValueError("the matrix contains NaN or infinite values.")
-    rows = list(row_names) if row_names is not None else [f"{prefix_rows}{i}" for i in range(matrix.shape[0])]
-    cols = list(col_names) if col_names is not None else [f"{prefix_cols}{j}" for j in range(matrix.shape[1])]
+    rows = (
+        list(row_names)
+        if row_names is not None
+        else [f"{prefix_rows}{i}" for i in range(matrix.shape[0])]
+    )
+    cols = (
+        list(col_names)
+        if col_names is not None
+        else [f"{prefix_cols}{j}" for j in range(matrix.shape[1])]
+    )
     if len(rows) != matrix.shape[0]:
         raise ValueError(f"got {len(rows)} {n_rows_name} for {matrix.shape[0]} rows.")
     if len(cols) != matrix.shape[1]:
@@ -56,13 +69,16 @@ def plot_dci_matrix(
     max_weight : float, optional
         Importance drawn as a full cell (default: the largest entry).
     color : str, default="tab:blue"
+        Colour of the squares.
     ax : matplotlib Axes, optional
         Draw into this Axes instead of a new figure.
-    title : str or None
+    title : str or None, default="DCI importance matrix"
+        Axes title; None or "" for none.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     from matplotlib.patches import Rectangle
@@ -72,8 +88,14 @@ def plot_dci_matrix(
         max_weight = check_positive(max_weight, "max_weight")
 
     matrix, latents, factors = _matrix_and_labels(
-        importance_matrix, "importance_matrix", "latent_names", "factor_names",
-        latent_names, factor_names, "z", "f",
+        importance_matrix,
+        "importance_matrix",
+        "latent_names",
+        "factor_names",
+        latent_names,
+        factor_names,
+        "z",
+        "f",
     )
     if np.any(matrix < 0):
         raise ValueError("importances must be non-negative.")
@@ -90,7 +112,11 @@ def plot_dci_matrix(
         if weight <= 0 or top <= 0:
             continue
         side = np.sqrt(min(weight / top, 1.0)) * 0.9
-        ax.add_patch(Rectangle((col - side / 2, row - side / 2), side, side, facecolor=color, edgecolor=color))
+        ax.add_patch(
+            Rectangle(
+                (col - side / 2, row - side / 2), side, side, facecolor=color, edgecolor=color
+            )
+        )
     ax.set_xlim(-0.5, weights.shape[1] - 0.5)
     ax.set_ylim(weights.shape[0] - 0.5, -0.5)
     ax.set_xticks(range(weights.shape[1]), latents)
@@ -127,17 +153,22 @@ def plot_nmi_heatmap(
         ``sklvae.metrics.infomec(...)["nmi"]`` or the whole result dict (whose
         ``"active_latents"`` is then used unless given).
     factor_names, latent_names : sequence of str, optional
+        Row and column labels (default ``f0, f1, ...`` and ``z0, z1, ...``).
     active_latents : array-like of bool, optional
         Inactive latents are labelled in grey with a trailing ``*``.
     annotate : bool, default=True
         Write each value in its cell.
     cmap : str, default="viridis"
+        Matplotlib colour map.
     ax : matplotlib Axes, optional
-    title : str or None
+        Draw into this Axes instead of a new figure.
+    title : str or None, default="normalised mutual information"
+        Axes title; None or "" for none.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_axes(ax)
@@ -158,7 +189,9 @@ def plot_nmi_heatmap(
         fig, ax = plt.subplots(figsize=(0.6 * matrix.shape[1] + 2.0, 0.5 * matrix.shape[0] + 1.2))
     else:
         fig = ax.figure
-    image = ax.imshow(matrix, cmap=cmap, vmin=0.0, vmax=max(1.0, float(matrix.max())), aspect="auto")
+    image = ax.imshow(
+        matrix, cmap=cmap, vmin=0.0, vmax=max(1.0, float(matrix.max())), aspect="auto"
+    )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ax.set_xticks(range(matrix.shape[1]), latents)
     ax.set_yticks(range(matrix.shape[0]), factors)
@@ -168,8 +201,15 @@ def plot_nmi_heatmap(
                 label.set_color("0.6")
     if annotate:
         for (row, col), value in np.ndenumerate(matrix):
-            ax.text(col, row, f"{value:.2f}", ha="center", va="center",
-                    color="white" if value < 0.5 else "black", fontsize=8)
+            ax.text(
+                col,
+                row,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                color="white" if value < 0.5 else "black",
+                fontsize=8,
+            )
     ax.set_xlabel("latent")
     ax.set_ylabel("factor")
     if title:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -19,8 +20,17 @@ from ._checks import check_axes, import_pyplot
 
 #: Table columns that describe a fit rather than score it.
 _NON_METRIC_COLUMNS = {
-    "method", "params", "seed", "fit_time", "n_steps", "device", "sklvae_version",
-    "torch_version", "sklearn_version", "model_file", "reconstruction_error",
+    "method",
+    "params",
+    "seed",
+    "fit_time",
+    "n_steps",
+    "device",
+    "sklvae_version",
+    "torch_version",
+    "sklearn_version",
+    "model_file",
+    "reconstruction_error",
 }
 
 
@@ -50,8 +60,11 @@ def _study_columns(results: Any) -> dict[str, np.ndarray]:
 
 def _metric_names(columns: dict[str, np.ndarray], metrics: Any) -> list[str]:
     if metrics is None:
-        metrics = [c for c, v in columns.items()
-                   if c not in _NON_METRIC_COLUMNS and np.issubdtype(v.dtype, np.number)]
+        metrics = [
+            c
+            for c, v in columns.items()
+            if c not in _NON_METRIC_COLUMNS and np.issubdtype(v.dtype, np.number)
+        ]
         if not metrics:
             raise ValueError("the results table has no metric columns.")
         return metrics
@@ -96,6 +109,7 @@ def plot_metric_distributions(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     columns = _study_columns(results)
@@ -107,8 +121,9 @@ def plot_metric_distributions(
     methods = _methods(columns)
     n_cols = min(n_cols, len(metrics))
     n_rows = -(-len(metrics) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
-                             figsize=(panel_size[0] * n_cols, panel_size[1] * n_rows))
+    fig, axes = plt.subplots(
+        n_rows, n_cols, squeeze=False, figsize=(panel_size[0] * n_cols, panel_size[1] * n_rows)
+    )
     rng = np.random.RandomState(0)  # jitter only
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes.flat, metrics):
@@ -117,12 +132,16 @@ def plot_metric_distributions(
         if kind == "box":
             ax.boxplot(values, positions=range(len(methods)), widths=0.6, showfliers=False)
         for i, v in enumerate(values):
-            jitter = rng.uniform(-0.15, 0.15, len(v)) if kind == "box" else rng.uniform(-0.25, 0.25, len(v))
+            jitter = (
+                rng.uniform(-0.15, 0.15, len(v))
+                if kind == "box"
+                else rng.uniform(-0.25, 0.25, len(v))
+            )
             ax.scatter(i + jitter, v, s=12, alpha=0.7, color=colors[i % len(colors)], zorder=3)
         ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
         ax.set_title(metric, fontsize=10)
         ax.grid(axis="y", color="0.9")
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     fig.tight_layout()
     return fig
@@ -133,8 +152,7 @@ def _param_values(columns: dict[str, np.ndarray], param: str) -> np.ndarray:
     for text in columns["params"]:
         params = json.loads(text) if isinstance(text, str) else dict(text)
         values.append(params.get(param, np.nan))
-    values = np.asarray(values, dtype=object)
-    return values
+    return np.asarray(values, dtype=object)
 
 
 def plot_metric_vs_param(
@@ -161,25 +179,32 @@ def plot_metric_vs_param(
         Logarithmic x axis; default when the values are positive and span more than
         a factor of 10.
     ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_axes(ax)
     columns = _study_columns(results)
     (metric,) = _metric_names(columns, [metric])
     values = _param_values(columns, param)
-    has_param = np.array([v is not None and not (isinstance(v, float) and np.isnan(v))
-                          for v in values])
+    has_param = np.array(
+        [v is not None and not (isinstance(v, float) and np.isnan(v)) for v in values]
+    )
     if not has_param.any():
-        raise ValueError(f"no fit of the study sets {param!r}; its grids set "
-                         f"{sorted({k for p in columns['params'] for k in json.loads(p)})}.")
+        raise ValueError(
+            f"no fit of the study sets {param!r}; its grids set "
+            f"{sorted({k for p in columns['params'] for k in json.loads(p)})}."
+        )
     try:
         x_all = np.asarray([float(v) if h else np.nan for v, h in zip(values, has_param)])
-    except (TypeError, ValueError):
-        raise ValueError(f"{param!r} takes non-numeric values; plot it as a method label instead.")
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"{param!r} takes non-numeric values; plot it as a method label instead."
+        ) from err
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 3.5))
     else:
@@ -192,7 +217,7 @@ def plot_metric_vs_param(
         x, y = x_all[rows], y_all[rows]
         grid = np.unique(x)
         medians = [np.nanmedian(y[x == g]) for g in grid]
-        line, = ax.plot(grid, medians, marker="o", label=method)
+        (line,) = ax.plot(grid, medians, marker="o", label=method)
         ax.scatter(x, y, s=10, alpha=0.5, color=line.get_color())
     positive = x_all[has_param]
     if log_scale is None:
@@ -225,10 +250,12 @@ def plot_metric_rank_correlation(
     annotate : bool, default=True
         Write each coefficient in its cell.
     ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     plt = import_pyplot()
     check_axes(ax)
@@ -239,7 +266,9 @@ def plot_metric_rank_correlation(
     table = np.column_stack([columns[m].astype(float) for m in metrics])
     table = table[np.all(np.isfinite(table), axis=1)]
     if len(table) < 3:
-        raise ValueError(f"a rank correlation needs at least 3 fits with every metric; got {len(table)}.")
+        raise ValueError(
+            f"a rank correlation needs at least 3 fits with every metric; got {len(table)}."
+        )
     rho = np.atleast_2d(spearmanr(table).statistic)
     rho = np.where(np.isfinite(rho), rho, 0.0)  # a constant metric correlates with nothing
     if ax is None:
@@ -252,8 +281,15 @@ def plot_metric_rank_correlation(
     ax.set_yticks(range(len(metrics)), metrics)
     if annotate:
         for (i, j), value in np.ndenumerate(rho):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                    color="white" if abs(value) > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(value) > 0.6 else "black",
+            )
     ax.set_title(f"rank correlation over {len(table)} fits")
     fig.tight_layout()
     return fig
