@@ -158,7 +158,7 @@ def fill_estimator_docstring(cls: type) -> type:
     doc = inspect.cleandoc(cls.__doc__ or "")
     head, sections, order = _split_sections(doc)
     own = _entries(sections.get("Parameters", ""))
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     lines = []
     for name, parameter in signature.parameters.items():
         if name == "self":

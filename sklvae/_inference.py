@@ -41,8 +41,15 @@ class InferenceMixin:
     by another version warns, as scikit-learn does for its own versions.
     """
 
-    def __getstate__(self):
-        state = super().__getstate__()
+    # provided by BaseDisentangler (the estimator this mixin completes)
+    net_: Any
+    input_spec_: Any
+    batch_size: int
+    _representation_kwargs: Callable[[], dict[str, Any]]
+    _cuda_devices: Callable[[], list[int]]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[misc,assignment]
         state["_sklvae_version"] = _package_version()
         return state
 
@@ -56,7 +63,7 @@ class InferenceMixin:
                 InconsistentSklvaeVersionWarning,
                 stacklevel=2,
             )
-        super().__setstate__(state)
+        super().__setstate__(state)  # type: ignore[misc]
 
     @property
     def module_(self):
