@@ -156,6 +156,12 @@ def test_bad_hyperparameters_raise_naming_them(params, match, table):
         CLGVAE(**TABULAR, **params).fit(table)
 
 
+def test_transform_is_row_order_invariant_to_float32_precision(table):
+    model = CLGVAE(**TABULAR).fit(table)
+    order = np.random.RandomState(1).permutation(len(table))
+    np.testing.assert_allclose(model.transform(table[order]), model.transform(table)[order], rtol=1e-6, atol=1e-7)
+
+
 def test_clone_get_set_params():
     model = CLGVAE(hessian_weight=10.0, commutator="lie_bracket", subgroup_sizes=(16,))
     params = model.get_params()
