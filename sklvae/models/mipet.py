@@ -89,8 +89,8 @@ class MIPETVAE(BaseDisentangler):
         bases and 1 for ``"clg_vae"``, which has exactly one unit (as the official
         code) and rejects any other value.
     beta : float, default=1.0
-        Weight of the EF-KL (``"beta_vae"``) or of the total correlation
-        (``"beta_tcvae"``), or of the EF-KL (``"clg_vae"``).
+        Weight of the EF-KL (``"beta_vae"``, ``"clg_vae"``) or of the total
+        correlation (``"beta_tcvae"``).
     alpha : float, default=1.0
         Weight of the index-code mutual information (``"beta_tcvae"``; 1.0 in the
         official README).
