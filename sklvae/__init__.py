@@ -4,6 +4,7 @@ from .base import BaseDisentangler
 from ._training import TrainingDivergedError
 from .models.vae import DIPVAE, VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 from .models.mipet import MIPETVAE
+from .models.clg import CLGVAE
 from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
 from .models.group import GroupActionAE
 from . import datasets, metrics, model_selection, plotting  # noqa: E402  (sklvae.metrics.dci_scorer, ...)
@@ -20,6 +21,7 @@ __all__ = [
     "AnnealedVAE",
     "DIPVAE",
     "MIPETVAE",
+    "CLGVAE",
     "FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE",
     "GroupActionAE",
 ]

@@ -61,6 +61,13 @@ def expected_failed_checks(estimator):
             "the unknown name `net_params`. __init__ itself never raises."
         ),
     }
+    if type(estimator).__name__ == "CLGVAE":
+        failures["check_methods_sample_order_invariance"] = (
+            "float32 GEMM rounds a row differently (one ulp, ~1e-8) depending on its "
+            "position in the batch and the thread split; CLGVAE's extra dense layers "
+            "make a one-ulp difference in its codes likely, and the check's rtol is 1e-7. "
+            "The codes agree to 1e-6 (test_transform_is_row_order_invariant_to_float32_precision)."
+        )
     failures.update(getattr(estimator, "_expected_failed_checks", {}))
     return failures
 

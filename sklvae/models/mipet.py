@@ -5,7 +5,7 @@ Vector Transformation to Enhance Disentanglement in VAEs" (arXiv 2502.03740, AIS
 2026); official code GIST-IRR/MIPET-VAEs. The torch module is
 :class:`sklvae.nn.mipet.MIPETModule`, the IPE units are in :mod:`sklvae.nn.ipe`, and
 ``docs/methods/mipet_vae.md`` states the objective and every departure from the official
-code.
+code, including the CLG-VAE host (:class:`sklvae.nn.mipet_clg.MIPETCLGModule`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,14 @@ from .._validation import from_module_tensor
 from ..base import BaseDisentangler
 from ..nn.backbones import default_backbone
 from ..nn.mipet import BASES, REPRESENTATIONS, MIPETModule
+from ..nn.mipet_clg import MIPETCLGModule
+from ._clg_params import (
+    CLG_DEFAULTS,
+    CLG_PARAMETER_CONSTRAINTS,
+    check_clg_layout,
+    clg_module_params,
+    document_clg_parameters,
+)
 
 __all__ = ["MIPETVAE"]
 
@@ -33,6 +41,7 @@ _POSITIVE = [Interval(Real, 0, None, closed="neither")]
 
 
 @fill_estimator_docstring
+@document_clg_parameters(note='Used by ``base="clg_vae"`` only; ignored by the other bases.')
 class MIPETVAE(BaseDisentangler):
     """MIPET-VAE: a Gaussian VAE whose latent goes through K invertible maps (IPE units).
 
@@ -56,6 +65,12 @@ class MIPETVAE(BaseDisentangler):
       are added once per latent dimension in log q(z). The strided weights enter
       log q(z) *and* the per-dimension log q(z_k), so sklvae's MI, TC **and**
       dimension-wise KL all differ from the official values for the same batch.
+    - ``"clg_vae"`` (MIPET-CLG-VAE): the CLG-VAE host (:class:`sklvae.CLGVAE`) with one
+      IPE unit whose output ẑ = ψ(z) feeds the Lie-group decoder, g_D = exp(Σ_i ẑ_i A_i):
+      L_rec + β·L_kl(EF) + L_el + L_cali + w_H·hessian + w_C·commutator +
+      w_R·group_rec, with the group settings below (``hessian_weight`` ...
+      ``subspace_sizes``, the same names and defaults as on :class:`sklvae.CLGVAE`).
+      The ``"mipet"`` backbone's dense width is 256 here (the official Lie encoder's).
 
     Training follows the official code: Adam with two parameter groups (encoder +
     decoder: ``lr``, ``weight_decay``; IPE + EF: ``ipe_lr``, ``ipe_weight_decay``,
@@ -66,14 +81,16 @@ class MIPETVAE(BaseDisentangler):
 
     Parameters
     ----------
-    base : {"beta_vae", "beta_tcvae"}, default="beta_vae"
+    base : {"beta_vae", "beta_tcvae", "clg_vae"}, default="beta_vae"
         Base objective (see above; the names are the keys of
         :data:`sklvae.nn.mipet.BASES`).
-    n_units : int, default=3
-        Number K of IPE units (the official default).
+    n_units : int or None, default=None
+        Number K of IPE units. None means 3 (the official default) for the Gaussian
+        bases and 1 for ``"clg_vae"``, which has exactly one unit (as the official
+        code) and rejects any other value.
     beta : float, default=1.0
-        Weight of the EF-KL (``"beta_vae"``) or of the total correlation
-        (``"beta_tcvae"``).
+        Weight of the EF-KL (``"beta_vae"``, ``"clg_vae"``) or of the total
+        correlation (``"beta_tcvae"``).
     alpha : float, default=1.0
         Weight of the index-code mutual information (``"beta_tcvae"``; 1.0 in the
         official README).
@@ -110,6 +127,7 @@ class MIPETVAE(BaseDisentangler):
         "implicit semantic mask"); None disables the mask.
     dataset_size : int or None, default=None
         N in the β-TCVAE estimators; None uses the number of samples passed to ``fit``.
+    {clg}
     backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple, default="auto"
         ``"auto"`` uses the official ``"mipet"`` networks for 64×64 images (dense width
         128, the dSprites setting; the official 3D Shapes/Cars runs use
@@ -126,7 +144,8 @@ class MIPETVAE(BaseDisentangler):
     Attributes
     ----------
     ipe_matrices_ : ndarray of shape (n_units, n_latents, n_latents)
-        The fitted maps ψ_m as matrices acting on rows (``ẑ_m = z @ ipe_matrices_[m]``).
+        The fitted maps ψ_m as matrices acting on rows (``ẑ_m = z @ ipe_matrices_[m]``);
+        one map with ``base="clg_vae"``.
 
     Notes
     -----
@@ -155,7 +174,7 @@ class MIPETVAE(BaseDisentangler):
     _parameter_constraints = {
         **BaseDisentangler._parameter_constraints,
         "base": [StrOptions(set(BASES))],
-        "n_units": [Interval(Integral, 1, None, closed="left")],
+        "n_units": [Interval(Integral, 1, None, closed="left"), None],
         "beta": _NONNEGATIVE,
         "alpha": _NONNEGATIVE,
         "gamma": _NONNEGATIVE,
@@ -169,18 +188,21 @@ class MIPETVAE(BaseDisentangler):
         "ef_conversion": ["boolean"],
         "mask_threshold": [Interval(Real, None, None, closed="neither"), None],
         "dataset_size": [Interval(Integral, 2, None, closed="left"), None],
+        **CLG_PARAMETER_CONSTRAINTS,
     }
     _module_parameters = (
         "base", "n_units", "beta", "alpha", "gamma", "dataset_size", "ipe_form",
-        "symmetric", "ef_conversion", "mask_threshold",
+        "symmetric", "ef_conversion", "mask_threshold", *CLG_DEFAULTS,
     )
+    #: the module settings only the Gaussian bases (MIPETModule) take
+    _gaussian_only = ("base", "n_units", "alpha", "gamma", "dataset_size")
 
     def __init__(
         self,
         n_latents: int = 10,
         *,
         base: str = "beta_vae",
-        n_units: int = 3,
+        n_units: int | None = None,
         beta: float = 1.0,
         alpha: float = 1.0,
         gamma: float = 1.0,
@@ -195,6 +217,14 @@ class MIPETVAE(BaseDisentangler):
         ef_conversion: bool = True,
         mask_threshold: float | None = 0.0,
         dataset_size: int | None = None,
+        hessian_weight: float = 40.0,
+        commutator_weight: float = 20.0,
+        group_recon_weight: float = 0.1,
+        group_path_prob: float = 0.2,
+        commutator: str = "official",
+        lie_basis_init: str = "official",
+        subgroup_sizes: tuple = (100,),
+        subspace_sizes: tuple | None = None,
         backbone: str = "auto",
         likelihood: str = "bernoulli",
         data_layout: str = "NHWC",
@@ -233,8 +263,35 @@ class MIPETVAE(BaseDisentangler):
         self.ef_conversion = ef_conversion
         self.mask_threshold = mask_threshold
         self.dataset_size = dataset_size
+        self.hessian_weight = hessian_weight
+        self.commutator_weight = commutator_weight
+        self.group_recon_weight = group_recon_weight
+        self.group_path_prob = group_path_prob
+        self.commutator = commutator
+        self.lie_basis_init = lie_basis_init
+        self.subgroup_sizes = subgroup_sizes
+        self.subspace_sizes = subspace_sizes
 
     # --- hooks ----------------------------------------------------------------------------
+    @property
+    def _module_class(self) -> type:
+        return MIPETCLGModule if self.base == "clg_vae" else MIPETModule
+
+    def _effective_n_units(self) -> int:
+        if self.n_units is not None:
+            return self.n_units
+        return 1 if self.base == "clg_vae" else 3
+
+    def _check_hyperparameters(self) -> None:
+        if self.base != "clg_vae":
+            return
+        if self.n_units not in (None, 1):
+            raise ValueError(
+                f'MIPETVAE: base="clg_vae" has exactly one IPE unit (as the official '
+                f"MIPET-CLG-VAE); got n_units={self.n_units!r}. Leave n_units=None or set 1."
+            )
+        check_clg_layout(self)
+
     def _resolve_backbone(self, spec) -> str:
         if self.backbone == "auto" and spec.module_shape[1:] != (64, 64):
             return default_backbone(spec.module_shape)  # the MIPET networks need 64×64
@@ -242,9 +299,16 @@ class MIPETVAE(BaseDisentangler):
 
     def _module_params(self) -> dict:
         params = super()._module_params()
-        params["dataset_size"] = self.dataset_size or self.n_samples_fit_
         params["symmetric"] = bool(self.symmetric)
         params["ef_conversion"] = bool(self.ef_conversion)
+        if self.base == "clg_vae":
+            for key in self._gaussian_only:
+                del params[key]
+            return {**params, **clg_module_params(self)}
+        for key in CLG_DEFAULTS:
+            del params[key]
+        params["n_units"] = self._effective_n_units()
+        params["dataset_size"] = self.dataset_size or self.n_samples_fit_
         return params
 
     def _net_params(self) -> dict:
@@ -270,8 +334,10 @@ class MIPETVAE(BaseDisentangler):
     def ipe_matrices_(self) -> np.ndarray:
         """The fitted maps ψ_m, shape (n_units, n_latents, n_latents)."""
         check_is_fitted(self)
+        ipe = self.module_.ipe
+        units = [ipe] if self.base == "clg_vae" else ipe.units
         with torch.no_grad():
-            matrices = [unit.transform.matrix() for unit in self.module_.ipe.units]
+            matrices = [unit.transform.matrix() for unit in units]
         return torch.stack(matrices).cpu().numpy()
 
     # --- inference ------------------------------------------------------------------------

@@ -50,7 +50,6 @@ __all__ = [
 
 COMMUTATORS = ("official", "lie_bracket")
 LIE_BASIS_INITS = ("official", "upstream")
-REPRESENTATION_OUTPUTS = ("mean", "transformed", "sample")
 #: std of the upstream CLG-VAE basis initialisation N(0, 0.001²)
 UPSTREAM_BASIS_STD = 1e-3
 
@@ -230,6 +229,8 @@ class CLGVAEModule(DisentanglerModule):
     ``loss_terms`` returns ``reconstruction`` (summed over pixels, batch mean), ``kl``
     (Gaussian, summed over latents, batch mean), ``hessian``, ``commutator`` and
     ``group_reconstruction``; ``loss_weights`` holds β and the three group weights.
+    The hyperparameters are validated by :class:`sklvae.models.clg.CLGVAE` and
+    :class:`sklvae.models.mipet.MIPETVAE`; only the subgroup layout is checked here.
 
     Parameters
     ----------
@@ -275,11 +276,8 @@ class CLGVAEModule(DisentanglerModule):
         subgroup_sizes=(100,),
         subspace_sizes=None,
     ):
+        # the estimators validate the settings; the layout is parsed here
         groups, spaces = check_group_sizes(subgroup_sizes, subspace_sizes, int(n_latents))
-        if commutator not in COMMUTATORS:
-            raise ValueError(f"commutator must be one of {COMMUTATORS}; got {commutator!r}.")
-        if not 0.0 <= float(group_path_prob) <= 1.0:
-            raise ValueError(f"group_path_prob must be in [0, 1]; got {group_path_prob!r}.")
         params = dict(backbone_params or {})
         if backbone == "mipet":
             params.setdefault("hidden_dim", 256)

@@ -85,10 +85,14 @@ def _beta_tcvae_terms(module, outputs, gauss, ef_kl_total):
     return terms
 
 
-#: base name -> what it needs; ``MIPETVAE(base=...)`` accepts exactly these names
+#: base name -> what it needs; ``MIPETVAE(base=...)`` accepts exactly these names.
+#: ``"clg_vae"`` is the β-VAE objective on the Lie-group host: it is built by
+#: :class:`sklvae.nn.mipet_clg.MIPETCLGModule` (one IPE unit, group losses added there),
+#: not by :class:`MIPETModule`.
 BASES: dict[str, MIPETBase] = {
     "beta_vae": MIPETBase(_beta_vae_weights, _beta_vae_terms),
     "beta_tcvae": MIPETBase(_beta_tcvae_weights, _beta_tcvae_terms),
+    "clg_vae": MIPETBase(_beta_vae_weights, _beta_vae_terms),
 }
 
 
@@ -102,7 +106,8 @@ class MIPETModule(GaussianVAEModule):
     input_shape, n_latents, backbone, likelihood, backbone_params
         See :class:`sklvae.nn.module.DisentanglerModule`.
     base : {"beta_vae", "beta_tcvae"}, default="beta_vae"
-        The base objective, a key of :data:`BASES`.
+        The base objective, a key of :data:`BASES` (``"clg_vae"`` is built by
+        :class:`sklvae.nn.mipet_clg.MIPETCLGModule` instead).
     n_units : int, default=3
         Number K of IPE units.
     beta, alpha, gamma : float, default=1.0

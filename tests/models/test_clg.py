@@ -1,9 +1,5 @@
-"""CLGVAE estimator: fit / transform / decode, parameters, grid search, a dSprites run.
-
-MIPET-CLG-VAE has no estimator of its own yet (``MIPETVAE(base="clg_vae")`` will build
-:class:`sklvae.nn.mipet_clg.MIPETCLGModule`); here a small CLGVAE subclass trains that
-module through the same estimator machinery.
-"""
+"""CLGVAE and MIPETVAE(base="clg_vae"): fit / transform / decode, parameters, grid
+search, pickling and a short dSprites run."""
 
 from __future__ import annotations
 
@@ -15,22 +11,18 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from sklvae.models.clg import CLGVAE
+from sklvae import CLGVAE, MIPETVAE
 from sklvae.nn.mipet_clg import MIPETCLGModule
 
 from ..conftest import TINY, make_squares
 
 TABULAR = dict(TINY, likelihood="gaussian")
 TERMS = ("reconstruction", "kl", "hessian", "commutator", "group_reconstruction")
+MIPET_TERMS = TERMS + ("ef_similarity", "calibration", "gaussian_kl")
 
 
-class _MIPETCLG(CLGVAE):
-    """CLGVAE training MIPET-CLG-VAE's module (one IPE unit, EF-KL instead of the KL)."""
-
-    _module_class = MIPETCLGModule
-
-    def _module_params(self) -> dict:
-        return {**super()._module_params(), "lr": self.lr, "ipe_lr": self.lr}
+def _mipet_clg(**params):
+    return MIPETVAE(base="clg_vae", **params)
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +69,61 @@ def test_loss_weights_and_options_reach_the_module(table):
     assert model.net_.optimizer_.param_groups[0]["weight_decay"] == 0.0
 
 
-def test_mipet_clg_module_trains_through_the_estimator(squares64):
-    model = _MIPETCLG(**TINY).fit(squares64)
-    for key in TERMS + ("ef_similarity", "calibration", "gaussian_kl"):
+def test_mipet_clg_vae_trains_through_mipetvae(squares64):
+    model = _mipet_clg(**TINY, ipe_lr=1e-3, ipe_weight_decay=1e-5).fit(squares64)
+    module = model.module_
+    assert type(module) is MIPETCLGModule and module.encoder.dense.out_features == 256
+    for key in MIPET_TERMS:
         assert np.isfinite(model.history_[:, key]).all(), key
-    groups = model.net_.optimizer_.param_groups
-    assert len(groups) == 2 and len(groups[1]["params"]) == len(list(model.module_.ipe.parameters()))
-    assert model.transform(squares64[:3]).shape == (3, 3)
+    groups = model.net_.optimizer_.param_groups  # skorch puts the "ipe.*" group first
+    assert len(groups) == 2 and len(groups[0]["params"]) == len(list(module.ipe.parameters()))
+    assert (groups[0]["lr"], groups[0]["weight_decay"]) == (1e-3, 1e-5)
+    assert (groups[1]["lr"], groups[1]["weight_decay"]) == (TINY.get("lr", 4e-4), 0.0)
+    assert model.ipe_matrices_.shape == (1, 3, 3)
+    Z = model.transform(squares64[:3])
+    assert Z.shape == (3, 3) and np.isfinite(Z).all()
+    assert model.inverse_transform(Z).shape == (3, 64, 64)
+    assert model.sample(2, random_state=0).shape == (2, 64, 64)
+    # the representation kind is read at transform time, never stored in the module
+    model.set_params(representation="transformed")
+    np.testing.assert_allclose(model.transform(squares64[:3]), Z @ model.ipe_matrices_[0], atol=1e-5)
+    np.testing.assert_allclose(  # ẑ codes decode like the μ codes they came from
+        model.inverse_transform(Z @ model.ipe_matrices_[0]),
+        model.set_params(representation="mean").inverse_transform(Z), atol=1)
+    assert not hasattr(module, "representation_output")
+
+
+def test_mipet_clg_settings_reach_the_module(table):
+    model = _mipet_clg(
+        **TABULAR, beta=2.0, hessian_weight=1.0, commutator_weight=3.0, group_recon_weight=0.5,
+        group_path_prob=0.0, commutator="lie_bracket", lie_basis_init="upstream",
+        subgroup_sizes=[16], ef_conversion=False,
+    ).fit(table)
+    module = model.module_
+    assert module.loss_weights == {
+        "reconstruction": 1.0, "kl": 2.0, "hessian": 1.0, "commutator": 3.0,
+        "group_reconstruction": 0.5,
+    }
+    assert (module.commutator, module.group_path_prob, module.lie_algebra.init) == (
+        "lie_bracket", 0.0, "upstream")
+    assert module.lie_algebra.bases[0].shape == (3, 4, 4)
+    # the Gaussian bases ignore the CLG settings
+    gaussian = MIPETVAE(**TABULAR, hessian_weight=1.0).fit(table)
+    assert gaussian.module_.n_units == 3 and not hasattr(gaussian.module_, "lie_algebra")
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_units": 3}, 'base="clg_vae" has exactly one IPE unit'),
+        ({"subspace_sizes": (4,)}, "MIPETVAE: subspace_sizes must sum to n_latents=3"),
+        ({"module__hessian_weight": 1.0}, "module__hessian_weight would override"),
+        ({"group_path_prob": -0.5}, "'group_path_prob' parameter of MIPETVAE"),
+    ],
+)
+def test_mipet_clg_bad_settings_raise(params, match, table):
+    with pytest.raises(ValueError, match=match):
+        _mipet_clg(**TABULAR, **params).fit(table)
 
 
 def test_gradient_clipping_and_weight_decay(table):
@@ -102,17 +142,24 @@ def test_gradient_clipping_and_weight_decay(table):
         ({"commutator_weight": "x"}, "commutator_weight"),
         ({"group_recon_weight": -0.1}, "group_recon_weight"),
         ({"group_path_prob": 1.2}, "group_path_prob"),
-        ({"commutator": "bracket"}, "commutator must be one of"),
+        ({"commutator": "bracket"}, "'commutator' parameter of CLGVAE must be a str among"),
         ({"lie_basis_init": "zeros"}, "lie_basis_init"),
         ({"subgroup_sizes": (50,)}, "perfect squares"),
         ({"subspace_sizes": (2, 2)}, "same length"),
         ({"subspace_sizes": (4,)}, "sum to n_latents=3"),
         ({"grad_clip": 0}, "grad_clip"),
+        ({"module__hessian_weight": 1.0}, "module__hessian_weight would override"),
     ],
 )
 def test_bad_hyperparameters_raise_naming_them(params, match, table):
     with pytest.raises(ValueError, match=match):
         CLGVAE(**TABULAR, **params).fit(table)
+
+
+def test_transform_is_row_order_invariant_to_float32_precision(table):
+    model = CLGVAE(**TABULAR).fit(table)
+    order = np.random.RandomState(1).permutation(len(table))
+    np.testing.assert_allclose(model.transform(table[order]), model.transform(table)[order], rtol=1e-6, atol=1e-7)
 
 
 def test_clone_get_set_params():
@@ -136,6 +183,16 @@ def test_grid_search_over_beta_and_group_weights(table):
     assert best["group_reconstruction"] == search.best_params_["group_recon_weight"]
 
 
+def test_mipet_clg_grid_search_over_beta_and_group_weights(table):
+    grid = {"beta": [1.0, 4.0], "commutator_weight": [0.0, 20.0], "group_recon_weight": [0.1]}
+    search = GridSearchCV(_mipet_clg(**{**TABULAR, "max_steps": 2}), grid, cv=2).fit(table)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_estimator_.module_.loss_weights
+    assert (best["kl"], best["commutator"]) == (
+        search.best_params_["beta"], search.best_params_["commutator_weight"])
+
+
 def test_pickling_round_trip(table):
     model = CLGVAE(**TABULAR).fit(table)
     restored = pickle.loads(pickle.dumps(model))
@@ -143,6 +200,13 @@ def test_pickling_round_trip(table):
     restored.set_params(max_steps=2)
     restored.partial_fit(table)
     assert restored.n_steps_ == model.n_steps_ + 2
+
+
+def test_mipet_clg_pickling_round_trip(table):
+    model = _mipet_clg(**TABULAR).fit(table)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.transform(table[:4]), model.transform(table[:4]))
+    np.testing.assert_array_equal(restored.ipe_matrices_, model.ipe_matrices_)
 
 
 def test_non_64_images_fall_back_to_the_default_backbone():
@@ -153,7 +217,7 @@ def test_non_64_images_fall_back_to_the_default_backbone():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cls", [_MIPETCLG, CLGVAE], ids=["mipet_clg", "clg"])
+@pytest.mark.parametrize("cls", [_mipet_clg, CLGVAE], ids=["mipet_clg", "clg"])
 def test_short_dsprites_fit_beats_a_random_encoder(cls):
     """A few hundred steps on generated dSprites: finite losses, MIG above an untrained model's."""
     from sklvae.datasets import make_dsprites
@@ -174,5 +238,5 @@ def test_short_dsprites_fit_beats_a_random_encoder(cls):
         result = evaluate_disentanglement(estimator, dataset, metrics=("mig",), n_train=1000, n_test=500)
         scores[name] = result["mig"]["discrete_mig"]
         assert np.isfinite(scores[name])
-    print(f"{cls.__name__} discrete MIG:", scores)
+    print(f"{type(model).__name__} discrete MIG:", scores)
     assert scores["trained"] > scores["untrained"], scores

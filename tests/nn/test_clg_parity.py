@@ -262,8 +262,8 @@ def test_lie_bracket_vanishes_on_commuting_basis_but_official_commutator_does_no
         ({"subspace_sizes": (4, 4)}, "same length"),
         ({"subspace_sizes": (9,)}, "sum to n_latents"),
         ({"subgroup_sizes": ()}, "non-empty"),
-        ({"commutator": "bracket"}, "commutator"),
-        ({"group_path_prob": 1.5}, "group_path_prob"),
+        ({"subgroup_sizes": ("a",)}, "sequence of positive integers"),
+        ({"subspace_sizes": (2.5, 7.5)}, "positive integers"),
     ],
 )
 def test_bad_group_settings_raise(kwargs, match):
@@ -278,5 +278,6 @@ def test_several_subgroups_build_and_run():
     assert outputs["group_features_decoded"].shape == (3, 25)
     terms = module.loss_terms(outputs, x)
     assert all(torch.isfinite(v) for v in terms.values())
-    with pytest.raises(ValueError, match="one IPE unit"):
+    assert module.n_units == 1 and module.loss_weights["gaussian_kl"] == 0.0
+    with pytest.raises(TypeError, match="n_units"):  # one IPE unit: no setting for more
         MIPETCLGModule((1, 64, 64), 10, n_units=3)
