@@ -226,17 +226,6 @@ class BaseDisentangler(
                     "validation_fraction (e.g. validation_fraction=0.1)."
                 )
 
-    # transitional helpers for the families not yet on ``_parameter_constraints``
-    def _check_n_latents(self) -> None:
-        value = self.n_latents
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{type(self).__name__}: n_latents must be a positive integer; got {value!r}.")
-
-    def _check_nonnegative(self, **values) -> None:
-        for key, value in values.items():
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
-                raise ValueError(f"{type(self).__name__}: {key} must be a non-negative number; got {value!r}.")
-
     # --- hooks for subclasses -----------------------------------------------------------
     def _check_hyperparameters(self) -> None:
         """Checks that involve several parameters (raise ValueError naming them).

@@ -3,7 +3,7 @@
 Zhu, Xu & Tao, "Commutative Lie Group VAE for Disentanglement Learning" (ICML 2021);
 the MIPET authors' adaptation (GIST-IRR/MIPET-VAEs, ``models/mipet_commutativevae.py``)
 is the reference for the defaults. The torch module is
-:class:`sklvae.nn.clg.CLGVAEModule`; ``docs/methods/mipet.md`` ("CLG-VAE host")
+:class:`sklvae.nn.clg.CLGVAEModule`; ``docs/methods/mipet_vae.md`` ("CLG-VAE host")
 explains the math, the defaults and every choice against the official code.
 """
 
