@@ -49,7 +49,7 @@ class InferenceMixin:
     _cuda_devices: Callable[[], list[int]]
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()  # type: ignore[misc,assignment]
+        state: dict[str, Any] = dict(getattr(super(), "__getstate__")())
         state["_sklvae_version"] = _package_version()
         return state
 
@@ -63,7 +63,7 @@ class InferenceMixin:
                 InconsistentSklvaeVersionWarning,
                 stacklevel=2,
             )
-        super().__setstate__(state)  # type: ignore[misc]
+        getattr(super(), "__setstate__")(state)
 
     @property
     def module_(self):

@@ -132,6 +132,11 @@ class DisentanglerNet(NeuralNet):
 
     prefixes_ = NeuralNet.prefixes_ + ["optimizer_adversary"]
 
+    # per-training-call state of the lazy divergence check (set in on_train_begin)
+    _first_bad_step: torch.Tensor | None = None
+    _last_terms: dict[str, torch.Tensor]
+    _checked_steps: int = 0
+
     def __init__(
         self,
         module,

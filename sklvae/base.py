@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from numbers import Integral, Real
 from typing import Any

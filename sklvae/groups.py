@@ -262,7 +262,7 @@ class FiniteGroup:
         if is_torch:
             import torch
 
-            g = torch.as_tensor(elements, device=x.device).long().reshape(-1)
+            g: Any = torch.as_tensor(elements, device=x.device).long().reshape(-1)
         else:
             g = np.asarray(elements).reshape(-1)
         if g.shape[0] != x.shape[0]:
@@ -274,7 +274,7 @@ class FiniteGroup:
         if is_torch:
             pieces, index = [], []
             for e in torch.unique(g).tolist():
-                idx = torch.nonzero(g == e).reshape(-1)
+                idx: Any = torch.nonzero(g == e).reshape(-1)
                 pieces.append(self.act(x[idx], e, axes))
                 index.append(idx)
             if not pieces:

@@ -120,8 +120,8 @@ def check_latents_factors(
 def resolve_train_test(
     latents: ArrayLike,
     factors: ArrayLike,
-    latents_test: ArrayLike,
-    factors_test: ArrayLike,
+    latents_test: ArrayLike | None,
+    factors_test: ArrayLike | None,
     test_size: float,
     random_state,
 ):
@@ -149,6 +149,7 @@ def resolve_train_test(
         latents_test, factors_test = latents[test_idx], factors[test_idx]
         latents, factors = latents[train_idx], factors[train_idx]
     latents, factors = check_latents_factors(latents, factors)
+    assert latents_test is not None and factors_test is not None  # split above if absent
     latents_test, factors_test = check_latents_factors(
         latents_test,
         factors_test,

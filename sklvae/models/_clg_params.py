@@ -82,7 +82,7 @@ def document_clg_parameters(note: str = ""):
     """
 
     def decorate(cls: type) -> type:
-        entries = []  # one list of lines per parameter, descriptions indented by 4
+        entries: list[list[str]] = []  # one list of lines per parameter, descriptions indented by 4
         for line in _DOCS.splitlines():
             if line.startswith(" "):
                 entries[-1].append(line)
@@ -96,7 +96,7 @@ def document_clg_parameters(note: str = ""):
         placeholder = "    {clg}"
         if placeholder not in (cls.__doc__ or ""):
             raise TypeError(f"{cls.__name__}: the docstring has no {{clg}} placeholder.")
-        cls.__doc__ = cls.__doc__.replace(placeholder, block)
+        cls.__doc__ = (cls.__doc__ or "").replace(placeholder, block)
         return cls
 
     return decorate

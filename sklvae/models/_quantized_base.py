@@ -69,16 +69,17 @@ def _document_shared(cls: type) -> type:
     completes the common parameters and orders every entry as the signature does.
     """
     header = "Parameters\n    ----------\n"
-    if header not in (cls.__doc__ or ""):
+    doc = cls.__doc__ or ""
+    if header not in doc:
         raise TypeError(f"{cls.__name__}: the docstring needs a Parameters section.")
-    signature = inspect.signature(cls.__init__).parameters
+    signature = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
     entries = []
     for name, (kind, text) in _SHARED_PARAMETERS.items():
-        if name in signature and f"\n    {name} : " not in cls.__doc__:
+        if name in signature and f"\n    {name} : " not in doc:
             entries.append(f"    {name} : {kind}, default={signature[name].default!r}")
             entries.extend(textwrap.wrap(text, width=88, initial_indent=" " * 8,
                                          subsequent_indent=" " * 8))
-    cls.__doc__ = cls.__doc__.replace(header, header + "".join(e + "\n" for e in entries), 1)
+    cls.__doc__ = doc = doc.replace(header, header + "".join(e + "\n" for e in entries), 1)
     if issubclass(cls, _CodebookEstimator) and "\n    codebook_ : " not in cls.__doc__:
         cls.__doc__ += ("\n    Attributes\n    ----------\n"
                         "    codebook_ : ndarray of shape (codebook_size,)\n"

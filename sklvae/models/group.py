@@ -372,7 +372,7 @@ class GroupActionAE(BaseDisentangler):
                 error = float((prediction - target).pow(2).sum())
                 sums[f"{key}_error"] = sums.get(f"{key}_error", 0.0) + error
                 first, second = moments.get(key, (0.0, 0.0))
-                moments[key] = (first + target.sum(0).cpu(), second + target.pow(2).sum(0).cpu())
+                moments[key] = [first + target.sum(0).cpu(), second + target.pow(2).sum(0).cpu()]
         n = X.shape[0]
         result = {key: value / n for key, value in sums.items() if not key.endswith("_error")}
         for key, (first, second) in moments.items():

@@ -273,8 +273,8 @@ class MIPETVAE(BaseDisentangler):
         self.subspace_sizes = subspace_sizes
 
     # --- hooks ----------------------------------------------------------------------------
-    @property
-    def _module_class(self) -> type:
+    @property  # type: ignore[no-redef]
+    def _module_class(self) -> type:  # type: ignore[override]
         return MIPETCLGModule if self.base == "clg_vae" else MIPETModule
 
     def _effective_n_units(self) -> int:
