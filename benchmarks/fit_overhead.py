@@ -221,7 +221,7 @@ def raw_loop(setup: RawSetup, batches: list[torch.Tensor], *, device: str, preci
             factor = (1 + math.cos(math.pi * (step + 1) / t_max)) / 2
             for group in optimizers[attribute].param_groups:
                 group["lr"] = eta_min + (group["initial_lr"] - eta_min) * factor
-    final_loss = float(loss)  # the one synchronisation
+    final_loss = float(loss.detach())  # the one synchronisation
     elapsed = time.perf_counter() - start
     if not math.isfinite(final_loss):
         raise FloatingPointError("the raw loop diverged")
