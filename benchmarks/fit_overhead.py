@@ -1,95 +1,334 @@
-"""Overhead of sklvae's training (estimator + skorch) over a plain PyTorch loop.
+"""Overhead of sklvae's training (estimator + skorch) over a raw PyTorch loop, per method.
 
-Both train the same module class with the same initial weights, data, batch size,
-optimizer and number of steps, in the same process; the runs alternate and the median
-of several repeats is reported, so machine noise hits both alike.
+For each method, both sides train the same module class, built with the constructor
+arguments the estimator passes, from the same initial weights (same seed), on the same
+uint8 images, with the same batch size, optimizer settings (learning rates, parameter
+groups, weight decay), gradient clipping, learning-rate and temperature schedules, and
+the adversary step where the method has one.
 
-    python benchmarks/fit_overhead.py [--steps 200] [--repeats 5] [--size 64]
+* The estimator side is ``estimator.fit(X)`` with ``max_steps=steps`` and ``verbose=0``,
+  timed as a whole: input validation, building the net, the module and the optimizers,
+  the data loader, skorch's callbacks and history -- everything a user pays. ``steps``
+  is large enough (60-100 on a CPU) that the one-time set-up is amortised.
+* The raw loop is what a careful hand-written loop does: every uint8 batch (a shuffled
+  permutation, pre-indexed) is staged on the device beforehand; per step it converts
+  uint8 to float / 255 in the module's layout, runs the forward pass under the same
+  autocast, sums the weighted ``loss_terms``, steps (gradient scaler for fp16, the same
+  norm clipping), steps the adversary on ``module.adversary_loss`` with its own
+  optimizer, and sets the cosine learning rate and the Gumbel temperature by the same
+  closed forms. There is no ``.item()`` per step; one synchronisation at the end.
 
-Prints images/s for both and the ratio sklvae / raw (1.0 = no overhead).
+Runs alternate (raw, estimator, then estimator, raw, ...) in one process after a warm-up
+of each; the best of ``--repeats`` runs is reported, so that machine noise (other
+processes) is filtered out alike. images/s = steps x batch / seconds.
+
+    python benchmarks/fit_overhead.py --threads 2
+    python benchmarks/fit_overhead.py --methods beta-vae factorq-vae --steps 40
+
+Prints one row per method and a last line with the smallest ratio estimator / raw.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import math
+import os
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
+from skorch.callbacks import GradientNormClipping
 
-from sklvae import BetaVAE
-from sklvae.nn.module import GaussianVAEModule
+from sklvae import MIPETVAE, BetaTCVAE, BetaVAE, FactorQVAE, FactorVAE, GroupActionAE
+from sklvae.callbacks import CosineAnnealing, GumbelTemperatureSchedule
+
+#: autocast dtype of each ``precision`` value of the estimators
+AUTOCAST_DTYPES = {"32": None, "bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 
 
-def make_images(n: int, size: int, seed: int = 0) -> np.ndarray:
+@dataclass
+class Method:
+    """One table row: an estimator class, its settings and the kind of images it gets."""
+
+    label: str
+    estimator: type
+    params: dict[str, Any] = field(default_factory=dict)
+    #: "gray": (n, 64, 64) uint8; "rgb": (n, 64, 64, 3) uint8
+    images: str = "gray"
+    #: use the estimator's own default batch size instead of ``--batch-size``
+    own_batch: bool = False
+
+
+METHODS = {
+    "beta-vae": Method("BetaVAE", BetaVAE, {"beta": 4.0}),
+    "beta-tcvae": Method("BetaTCVAE", BetaTCVAE),
+    "factor-vae": Method("FactorVAE", FactorVAE),
+    "mipet-vae": Method("MIPETVAE", MIPETVAE),
+    "factorq-vae": Method("FactorQVAE", FactorQVAE, images="rgb", own_batch=True),
+    "group-action-ae": Method("GroupActionAE", GroupActionAE),
+}
+
+
+def make_images(kind: str, n: int, size: int = 64, seed: int = 0) -> np.ndarray:
+    """Random filled squares as uint8 images: ``(n, size, size)`` or ``(n, size, size, 3)``."""
     rng = np.random.RandomState(seed)
-    images = np.zeros((n, size, size), dtype=np.float32)
+    shape = (n, size, size) if kind == "gray" else (n, size, size, 3)
+    images = np.zeros(shape, dtype=np.uint8)
     for i in range(n):
         side = rng.randint(size // 8, size // 3)
         top, left = rng.randint(0, size - side, 2)
-        images[i, top : top + side, left : left + side] = 1.0
+        if kind == "gray":
+            images[i, top : top + side, left : left + side] = 255
+        else:
+            images[i] = rng.randint(0, 256, 3)  # background colour
+            images[i, top : top + side, left : left + side] = rng.randint(0, 256, 3)
     return images
 
 
-def raw_loop(images: np.ndarray, steps: int, batch_size: int, lr: float, seed: int) -> float:
-    """A plain PyTorch training loop: DataLoader, forward, loss, backward, Adam step."""
+def make_estimator(method: Method, *, steps: int, batch_size: int | None, device: str,
+                   precision: str, seed: int):
+    params = dict(method.params, max_steps=steps, random_state=seed, verbose=0,
+                  device=device, precision=precision)
+    if batch_size is not None:
+        params["batch_size"] = batch_size
+    return method.estimator(**params)
+
+
+# --- the raw loop ---------------------------------------------------------------------------
+
+
+@dataclass
+class RawSetup:
+    """What the raw loop copies from a fitted estimator's net (read once, before timing)."""
+
+    module_class: type
+    module_kwargs: dict[str, Any]
+    optimizer_class: type
+    adversary_optimizer_class: type | None
+    net: Any  # only to read the optimizer settings (learning rates, parameter groups)
+    clip_norm: float | None = None
+    clip_norm_type: float = 2.0
+    #: (T_max, eta_min, net attribute of the optimizer) of each cosine schedule
+    cosine: list[tuple[int, float, str]] = field(default_factory=list)
+    #: Gumbel temperature: quantizer step = steps_per_batch * step (None: no schedule)
+    gumbel_steps_per_batch: int | None = None
+
+
+def raw_setup(fitted) -> RawSetup:
+    """Read the module arguments, optimizers, clipping and schedules of a fitted estimator."""
+    net = fitted.net_
+    has_adversary = getattr(net.module_, "adversary", None) is not None
+    setup = RawSetup(
+        module_class=type(net.module_),
+        module_kwargs=net.get_params_for("module"),
+        optimizer_class=net.optimizer,
+        adversary_optimizer_class=net.optimizer_adversary if has_adversary else None,
+        net=net,
+    )
+    for _, callback in net.callbacks_:
+        if isinstance(callback, GradientNormClipping) and callback.gradient_clip_value is not None:
+            setup.clip_norm = callback.gradient_clip_value
+            setup.clip_norm_type = callback.gradient_clip_norm_type
+        elif isinstance(callback, CosineAnnealing):
+            setup.cosine.append((callback.T_max, callback.eta_min, callback.optimizer))
+        elif isinstance(callback, GumbelTemperatureSchedule):
+            setup.gumbel_steps_per_batch = callback.steps_per_batch
+    return setup
+
+
+def stage_batches(images: np.ndarray, steps: int, batch_size: int, device: str,
+                  seed: int) -> list[torch.Tensor]:
+    """``steps`` uint8 batches from shuffled passes over ``images``, already on ``device``."""
+    rng = np.random.RandomState(seed)
+    per_epoch = len(images) // batch_size
+    order = np.concatenate([rng.permutation(len(images))[: per_epoch * batch_size]
+                            for _ in range(math.ceil(steps / per_epoch))])
+    return [torch.from_numpy(images[order[i * batch_size : (i + 1) * batch_size]]).to(device)
+            for i in range(steps)]
+
+
+def synchronize(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def raw_loop(setup: RawSetup, batches: list[torch.Tensor], *, device: str, precision: str,
+             seed: int) -> float:
+    """Train a fresh module on the staged batches; returns images/s."""
+    device_type = torch.device(device).type
+    autocast_dtype = AUTOCAST_DTYPES[precision]
     torch.manual_seed(seed)
-    module = GaussianVAEModule((1, *images.shape[1:]), n_latents=10, backbone="burgess", beta=4.0)
-    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
-    data = torch.utils.data.TensorDataset(torch.from_numpy(images).unsqueeze(1))
-    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
+    module = setup.module_class(**setup.module_kwargs).to(device)
     module.train()
-    done = 0
+    main_named = [(n, p) for n, p in module.named_parameters()
+                  if p.requires_grad and not n.startswith("adversary.")]
+    main_params = [p for _, p in main_named]
+    args, kwargs = setup.net.get_params_for_optimizer("optimizer", main_named)
+    optimizers = {"optimizer_": setup.optimizer_class(*args, **kwargs)}
+    adversary = getattr(module, "adversary", None)
+    if adversary is not None:
+        args, kwargs = setup.net.get_params_for_optimizer("optimizer_adversary",
+                                                          adversary.named_parameters())
+        optimizers["optimizer_adversary_"] = setup.adversary_optimizer_class(*args, **kwargs)
+    for optimizer in optimizers.values():
+        for group in optimizer.param_groups:
+            group["initial_lr"] = group["lr"]
+    scalers = ({name: torch.amp.GradScaler(device_type) for name in optimizers}
+               if precision == "16-mixed" else None)
+    weights = {name: w for name, w in module.loss_weights.items() if w != 0}
+    quantizer = getattr(module, "quantizer", None)
+    main_optimizer = optimizers["optimizer_"]
+
+    def backward_and_step(loss, optimizer, name, clip):
+        if scalers is None:
+            loss.backward()
+        else:
+            scalers[name].scale(loss).backward()
+            scalers[name].unscale_(optimizer)
+        if clip:
+            torch.nn.utils.clip_grad_norm_(main_params, setup.clip_norm, setup.clip_norm_type)
+        if scalers is None:
+            optimizer.step()
+        else:
+            scalers[name].step(optimizer)
+            scalers[name].update()
+
+    synchronize(device)
     start = time.perf_counter()
-    while done < steps:
-        for (x,) in loader:
-            optimizer.zero_grad()
+    for step, batch in enumerate(batches):
+        if setup.gumbel_steps_per_batch is not None:
+            quantizer.set_step(setup.gumbel_steps_per_batch * step)
+        x = batch.to(torch.float32).div_(255.0)
+        x = x.permute(0, 3, 1, 2) if x.ndim == 4 else x.unsqueeze(1)
+        x = x.contiguous()
+        main_optimizer.zero_grad()
+        with torch.autocast(device_type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             outputs = module(x)
             terms = module.loss_terms(outputs, x)
-            loss = sum(module.loss_weights[k] * v for k, v in terms.items())
-            loss.backward()
-            optimizer.step()
-            loss.item()  # what any loop does to log the loss
-            done += 1
-            if done == steps:
-                break
-    return steps * batch_size / (time.perf_counter() - start)
-
-
-def sklvae_fit(images: np.ndarray, steps: int, batch_size: int, lr: float, seed: int) -> float:
-    model = BetaVAE(n_latents=10, beta=4.0, backbone="burgess", lr=lr, batch_size=batch_size,
-                    max_steps=steps, random_state=seed, device="cpu")
-    start = time.perf_counter()
-    model.fit(images)
+            loss = sum(weight * terms[name].float() for name, weight in weights.items())
+        backward_and_step(loss, main_optimizer, "optimizer_", setup.clip_norm is not None)
+        if adversary is not None:
+            optimizers["optimizer_adversary_"].zero_grad()
+            with torch.autocast(device_type, dtype=autocast_dtype,
+                                enabled=autocast_dtype is not None):
+                adversary_loss = module.adversary_loss(outputs, x)
+            backward_and_step(adversary_loss.float(), optimizers["optimizer_adversary_"],
+                              "optimizer_adversary_", False)
+        # cosine decay, closed form at the step count (torch's CosineAnnealingLR)
+        for t_max, eta_min, attribute in setup.cosine:
+            factor = (1 + math.cos(math.pi * (step + 1) / t_max)) / 2
+            for group in optimizers[attribute].param_groups:
+                group["lr"] = eta_min + (group["initial_lr"] - eta_min) * factor
+    final_loss = float(loss.detach())  # the one synchronisation
     elapsed = time.perf_counter() - start
-    assert model.n_steps_ == steps
-    return steps * batch_size / elapsed
+    if not math.isfinite(final_loss):
+        raise FloatingPointError("the raw loop diverged")
+    return len(batches) * len(batches[0]) / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--size", type=int, default=64, help="image side (64 or 32)")
-    parser.add_argument("--n-samples", type=int, default=4096)
-    args = parser.parse_args()
+def estimator_fit(method: Method, images: np.ndarray, *, steps: int, batch_size: int | None,
+                  device: str, precision: str, seed: int) -> float:
+    """Time ``fit`` (all of it) with ``max_steps=steps``; returns images/s."""
+    estimator = make_estimator(method, steps=steps, batch_size=batch_size, device=device,
+                               precision=precision, seed=seed)
+    synchronize(device)
+    start = time.perf_counter()
+    estimator.fit(images)
+    synchronize(device)
+    elapsed = time.perf_counter() - start
+    assert estimator.n_steps_ == steps, (estimator.n_steps_, steps)
+    return steps * estimator.batch_size / elapsed
 
-    images = make_images(args.n_samples, args.size)
-    # warm-up both paths (allocator, kernels) before timing
-    raw_loop(images, 5, args.batch_size, 1e-4, 0)
-    sklvae_fit(images, 5, args.batch_size, 1e-4, 0)
+
+# --- one row ------------------------------------------------------------------------------
+
+
+def measure(method: Method, *, steps: int, repeats: int, batch_size: int, device: str,
+            precision: str, n_samples: int, seed: int = 0) -> dict[str, Any]:
+    """Warm up both sides, then alternate them ``repeats`` times; best images/s of each."""
+    batch = None if method.own_batch else batch_size
+    warm = make_estimator(method, steps=2, batch_size=batch, device=device,
+                          precision=precision, seed=seed)
+    effective_batch = warm.batch_size
+    n = max(n_samples, 2 * effective_batch)
+    images = make_images(method.images, n, seed=seed)
+    warm.fit(images)  # warm-up of the estimator, and the settings of the raw loop
+    setup = raw_setup(warm)
+    batches = stage_batches(images, steps, effective_batch, device, seed)
+    raw_loop(setup, batches[:2], device=device, precision=precision, seed=seed)  # warm-up
     raw, ours = [], []
-    for repeat in range(args.repeats):
-        raw.append(raw_loop(images, args.steps, args.batch_size, 1e-4, repeat))
-        ours.append(sklvae_fit(images, args.steps, args.batch_size, 1e-4, repeat))
-    raw_median, ours_median = statistics.median(raw), statistics.median(ours)
-    print(f"device: cpu, torch threads: {torch.get_num_threads()}, images {args.size}x{args.size}, "
-          f"batch {args.batch_size}, {args.steps} steps x {args.repeats} repeats")
-    print(f"raw PyTorch loop : {raw_median:8.1f} images/s  (runs: {', '.join(f'{v:.0f}' for v in raw)})")
-    print(f"sklvae BetaVAE   : {ours_median:8.1f} images/s  (runs: {', '.join(f'{v:.0f}' for v in ours)})")
-    print(f"ratio sklvae/raw : {ours_median / raw_median:.3f}")
+    for repeat in range(repeats):
+        sides = [("raw", raw), ("ours", ours)]
+        for side, results in sides if repeat % 2 == 0 else sides[::-1]:
+            if side == "raw":
+                results.append(raw_loop(setup, batches, device=device, precision=precision,
+                                        seed=seed))
+            else:
+                results.append(estimator_fit(method, images, steps=steps, batch_size=batch,
+                                             device=device, precision=precision, seed=seed))
+    return {"method": method.label, "precision": precision, "batch": effective_batch,
+            "shape": "x".join(map(str, images.shape[1:])), "steps": steps,
+            "raw": max(raw), "ours": max(ours), "ratio": max(ours) / max(raw),
+            "raw_runs": raw, "ours_runs": ours}
+
+
+def device_name(device: str) -> str:
+    if torch.device(device).type == "cuda":
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"cpu ({torch.get_num_threads()} threads, {os.cpu_count()} cores)"
+
+
+def print_table(rows: list[dict[str, Any]], device: str) -> None:
+    name = device_name(device)
+    print(f"{'method':<15} {'precision':<10} {'input':<9} {'batch':>5} {'steps':>5} "
+          f"{'est. img/s':>11} {'raw img/s':>10} {'ratio':>6}  device")
+    for row in rows:
+        print(f"{row['method']:<15} {row['precision']:<10} {row['shape']:<9} {row['batch']:>5} "
+              f"{row['steps']:>5} {row['ours']:>11.1f} {row['raw']:>10.1f} "
+              f"{row['ratio']:>6.3f}  {name}")
+    if rows:
+        worst = min(rows, key=lambda row: row["ratio"])
+        print(f"minimum ratio estimator / raw loop: {worst['ratio']:.3f} ({worst['method']}, "
+              f"{worst['precision']})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=list(METHODS))
+    parser.add_argument("--steps", type=int, default=80,
+                        help="optimizer steps per timed run (FactorQVAE: a quarter, its "
+                             "batch is 8 times larger)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="batch of every method but FactorQVAE (which keeps its own, 512)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", nargs="+", default=["32"], choices=sorted(AUTOCAST_DTYPES))
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--n-samples", type=int, default=4096)
+    parser.add_argument("--verbose", action="store_true", help="print every run")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"sklvae fit vs raw PyTorch loop on {device_name(args.device)}, load average "
+          f"{load:.2f}; best of {args.repeats} alternating runs after a warm-up; the "
+          "estimator's time is all of fit (set-up included, amortised over the steps)")
+    rows = []
+    for key in args.methods:
+        method = METHODS[key]
+        steps = max(4, args.steps // 4) if method.own_batch else args.steps
+        for precision in args.precision:
+            row = measure(method, steps=steps, repeats=args.repeats, batch_size=args.batch_size,
+                          device=args.device, precision=precision, n_samples=args.n_samples)
+            rows.append(row)
+            if args.verbose:
+                print(f"  {row['method']} {precision}: raw runs "
+                      f"{', '.join(f'{v:.0f}' for v in row['raw_runs'])}; estimator runs "
+                      f"{', '.join(f'{v:.0f}' for v in row['ours_runs'])}", flush=True)
+    print_table(rows, args.device)
 
 
 if __name__ == "__main__":
