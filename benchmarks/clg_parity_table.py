@@ -26,8 +26,12 @@ def _ours(npz, prefix: str) -> dict[str, torch.Tensor]:
     module, out, terms = _pass(npz, prefix)
     latent = out["z_hat"] if prefix == "mipet/" else out["z"]
     values.update(
-        z=out["z"], mu=out["mu"], logvar=out["logvar"], gfeat_E=out["group_features"],
-        lie_alg=module.lie_algebra.algebra(latent)[0], gfeat_D=out["group_features_decoded"],
+        z=out["z"],
+        mu=out["mu"],
+        logvar=out["logvar"],
+        gfeat_E=out["group_features"],
+        lie_alg=module.lie_algebra.algebra(latent)[0],
+        gfeat_D=out["group_features_decoded"],
         recon=torch.sigmoid(module.decoder(out["group_features_decoded"])),
         recon_gfeat_E=torch.sigmoid(module.decoder(out["group_features"])),
         basis_mul_ij=module.lie_algebra.pairwise_products()[0],
@@ -41,14 +45,21 @@ def _ours(npz, prefix: str) -> dict[str, torch.Tensor]:
     values["total"] = _total(module, terms)
     if prefix == "mipet/":
         values["ipe/exp_w"] = module.ipe.transform.matrix()
-        values["ipe/eps_in"], values["zhat"], values["ipe/eps_hat"] = out["eps"], out["z_hat"], out["eps_hat"]
+        values["ipe/eps_in"], values["zhat"], values["ipe/eps_hat"] = (
+            out["eps"],
+            out["z_hat"],
+            out["eps_hat"],
+        )
         values["ipe/reg"], values["ipe/kl"] = out["ef_similarity"], out["ef_kl"]
         values["terms/l_el"], values["terms/l_cali"] = terms["ef_similarity"], terms["calibration"]
         values["obj/origin_kld"] = terms["gaussian_kl"]
         values["obj/reg"] = terms["ef_similarity"] + terms["calibration"]
     for group_path, branch in ((False, "branch_z"), (True, "branch_gfeat")):
         module, out, terms = _pass(npz, prefix, group_path=group_path)
-        values[f"{branch}/reconst"], values[f"{branch}/total"] = terms["reconstruction"], _total(module, terms)
+        values[f"{branch}/reconst"], values[f"{branch}/total"] = (
+            terms["reconstruction"],
+            _total(module, terms),
+        )
     module, out, terms = _pass(npz, prefix, training=False)
     values["eval/obj/reconst"], values["eval/obj/kld"] = terms["reconstruction"], terms["kl"]
     values["eval/obj/group"] = sum(GROUP_WEIGHTS[k] * terms[k] for k in GROUP_WEIGHTS)
@@ -68,10 +79,10 @@ def main() -> None:
         with torch.no_grad():
             ours = _ours(npz, prefix)
         for key in npz.files:
-            if not key.startswith(prefix) or key[len(prefix):] in skipped:
+            if not key.startswith(prefix) or key[len(prefix) :] in skipped:
                 continue
             expected = np.asarray(npz[key], dtype=np.float64)
-            actual = ours[key[len(prefix):]].double().numpy().reshape(expected.shape)
+            actual = ours[key[len(prefix) :]].double().numpy().reshape(expected.shape)
             error = float(np.abs(actual - expected).max() / max(np.abs(expected).max(), 1e-8))
             worst = max(worst, error)
             print(f"{key:36s} {error:14.2e}")

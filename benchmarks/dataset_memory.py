@@ -43,7 +43,9 @@ def stream(dataset, batch_size: int, limit: int | None) -> tuple[int, float, int
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--datasets", nargs="+", default=["dsprites"], choices=["dsprites", "shapes3d"])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["dsprites"], choices=["dsprites", "shapes3d"]
+    )
     parser.add_argument("--limit", type=int, default=None, help="stream only the first N images")
     args = parser.parse_args(argv)
 

@@ -87,10 +87,17 @@ def make_images(kind: str, n: int, size: int = 64, seed: int = 0) -> np.ndarray:
     return images
 
 
-def make_estimator(method: Method, *, steps: int, batch_size: int | None, device: str,
-                   precision: str, seed: int):
-    params = dict(method.params, max_steps=steps, random_state=seed, verbose=0,
-                  device=device, precision=precision)
+def make_estimator(
+    method: Method, *, steps: int, batch_size: int | None, device: str, precision: str, seed: int
+):
+    params = dict(
+        method.params,
+        max_steps=steps,
+        random_state=seed,
+        verbose=0,
+        device=device,
+        precision=precision,
+    )
     if batch_size is not None:
         params["batch_size"] = batch_size
     return method.estimator(**params)
@@ -138,15 +145,22 @@ def raw_setup(fitted) -> RawSetup:
     return setup
 
 
-def stage_batches(images: np.ndarray, steps: int, batch_size: int, device: str,
-                  seed: int) -> list[torch.Tensor]:
+def stage_batches(
+    images: np.ndarray, steps: int, batch_size: int, device: str, seed: int
+) -> list[torch.Tensor]:
     """``steps`` uint8 batches from shuffled passes over ``images``, already on ``device``."""
     rng = np.random.RandomState(seed)
     per_epoch = len(images) // batch_size
-    order = np.concatenate([rng.permutation(len(images))[: per_epoch * batch_size]
-                            for _ in range(math.ceil(steps / per_epoch))])
-    return [torch.from_numpy(images[order[i * batch_size : (i + 1) * batch_size]]).to(device)
-            for i in range(steps)]
+    order = np.concatenate(
+        [
+            rng.permutation(len(images))[: per_epoch * batch_size]
+            for _ in range(math.ceil(steps / per_epoch))
+        ]
+    )
+    return [
+        torch.from_numpy(images[order[i * batch_size : (i + 1) * batch_size]]).to(device)
+        for i in range(steps)
+    ]
 
 
 def synchronize(device: str) -> None:
@@ -154,29 +168,37 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def raw_loop(setup: RawSetup, batches: list[torch.Tensor], *, device: str, precision: str,
-             seed: int) -> float:
+def raw_loop(
+    setup: RawSetup, batches: list[torch.Tensor], *, device: str, precision: str, seed: int
+) -> float:
     """Train a fresh module on the staged batches; returns images/s."""
     device_type = torch.device(device).type
     autocast_dtype = AUTOCAST_DTYPES[precision]
     torch.manual_seed(seed)
     module = setup.module_class(**setup.module_kwargs).to(device)
     module.train()
-    main_named = [(n, p) for n, p in module.named_parameters()
-                  if p.requires_grad and not n.startswith("adversary.")]
+    main_named = [
+        (n, p)
+        for n, p in module.named_parameters()
+        if p.requires_grad and not n.startswith("adversary.")
+    ]
     main_params = [p for _, p in main_named]
     args, kwargs = setup.net.get_params_for_optimizer("optimizer", main_named)
     optimizers = {"optimizer_": setup.optimizer_class(*args, **kwargs)}
     adversary = getattr(module, "adversary", None)
     if adversary is not None:
-        args, kwargs = setup.net.get_params_for_optimizer("optimizer_adversary",
-                                                          adversary.named_parameters())
+        args, kwargs = setup.net.get_params_for_optimizer(
+            "optimizer_adversary", adversary.named_parameters()
+        )
         optimizers["optimizer_adversary_"] = setup.adversary_optimizer_class(*args, **kwargs)
     for optimizer in optimizers.values():
         for group in optimizer.param_groups:
             group["initial_lr"] = group["lr"]
-    scalers = ({name: torch.amp.GradScaler(device_type) for name in optimizers}
-               if precision == "16-mixed" else None)
+    scalers = (
+        {name: torch.amp.GradScaler(device_type) for name in optimizers}
+        if precision == "16-mixed"
+        else None
+    )
     weights = {name: w for name, w in module.loss_weights.items() if w != 0}
     quantizer = getattr(module, "quantizer", None)
     main_optimizer = optimizers["optimizer_"]
@@ -211,11 +233,16 @@ def raw_loop(setup: RawSetup, batches: list[torch.Tensor], *, device: str, preci
         backward_and_step(loss, main_optimizer, "optimizer_", setup.clip_norm is not None)
         if adversary is not None:
             optimizers["optimizer_adversary_"].zero_grad()
-            with torch.autocast(device_type, dtype=autocast_dtype,
-                                enabled=autocast_dtype is not None):
+            with torch.autocast(
+                device_type, dtype=autocast_dtype, enabled=autocast_dtype is not None
+            ):
                 adversary_loss = module.adversary_loss(outputs, x)
-            backward_and_step(adversary_loss.float(), optimizers["optimizer_adversary_"],
-                              "optimizer_adversary_", False)
+            backward_and_step(
+                adversary_loss.float(),
+                optimizers["optimizer_adversary_"],
+                "optimizer_adversary_",
+                False,
+            )
         # cosine decay, closed form at the step count (torch's CosineAnnealingLR)
         for t_max, eta_min, attribute in setup.cosine:
             factor = (1 + math.cos(math.pi * (step + 1) / t_max)) / 2
@@ -228,11 +255,20 @@ def raw_loop(setup: RawSetup, batches: list[torch.Tensor], *, device: str, preci
     return len(batches) * len(batches[0]) / elapsed
 
 
-def estimator_fit(method: Method, images: np.ndarray, *, steps: int, batch_size: int | None,
-                  device: str, precision: str, seed: int) -> float:
+def estimator_fit(
+    method: Method,
+    images: np.ndarray,
+    *,
+    steps: int,
+    batch_size: int | None,
+    device: str,
+    precision: str,
+    seed: int,
+) -> float:
     """Time ``fit`` (all of it) with ``max_steps=steps``; returns images/s."""
-    estimator = make_estimator(method, steps=steps, batch_size=batch_size, device=device,
-                               precision=precision, seed=seed)
+    estimator = make_estimator(
+        method, steps=steps, batch_size=batch_size, device=device, precision=precision, seed=seed
+    )
     synchronize(device)
     start = time.perf_counter()
     estimator.fit(images)
@@ -245,12 +281,22 @@ def estimator_fit(method: Method, images: np.ndarray, *, steps: int, batch_size:
 # --- one row ------------------------------------------------------------------------------
 
 
-def measure(method: Method, *, steps: int, repeats: int, batch_size: int, device: str,
-            precision: str, n_samples: int, seed: int = 0) -> dict[str, Any]:
+def measure(
+    method: Method,
+    *,
+    steps: int,
+    repeats: int,
+    batch_size: int,
+    device: str,
+    precision: str,
+    n_samples: int,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Warm up both sides, then alternate them ``repeats`` times; best images/s of each."""
     batch = None if method.own_batch else batch_size
-    warm = make_estimator(method, steps=2, batch_size=batch, device=device,
-                          precision=precision, seed=seed)
+    warm = make_estimator(
+        method, steps=2, batch_size=batch, device=device, precision=precision, seed=seed
+    )
     effective_batch = warm.batch_size
     n = max(n_samples, 2 * effective_batch)
     images = make_images(method.images, n, seed=seed)
@@ -263,15 +309,33 @@ def measure(method: Method, *, steps: int, repeats: int, batch_size: int, device
         sides = [("raw", raw), ("ours", ours)]
         for side, results in sides if repeat % 2 == 0 else sides[::-1]:
             if side == "raw":
-                results.append(raw_loop(setup, batches, device=device, precision=precision,
-                                        seed=seed))
+                results.append(
+                    raw_loop(setup, batches, device=device, precision=precision, seed=seed)
+                )
             else:
-                results.append(estimator_fit(method, images, steps=steps, batch_size=batch,
-                                             device=device, precision=precision, seed=seed))
-    return {"method": method.label, "precision": precision, "batch": effective_batch,
-            "shape": "x".join(map(str, images.shape[1:])), "steps": steps,
-            "raw": max(raw), "ours": max(ours), "ratio": max(ours) / max(raw),
-            "raw_runs": raw, "ours_runs": ours}
+                results.append(
+                    estimator_fit(
+                        method,
+                        images,
+                        steps=steps,
+                        batch_size=batch,
+                        device=device,
+                        precision=precision,
+                        seed=seed,
+                    )
+                )
+    return {
+        "method": method.label,
+        "precision": precision,
+        "batch": effective_batch,
+        "shape": "x".join(map(str, images.shape[1:])),
+        "steps": steps,
+        "raw": max(raw),
+        "ours": max(ours),
+        "ratio": max(ours) / max(raw),
+        "raw_runs": raw,
+        "ours_runs": ours,
+    }
 
 
 def device_name(device: str) -> str:
@@ -282,28 +346,42 @@ def device_name(device: str) -> str:
 
 def print_table(rows: list[dict[str, Any]], device: str) -> None:
     name = device_name(device)
-    print(f"{'method':<15} {'precision':<10} {'input':<9} {'batch':>5} {'steps':>5} "
-          f"{'est. img/s':>11} {'raw img/s':>10} {'ratio':>6}  device")
+    print(
+        f"{'method':<15} {'precision':<10} {'input':<9} {'batch':>5} {'steps':>5} "
+        f"{'est. img/s':>11} {'raw img/s':>10} {'ratio':>6}  device"
+    )
     for row in rows:
-        print(f"{row['method']:<15} {row['precision']:<10} {row['shape']:<9} {row['batch']:>5} "
-              f"{row['steps']:>5} {row['ours']:>11.1f} {row['raw']:>10.1f} "
-              f"{row['ratio']:>6.3f}  {name}")
+        print(
+            f"{row['method']:<15} {row['precision']:<10} {row['shape']:<9} {row['batch']:>5} "
+            f"{row['steps']:>5} {row['ours']:>11.1f} {row['raw']:>10.1f} "
+            f"{row['ratio']:>6.3f}  {name}"
+        )
     if rows:
         worst = min(rows, key=lambda row: row["ratio"])
-        print(f"minimum ratio estimator / raw loop: {worst['ratio']:.3f} ({worst['method']}, "
-              f"{worst['precision']})")
+        print(
+            f"minimum ratio estimator / raw loop: {worst['ratio']:.3f} ({worst['method']}, "
+            f"{worst['precision']})"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=list(METHODS))
-    parser.add_argument("--steps", type=int, default=80,
-                        help="optimizer steps per timed run (FactorQVAE: a quarter, its "
-                             "batch is 8 times larger)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=80,
+        help="optimizer steps per timed run (FactorQVAE: a quarter, its batch is 8 times larger)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64,
-                        help="batch of every method but FactorQVAE (which keeps its own, 512)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=64,
+        help="batch of every method but FactorQVAE (which keeps its own, 512)",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", nargs="+", default=["32"], choices=sorted(AUTOCAST_DTYPES))
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -313,21 +391,33 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"sklvae fit vs raw PyTorch loop on {device_name(args.device)}, load average "
-          f"{load:.2f}; best of {args.repeats} alternating runs after a warm-up; the "
-          "estimator's time is all of fit (set-up included, amortised over the steps)")
+    print(
+        f"sklvae fit vs raw PyTorch loop on {device_name(args.device)}, load average "
+        f"{load:.2f}; best of {args.repeats} alternating runs after a warm-up; the "
+        "estimator's time is all of fit (set-up included, amortised over the steps)"
+    )
     rows = []
     for key in args.methods:
         method = METHODS[key]
         steps = max(4, args.steps // 4) if method.own_batch else args.steps
         for precision in args.precision:
-            row = measure(method, steps=steps, repeats=args.repeats, batch_size=args.batch_size,
-                          device=args.device, precision=precision, n_samples=args.n_samples)
+            row = measure(
+                method,
+                steps=steps,
+                repeats=args.repeats,
+                batch_size=args.batch_size,
+                device=args.device,
+                precision=precision,
+                n_samples=args.n_samples,
+            )
             rows.append(row)
             if args.verbose:
-                print(f"  {row['method']} {precision}: raw runs "
-                      f"{', '.join(f'{v:.0f}' for v in row['raw_runs'])}; estimator runs "
-                      f"{', '.join(f'{v:.0f}' for v in row['ours_runs'])}", flush=True)
+                print(
+                    f"  {row['method']} {precision}: raw runs "
+                    f"{', '.join(f'{v:.0f}' for v in row['raw_runs'])}; estimator runs "
+                    f"{', '.join(f'{v:.0f}' for v in row['ours_runs'])}",
+                    flush=True,
+                )
     print_table(rows, args.device)
 
 

@@ -46,26 +46,39 @@ GOAL_RATIO = 0.9
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--steps", type=int, default=400,
-                        help="optimizer steps per timed run (FactorQVAE: a quarter)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=400,
+        help="optimizer steps per timed run (FactorQVAE: a quarter)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--n-samples", type=int, default=16384)
-    parser.add_argument("--quick", action="store_true",
-                        help="a few tiny steps: checks the script, measures nothing")
-    parser.add_argument("--contract-tests", choices=["auto", "yes", "no"], default="auto",
-                        help="run tests/test_estimator_contract.py afterwards (auto: on CUDA)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a few tiny steps: checks the script, measures nothing"
+    )
+    parser.add_argument(
+        "--contract-tests",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="run tests/test_estimator_contract.py afterwards (auto: on CUDA)",
+    )
     parser.add_argument("--test-timeout", type=int, default=240)
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.repeats, args.batch_size, args.n_samples = 4, 1, 16, 128
     if torch.device(args.device).type == "cuda":
         torch.backends.cudnn.benchmark = True
-    print(f"sklvae GPU speed check on {device_name(args.device)}: best of {args.repeats} "
-          f"alternating runs of {args.steps} steps after a warm-up", flush=True)
+    print(
+        f"sklvae GPU speed check on {device_name(args.device)}: best of {args.repeats} "
+        f"alternating runs of {args.steps} steps after a warm-up",
+        flush=True,
+    )
     rows = []
     start = time.perf_counter()
     for key, precision in ROWS:
@@ -74,30 +87,57 @@ def main(argv: list[str] | None = None) -> int:
         # FactorQVAE's own batch is 512; the quick check keeps every batch tiny
         if args.quick and method.own_batch:
             method = type(method)(**{**method.__dict__, "own_batch": False})
-        row = measure(method, steps=steps, repeats=args.repeats, batch_size=args.batch_size,
-                      device=args.device, precision=precision, n_samples=args.n_samples)
+        row = measure(
+            method,
+            steps=steps,
+            repeats=args.repeats,
+            batch_size=args.batch_size,
+            device=args.device,
+            precision=precision,
+            n_samples=args.n_samples,
+        )
         rows.append(row)
-        print(f"  {row['method']} {precision}: estimator {row['ours']:.0f} images/s, raw "
-              f"{row['raw']:.0f} images/s ({time.perf_counter() - start:.0f} s so far)",
-              flush=True)
+        print(
+            f"  {row['method']} {precision}: estimator {row['ours']:.0f} images/s, raw "
+            f"{row['raw']:.0f} images/s ({time.perf_counter() - start:.0f} s so far)",
+            flush=True,
+        )
     print_table(rows, args.device)
     beta_bf16 = next(r for r in rows if r["method"] == "BetaVAE" and r["precision"] == "bf16-mixed")
     met = beta_bf16["ours"] >= GOAL_IMAGES_PER_S and beta_bf16["ratio"] >= GOAL_RATIO
-    print(f"goal (BetaVAE bf16 >= {GOAL_IMAGES_PER_S} images/s and >= {GOAL_RATIO} x raw): "
-          f"{'met' if met else 'not met'} ({beta_bf16['ours']:.0f} images/s, ratio "
-          f"{beta_bf16['ratio']:.3f})", flush=True)
+    print(
+        f"goal (BetaVAE bf16 >= {GOAL_IMAGES_PER_S} images/s and >= {GOAL_RATIO} x raw): "
+        f"{'met' if met else 'not met'} ({beta_bf16['ours']:.0f} images/s, ratio "
+        f"{beta_bf16['ratio']:.3f})",
+        flush=True,
+    )
     run_tests = args.contract_tests == "yes" or (
-        args.contract_tests == "auto" and torch.device(args.device).type == "cuda")
+        args.contract_tests == "auto" and torch.device(args.device).type == "cuda"
+    )
     if not run_tests:
         return 0
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-               "tests/test_estimator_contract.py"]
-    print("contract tests with the default device", "cuda" if torch.cuda.is_available() else "cpu",
-          ":", " ".join(command[1:]), flush=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_estimator_contract.py",
+    ]
+    print(
+        "contract tests with the default device",
+        "cuda" if torch.cuda.is_available() else "cpu",
+        ":",
+        " ".join(command[1:]),
+        flush=True,
+    )
     try:
-        result = subprocess.run(command, cwd=root, timeout=args.test_timeout,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            command, cwd=root, timeout=args.test_timeout, capture_output=True, text=True
+        )
     except subprocess.TimeoutExpired:
         print(f"contract tests: stopped after {args.test_timeout} s")
         return 1

@@ -91,7 +91,9 @@ def make_inputs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         # Informative latents: factors (partly mixed, more so for later models) in
         # shuffled slots with random scales and signs; a 4th weakly informative one.
         mixing = np.eye(N_FACTORS) + 0.15 * m * rng.normal(size=(N_FACTORS, N_FACTORS))
-        informative = factors @ mixing * rng.choice([-1, 1], N_FACTORS) * rng.uniform(0.5, 2.0, N_FACTORS)
+        informative = (
+            factors @ mixing * rng.choice([-1, 1], N_FACTORS) * rng.uniform(0.5, 2.0, N_FACTORS)
+        )
         if m < N_MODELS - 1:  # the last model has one active latent fewer
             informative = np.c_[informative, 0.3 * factors[:, 0] * factors[:, 1]]
         informative += 0.1 * rng.normal(size=informative.shape)
@@ -145,7 +147,9 @@ def run_dlib(udr, means: np.ndarray, logvars: np.ndarray, correlation: str) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dlib-source", type=Path, default=None, help="disentanglement_lib checkout")
+    parser.add_argument(
+        "--dlib-source", type=Path, default=None, help="disentanglement_lib checkout"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     udr = load_dlib_udr(args.dlib_source)
@@ -153,12 +157,17 @@ def main() -> None:
     arrays = {"means": means, "logvars": logvars, "kl_filter_threshold": np.array(0.01)}
     for correlation in ("lasso", "spearman"):
         result = run_dlib(udr, means, logvars, correlation)
-        arrays[f"{correlation}_raw_correlations"] = np.asarray(result["raw_correlations"], dtype=float)
+        arrays[f"{correlation}_raw_correlations"] = np.asarray(
+            result["raw_correlations"], dtype=float
+        )
         arrays[f"{correlation}_pairwise_scores"] = np.asarray(
             result["pairwise_disentanglement_scores"], dtype=float
         )[..., 0]
         arrays[f"{correlation}_model_scores"] = np.asarray(result["model_scores"], dtype=float)
-        print(f"dlib UDR ({correlation}) model scores:", np.round(arrays[f"{correlation}_model_scores"], 6))
+        print(
+            f"dlib UDR ({correlation}) model scores:",
+            np.round(arrays[f"{correlation}_model_scores"], 6),
+        )
     kl = np.mean(0.5 * (np.square(means) + np.exp(logvars) - logvars - 1), axis=1)
     print("active latents per model (KL > 0.01):", (kl > 0.01).sum(axis=1))
     np.savez_compressed(args.output, **arrays)

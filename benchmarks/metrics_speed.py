@@ -39,9 +39,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import sklvae.metrics as sm
-from sklvae.metrics.dci import fast_dci_classifier
-
 from benchmarks._dlib import load_dlib
+from sklvae.metrics.dci import fast_dci_classifier
 
 FACTOR_SIZES = (3, 6, 40, 32, 32)  # dSprites: shape, scale, orientation, x, y
 N_TRAIN, N_TEST = 10_000, 5_000
@@ -111,7 +110,9 @@ def dlib_call(function, train, test=None, **kwargs):
         sizes["num_test"] = len(test[0])
     batch = max(sizes.values())
     with threadpool_limits(limits=DLIB_THREADS):
-        return function(data, lambda x: x, np.random.RandomState(0), batch_size=batch, **sizes, **kwargs)
+        return function(
+            data, lambda x: x, np.random.RandomState(0), batch_size=batch, **sizes, **kwargs
+        )
 
 
 def seeded_dlib_dci(dlib, train, test, random_state=0):
@@ -169,7 +170,12 @@ def compare(name, mine, reference, keys, repeats, atol=1e-12):
     """Best of ``repeats`` alternating runs; print a table row; return both values."""
     (mine_value, ref_value), (mine_time, ref_time) = best_of([mine, reference], repeats)
     diff = max(abs(float(mine_value[k]) - float(ref_value[k])) for k in keys)
-    row(name, ref_time, mine_time, ("equal" if diff <= atol else "DIFFERENT") + f" (max |diff| {diff:.0e})")
+    row(
+        name,
+        ref_time,
+        mine_time,
+        ("equal" if diff <= atol else "DIFFERENT") + f" (max |diff| {diff:.0e})",
+    )
     return mine_value, ref_value, ref_time
 
 
@@ -181,11 +187,14 @@ def main():
     parser.add_argument("--dci-repeats", type=int, default=1, help="DCI takes minutes")
     parser.add_argument("--skip-dci", action="store_true")
     parser.add_argument(
-        "--dci-representations", default="mixed,disentangled,entangled",
+        "--dci-representations",
+        default="mixed,disentangled,entangled",
         help="comma-separated subset of mixed,disentangled,entangled",
     )
     parser.add_argument(
-        "--dlib-threads", type=int, default=None,
+        "--dlib-threads",
+        type=int,
+        default=None,
         help="limit dlib's BLAS/OpenMP threads (default: as shipped)",
     )
     args = parser.parse_args()
@@ -220,7 +229,9 @@ def main():
     compare(
         "Modularity+Explicitness",
         lambda: sm.modularity_explicitness(z, f, z_test, f_test, n_jobs=jobs),
-        lambda: dlib_call(dlib.modularity_explicitness.compute_modularity_explicitness, train, test),
+        lambda: dlib_call(
+            dlib.modularity_explicitness.compute_modularity_explicitness, train, test
+        ),
         ["modularity_score", "explicitness_score_train", "explicitness_score_test"],
         repeats,
     )

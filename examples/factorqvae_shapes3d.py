@@ -50,20 +50,34 @@ def downsample(images: np.ndarray, factor: int) -> np.ndarray:
 
 
 def make_models(args, seed: int) -> dict:
-    backbone = {"channel": args.channel, "hidden_dim": args.hidden_dim,
-                "input_channel": args.channel}
+    backbone = {
+        "channel": args.channel,
+        "hidden_dim": args.hidden_dim,
+        "input_channel": args.channel,
+    }
     common = dict(
-        n_latents=12, backbone="dalle", likelihood="mse", lr=args.lr, max_steps=args.steps,
-        random_state=seed, module__backbone_params=backbone,
+        n_latents=12,
+        backbone="dalle",
+        likelihood="mse",
+        lr=args.lr,
+        max_steps=args.steps,
+        random_state=seed,
+        module__backbone_params=backbone,
     )
     quantized = dict(common, lr_decay_steps=args.steps, min_lr=1.25e-6)
     # τ = exp(-rate · step) ends at e^-1 after the run (global step: 2 per batch with TC)
     return {
-        "FactorQVAE": FactorQVAE(beta=1e-3, gamma=1e-4, discriminator_lr=args.lr,
-                                 temperature_decay=1.0 / (2 * args.steps),
-                                 batch_size=2 * args.batch_size, **quantized),
-        "QVAE": QVAE(beta=1e-3, temperature_decay=1.0 / args.steps,
-                     batch_size=args.batch_size, **quantized),
+        "FactorQVAE": FactorQVAE(
+            beta=1e-3,
+            gamma=1e-4,
+            discriminator_lr=args.lr,
+            temperature_decay=1.0 / (2 * args.steps),
+            batch_size=2 * args.batch_size,
+            **quantized,
+        ),
+        "QVAE": QVAE(
+            beta=1e-3, temperature_decay=1.0 / args.steps, batch_size=args.batch_size, **quantized
+        ),
         "β-VAE": BetaVAE(beta=1e-4, batch_size=args.batch_size, **common),
         "QLAE": QLAE(codebook_size=16, batch_size=args.batch_size, **quantized),
     }
@@ -72,15 +86,28 @@ def make_models(args, seed: int) -> dict:
 def evaluate(model, X_eval: np.ndarray, factors: np.ndarray, n_dci_train: int) -> dict:
     discrete = hasattr(model, "transform_indices")
     codes = model.transform_indices(X_eval) if discrete else model.transform(X_eval)
-    d = dci(codes[:n_dci_train], factors[:n_dci_train], codes[n_dci_train:],
-            factors[n_dci_train:], random_state=0)
-    info = infomec(codes, factors, discrete_latents=discrete, n_neighbors=3, max_iter=500,
-                   random_state=0)
+    d = dci(
+        codes[:n_dci_train],
+        factors[:n_dci_train],
+        codes[n_dci_train:],
+        factors[n_dci_train:],
+        random_state=0,
+    )
+    info = infomec(
+        codes, factors, discrete_latents=discrete, n_neighbors=3, max_iter=500, random_state=0
+    )
     recon = model.reconstruct(X_eval).astype(np.float64) / 255.0
     mse = float(np.mean((recon - X_eval.astype(np.float64) / 255.0) ** 2))
-    return {"D": d["disentanglement"], "C": d["completeness"], "I": d["informativeness_test"],
-            "InfoM": info["infom"], "InfoE": info["infoe"], "InfoC": info["infoc"],
-            "MSE": mse, "active": int(np.sum(info["active_latents"]))}
+    return {
+        "D": d["disentanglement"],
+        "C": d["completeness"],
+        "I": d["informativeness_test"],
+        "InfoM": info["infom"],
+        "InfoE": info["infoe"],
+        "InfoC": info["infoc"],
+        "MSE": mse,
+        "active": int(np.sum(info["active_latents"])),
+    }
 
 
 def main() -> None:
@@ -89,8 +116,12 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=300, help="optimizer steps per model")
     parser.add_argument("--n-samples", type=int, default=3000, help="training images")
-    parser.add_argument("--n-eval", type=int, default=1500,
-                        help="held-out images (DCI: first 2/3 train, last 1/3 test)")
+    parser.add_argument(
+        "--n-eval",
+        type=int,
+        default=1500,
+        help="held-out images (DCI: first 2/3 train, last 1/3 test)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -105,26 +136,34 @@ def main() -> None:
     X_eval = downsample(np.asarray(evaluation[:]), 64 // args.size)
     factors_eval = evaluation.factors
     n_dci_train = (2 * args.n_eval) // 3
-    print(f"rendered {args.n_eval} evaluation images in {time.perf_counter() - start:.0f} s",
-          flush=True)
+    print(
+        f"rendered {args.n_eval} evaluation images in {time.perf_counter() - start:.0f} s",
+        flush=True,
+    )
 
-    header = (f"{'model':<12}{'seed':>5}{'DCI-D':>8}{'DCI-C':>8}{'DCI-I':>8}{'InfoM':>8}"
-              f"{'InfoE':>8}{'InfoC':>8}{'MSE':>9}{'active':>7}{'fit s':>7}")
+    header = (
+        f"{'model':<12}{'seed':>5}{'DCI-D':>8}{'DCI-C':>8}{'DCI-I':>8}{'InfoM':>8}"
+        f"{'InfoE':>8}{'InfoC':>8}{'MSE':>9}{'active':>7}{'fit s':>7}"
+    )
     rows = []
     for seed in args.seeds:
         start = time.perf_counter()
         data = make_shapes3d(args.n_samples, random_state=seed)
         X = downsample(np.asarray(data[:]), 64 // args.size)
-        print(f"rendered {args.n_samples} training images in {time.perf_counter() - start:.0f} s",
-              flush=True)
+        print(
+            f"rendered {args.n_samples} training images in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
         for name, model in make_models(args, seed).items():
             start = time.perf_counter()
             model.fit(X)
             fit_seconds = time.perf_counter() - start
             scores = evaluate(model, X_eval, factors_eval, n_dci_train)
-            print(f"[{name} seed {seed}] {model.n_steps_} steps in {fit_seconds:.0f} s, "
-                  f"last-epoch reconstruction {model.history_[-1, 'reconstruction']:.4f}",
-                  flush=True)
+            print(
+                f"[{name} seed {seed}] {model.n_steps_} steps in {fit_seconds:.0f} s, "
+                f"last-epoch reconstruction {model.history_[-1, 'reconstruction']:.4f}",
+                flush=True,
+            )
             rows.append(
                 f"{name:<12}{seed:>5}{scores['D']:>8.3f}{scores['C']:>8.3f}{scores['I']:>8.3f}"
                 f"{scores['InfoM']:>8.3f}{scores['InfoE']:>8.3f}{scores['InfoC']:>8.3f}"

@@ -71,9 +71,12 @@ def models(epochs: int, seed: int) -> dict:
     common = dict(n_latents=64, max_epochs=epochs, random_state=seed)
     classifier = dict(max_iter=5000)
     return {
-        "pixels": make_pipeline(FunctionTransformer(flatten_pixels), LogisticRegression(**classifier)),
+        "pixels": make_pipeline(
+            FunctionTransformer(flatten_pixels), LogisticRegression(**classifier)
+        ),
         "plain AE (z)": make_pipeline(
-            GroupActionAE(group="c1", representation="full", **common), LogisticRegression(**classifier)
+            GroupActionAE(group="c1", representation="full", **common),
+            LogisticRegression(**classifier),
         ),
         "GroupActionAE fixed (z_i)": make_pipeline(
             GroupActionAE(action="fixed", **common), LogisticRegression(**classifier)
@@ -90,7 +93,9 @@ def flatten_pixels(X: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
@@ -124,7 +129,11 @@ def main() -> None:
                     terms = features.loss_terms(data["upright_test"], random_state=seed)
                     relative = f"{terms['relative_invariance']:.3f}"
                 results.setdefault((protocol, name), []).append(
-                    (acc_turned, acc_upright, features.variant_fraction_ if variant != "-" else np.nan)
+                    (
+                        acc_turned,
+                        acc_upright,
+                        features.variant_fraction_ if variant != "-" else np.nan,
+                    )
                 )
                 print(
                     f"{seed:>4} {protocol:<8} {name:<28} {acc_turned:>10.3f} {acc_upright:>11.3f} "
@@ -132,7 +141,9 @@ def main() -> None:
                     flush=True,
                 )
     print()
-    print(f"mean ± std over {len(args.seeds)} seed(s) of the test accuracy (turned and upright test digits)")
+    print(
+        f"mean ± std over {len(args.seeds)} seed(s) of the test accuracy (turned and upright test digits)"
+    )
     summary = f"{'protocol':<8} {'features':<28} {'acc turned':>14} {'acc upright':>14} {'variant frac':>13}"
     print(summary)
     print("-" * len(summary))

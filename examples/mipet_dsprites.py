@@ -29,7 +29,7 @@ import time
 import numpy as np
 import torch
 
-from sklvae import BetaTCVAE, MIPETVAE
+from sklvae import MIPETVAE, BetaTCVAE
 from sklvae.datasets import make_dsprites
 from sklvae.metrics import evaluate_disentanglement
 
@@ -83,8 +83,15 @@ def main() -> None:
         data = make_dsprites(args.n_samples, random_state=seed, lazy=False)
         X = np.asarray(data[:])
         common = dict(
-            n_latents=10, beta=args.beta, alpha=1.0, gamma=1.0, backbone="mipet",
-            lr=args.lr, batch_size=args.batch_size, max_steps=args.steps, random_state=seed,
+            n_latents=10,
+            beta=args.beta,
+            alpha=1.0,
+            gamma=1.0,
+            backbone="mipet",
+            lr=args.lr,
+            batch_size=args.batch_size,
+            max_steps=args.steps,
+            random_state=seed,
         )
         models = {
             "MIPET-β-TCVAE": MIPETVAE(base="beta_tcvae", n_units=3, ipe_lr=args.lr, **common),

@@ -22,7 +22,7 @@ import numpy as np
 
 from sklvae import BetaVAE
 from sklvae.datasets import make_dsprites
-from sklvae.metrics import dci, mig, sap, sample_latents_and_factors
+from sklvae.metrics import dci, mig, sample_latents_and_factors, sap
 
 
 def scores(model, dataset, seed: int) -> dict[str, float]:
@@ -32,13 +32,16 @@ def scores(model, dataset, seed: int) -> dict[str, float]:
     return {
         "MIG": mig(latents, factors)["discrete_mig"],
         "SAP": sap(latents, factors, test_latents, test_factors)["SAP_score"],
-        "DCI-D": dci(latents, factors, test_latents, test_factors,
-                     random_state=seed, n_jobs=2)["disentanglement"],
+        "DCI-D": dci(latents, factors, test_latents, test_factors, random_state=seed, n_jobs=2)[
+            "disentanglement"
+        ],
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--n-samples", type=int, default=20000)
     parser.add_argument("--beta", type=float, default=4.0)
@@ -47,7 +50,9 @@ def main() -> None:
     args = parser.parse_args()
 
     data = make_dsprites(args.n_samples, random_state=args.seed)
-    print(f"data: {len(data)} generated dSprites images {data.shape[1:]}, factors {data.factor_names}")
+    print(
+        f"data: {len(data)} generated dSprites images {data.shape[1:]}, factors {data.factor_names}"
+    )
     settings = dict(n_latents=10, beta=args.beta, lr=5e-4, batch_size=64, random_state=args.seed)
 
     start = time.perf_counter()
@@ -55,12 +60,19 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     untrained = BetaVAE(**settings, max_steps=1, optimizer__lr=1e-12).fit(data[:128])
     history = model.history_[-1]
-    print(f"trained BetaVAE(beta={args.beta:g}) for {model.n_steps_} steps in {elapsed:.0f} s "
-          f"({model.n_steps_ * settings['batch_size'] / elapsed:.0f} images/s): "
-          f"reconstruction {history['reconstruction']:.1f}, KL {history['kl']:.2f} nats")
-    print(f"mean ELBO per image: trained {model.score(data[:1000]):.1f}, untrained {untrained.score(data[:1000]):.1f}")
+    print(
+        f"trained BetaVAE(beta={args.beta:g}) for {model.n_steps_} steps in {elapsed:.0f} s "
+        f"({model.n_steps_ * settings['batch_size'] / elapsed:.0f} images/s): "
+        f"reconstruction {history['reconstruction']:.1f}, KL {history['kl']:.2f} nats"
+    )
+    print(
+        f"mean ELBO per image: trained {model.score(data[:1000]):.1f}, untrained {untrained.score(data[:1000]):.1f}"
+    )
     print(f"{'metric':8s} {'trained':>8s} {'untrained':>10s}")
-    trained_scores, untrained_scores = scores(model, data, args.seed), scores(untrained, data, args.seed)
+    trained_scores, untrained_scores = (
+        scores(model, data, args.seed),
+        scores(untrained, data, args.seed),
+    )
     for name in trained_scores:
         print(f"{name:8s} {trained_scores[name]:8.3f} {untrained_scores[name]:10.3f}")
 

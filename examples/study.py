@@ -60,7 +60,9 @@ def render_squares(factors: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -68,15 +70,29 @@ def main() -> None:
     parser.add_argument("--image-dir", default="docs/images")
     args = parser.parse_args()
 
-    dataset = GroundTruthDataset(("size", "x", "y"), (3, 8, 8), (IMAGE_SIZE, IMAGE_SIZE),
-                                 renderer=render_squares, name="squares")
-    monitor = DisentanglementMonitor(dataset, "mig", n_samples=500, every=50,
-                                     name="mig_during_training")
-    common = dict(n_latents=5, backbone="mlp", lr=1e-3, batch_size=64, max_steps=args.steps,
-                  callbacks=[monitor])
+    dataset = GroundTruthDataset(
+        ("size", "x", "y"),
+        (3, 8, 8),
+        (IMAGE_SIZE, IMAGE_SIZE),
+        renderer=render_squares,
+        name="squares",
+    )
+    monitor = DisentanglementMonitor(
+        dataset, "mig", n_samples=500, every=50, name="mig_during_training"
+    )
+    common = dict(
+        n_latents=5,
+        backbone="mlp",
+        lr=1e-3,
+        batch_size=64,
+        max_steps=args.steps,
+        callbacks=[monitor],
+    )
     study = run_study(
-        [(BetaVAE(**common), {"beta": [1.0, 4.0, 16.0]}),
-         (BetaTCVAE(**common), {"beta": [1.0, 6.0]})],
+        [
+            (BetaVAE(**common), {"beta": [1.0, 4.0, 16.0]}),
+            (BetaTCVAE(**common), {"beta": [1.0, 6.0]}),
+        ],
         dataset,
         metrics=["mig", "sap", "modularity"],
         seeds=range(args.seeds),
@@ -88,16 +104,23 @@ def main() -> None:
         verbose=1,
     )
 
-    shown = ["mig.discrete_mig", "sap.SAP_score", "modularity.modularity_score",
-             "modularity.explicitness_score_test", "history.mig_during_training",
-             "reconstruction_error"]
+    shown = [
+        "mig.discrete_mig",
+        "sap.SAP_score",
+        "modularity.modularity_score",
+        "modularity.explicitness_score_test",
+        "history.mig_during_training",
+        "reconstruction_error",
+    ]
     groups = study.groupby(["method", "params"], sort=False)[shown]
     mean, std = groups.mean(), groups.std()
     summary = mean.round(3).astype(str) + " ± " + std.round(3).astype(str)
     summary.columns = ["MIG", "SAP", "modularity", "explicitness", "MIG (monitor)", "recon. MSE"]
-    print(f"\n{len(study)} fits ({args.seeds} seeds each), {study['fit_time'].sum():.0f} s of "
-          f"fitting on {study['device'].iloc[0]}, torch {study['torch_version'].iloc[0]}; "
-          "mean ± std over seeds")
+    print(
+        f"\n{len(study)} fits ({args.seeds} seeds each), {study['fit_time'].sum():.0f} s of "
+        f"fitting on {study['device'].iloc[0]}, torch {study['torch_version'].iloc[0]}; "
+        "mean ± std over seeds"
+    )
     print(summary.to_string())
 
     from sklvae.plotting import (

@@ -1,13 +1,13 @@
 """sklvae: disentangling VAEs as scikit-learn estimators, trained with skorch."""
 
-from .base import BaseDisentangler
+from . import datasets, metrics, model_selection, plotting  # noqa: F401  (sklvae.metrics.dci_scorer, ...)
 from ._training import TrainingDivergedError
-from .models.vae import DIPVAE, VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
-from .models.mipet import MIPETVAE
+from .base import BaseDisentangler
 from .models.clg import CLGVAE
-from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
 from .models.group import GroupActionAE
-from . import datasets, metrics, model_selection, plotting  # noqa: E402  (sklvae.metrics.dci_scorer, ...)
+from .models.mipet import MIPETVAE
+from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
+from .models.vae import DIPVAE, VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,11 @@ __all__ = [
     "DIPVAE",
     "MIPETVAE",
     "CLGVAE",
-    "FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE",
+    "FactorQVAE",
+    "QVAE",
+    "DVAE",
+    "FactorDVAE",
+    "QLAE",
+    "BioAE",
     "GroupActionAE",
 ]

@@ -34,14 +34,14 @@ def resolve_device(device: str | torch.device | None) -> str:
         parsed = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
         raise ValueError(
-            f"device={device!r} is not a device name; use 'auto' or one of "
-            f"{', '.join(available)}."
+            f"device={device!r} is not a device name; use 'auto' or one of {', '.join(available)}."
         ) from None
     if parsed.type == "cuda":
         index = 0 if parsed.index is None else parsed.index
         if f"cuda:{index}" not in available:
             status = (
-                f"has {torch.cuda.device_count()} device(s)" if torch.cuda.is_available()
+                f"has {torch.cuda.device_count()} device(s)"
+                if torch.cuda.is_available()
                 else "is not available"
             )
             raise ValueError(

@@ -62,7 +62,7 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
         "``EarlyStopping``).",
     ),
     "device": (
-        'str or torch.device',
+        "str or torch.device",
         '``"auto"`` uses CUDA when available, else the CPU; ``"cpu"``, ``"cuda"``, '
         '``"cuda:1"``, ... name a device.',
     ),
@@ -74,11 +74,11 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
     "verbose": ("int", "0: silent; 1: progress bar and the epoch table."),
     "precision": (
         '{"32", "bf16-mixed", "16-mixed"}',
-        'Arithmetic of the forward pass and the loss: full float32, or autocast to '
-        'bfloat16 / float16 (the latter with a gradient scaler). The numerics that need '
-        'float32 (reconstruction sums, Gaussian KL and β-TCVAE estimators, the quantizer, '
-        'the EF conversion) stay in float32. bf16 is the fast choice on recent GPUs and '
-        'also runs on the CPU.',
+        "Arithmetic of the forward pass and the loss: full float32, or autocast to "
+        "bfloat16 / float16 (the latter with a gradient scaler). The numerics that need "
+        "float32 (reconstruction sums, Gaussian KL and β-TCVAE estimators, the quantizer, "
+        "the EF conversion) stay in float32. bf16 is the fast choice on recent GPUs and "
+        "also runs on the CPU.",
     ),
     "channels_last": (
         "bool",
@@ -88,7 +88,7 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
     "compile": (
         "bool",
         "Compile the module with ``torch.compile`` through skorch's ``compile=``; "
-        "``compile__*`` keyword arguments (e.g. ``compile__mode=\"max-autotune\"``) "
+        '``compile__*`` keyword arguments (e.g. ``compile__mode="max-autotune"``) '
         "go to ``torch.compile``.",
     ),
     "callbacks": (
@@ -107,9 +107,17 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
 
 #: fitted attributes every estimator has: (name, type, description)
 COMMON_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
-    ("net_", "DisentanglerNet", "The fitted skorch net (:class:`sklvae._training.DisentanglerNet`)."),
+    (
+        "net_",
+        "DisentanglerNet",
+        "The fitted skorch net (:class:`sklvae._training.DisentanglerNet`).",
+    ),
     ("module_", "torch.nn.Module", "The fitted torch module (``net_.module_``)."),
-    ("history_", "skorch.History", "Per-epoch and per-batch loss terms (``history_[:, 'reconstruction']``)."),
+    (
+        "history_",
+        "skorch.History",
+        "Per-epoch and per-batch loss terms (``history_[:, 'reconstruction']``).",
+    ),
     ("n_steps_", "int", "Optimizer steps taken so far."),
     ("input_shape_", "tuple of int", "Shape of one sample as passed to ``fit``."),
     ("n_features_in_", "int", "Number of values per sample (product of ``input_shape_``)."),

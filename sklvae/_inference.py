@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +49,7 @@ class InferenceMixin:
     _cuda_devices: Callable[[], list[int]]
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = dict(getattr(super(), "__getstate__")())
+        state: dict[str, Any] = dict(super().__getstate__())
         state["_sklvae_version"] = _package_version()
         return state
 
@@ -63,7 +63,7 @@ class InferenceMixin:
                 InconsistentSklvaeVersionWarning,
                 stacklevel=2,
             )
-        getattr(super(), "__setstate__")(state)
+        super().__setstate__(state)
 
     @property
     def module_(self):
@@ -129,7 +129,10 @@ class InferenceMixin:
             module.train(was_training)
 
     def _predict_batches(
-        self, data, function: Callable[[Any, torch.Tensor], torch.Tensor], batch_size: int | None = None
+        self,
+        data,
+        function: Callable[[Any, torch.Tensor], torch.Tensor],
+        batch_size: int | None = None,
     ) -> list[torch.Tensor]:
         """``[function(module, batch) for each inference batch]``, on the CPU."""
         module = self.net_.module_ if hasattr(self, "net_") else None

@@ -28,7 +28,12 @@ from ._validation import InputSpec, to_module_tensor
 #: autocast dtype of each ``precision`` (None: full float32)
 _AUTOCAST_DTYPES = {"32": None, "bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 
-__all__ = ["DisentanglerNet", "TrainingDivergedError", "TrainingInterruptedWarning", "LossTermLogger"]
+__all__ = [
+    "DisentanglerNet",
+    "TrainingDivergedError",
+    "TrainingInterruptedWarning",
+    "LossTermLogger",
+]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -65,7 +70,7 @@ class _NoCriterion(torch.nn.Module):
 class _StepBudgetIterator:
     """Wraps a DataLoader and ends the epoch once the net has taken ``max_steps`` steps."""
 
-    def __init__(self, loader, net: "DisentanglerNet"):
+    def __init__(self, loader, net: DisentanglerNet):
         self.loader = loader
         self.net = net
 
@@ -368,7 +373,9 @@ class DisentanglerNet(NeuralNet):
 
     def _batch_values_to_floats(self) -> None:
         rows = self.history[-1]["batches"]
-        places = [(row, key) for row in rows for key, value in row.items() if torch.is_tensor(value)]
+        places = [
+            (row, key) for row in rows for key, value in row.items() if torch.is_tensor(value)
+        ]
         if not places:
             return
         values = torch.stack([row[key].float().reshape(()) for row, key in places]).cpu().tolist()
@@ -422,8 +429,9 @@ class DisentanglerNet(NeuralNet):
             self.optimizer_adversary_.zero_grad()
             with self.autocast():
                 adversary_loss = self.module_.adversary_loss(y_pred, Xi)
-            self._backward_and_step(adversary_loss.float(), self.optimizer_adversary_,
-                                    "optimizer_adversary", False)
+            self._backward_and_step(
+                adversary_loss.float(), self.optimizer_adversary_, "optimizer_adversary", False
+            )
             self.history.record_batch("adversary_loss", adversary_loss.detach())
         self.n_steps_ += 1
         return {"loss": loss.detach(), "y_pred": y_pred}

@@ -22,8 +22,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names
 from skorch.callbacks import ProgressBar
 
-from ._docstrings import fill_estimator_docstring
 from ._devices import available_devices, resolve_device
+from ._docstrings import fill_estimator_docstring
 from ._inference import InconsistentSklvaeVersionWarning, InferenceMixin
 from ._training import DisentanglerNet, LossTermLogger, TrainingInterruptedWarning
 from ._validation import (
@@ -31,8 +31,8 @@ from ._validation import (
     ImageDataset,
     InputSpec,
     check_input,
-    is_lazy_array,
     identity_collate,
+    is_lazy_array,
 )
 from .nn.backbones import BackboneConstraint, default_backbone
 from .nn.reconstruction import LIKELIHOODS
@@ -186,9 +186,12 @@ class BaseDisentangler(
         """
         name = type(self).__name__
         unknown = sorted(
-            key for key in vars(self)
-            if not key.startswith("_") and not key.endswith("_")
-            and key not in self._get_param_names() and not _is_routed(key)
+            key
+            for key in vars(self)
+            if not key.startswith("_")
+            and not key.endswith("_")
+            and key not in self._get_param_names()
+            and not _is_routed(key)
         )
         if unknown:
             raise TypeError(
@@ -196,16 +199,22 @@ class BaseDisentangler(
                 f"settings start with one of {', '.join(p + '__' for p in ROUTED_PREFIXES)}."
             )
         self._validate_params()
-        declared = set(self._module_parameters) | {"n_latents", "backbone", "likelihood", "input_shape"}
+        declared = set(self._module_parameters) | {
+            "n_latents",
+            "backbone",
+            "likelihood",
+            "input_shape",
+        }
         shadowing = sorted(
-            key for key in self._routed_params()
-            if key.startswith("module__") and key[len("module__"):] in declared
+            key
+            for key in self._routed_params()
+            if key.startswith("module__") and key[len("module__") :] in declared
         )
         if shadowing:
             raise ValueError(
                 f"{name}: {', '.join(shadowing)} would override the estimator's own "
-                f"parameter(s); set {', '.join(key[len('module__'):] for key in shadowing)} "
-                f"directly instead (e.g. {name}({shadowing[0][len('module__'):]}=...))."
+                f"parameter(s); set {', '.join(key[len('module__') :] for key in shadowing)} "
+                f"directly instead (e.g. {name}({shadowing[0][len('module__') :]}=...))."
             )
         resolve_device(self.device)
         self._check_callbacks()

@@ -323,4 +323,3 @@ class VariantFractionGuard(Callback):
                 stacklevel=1,  # attributed to this module (the base ignores some skorch warnings)
             )
             self.warned_ = True
-

@@ -20,7 +20,8 @@ coordinate ``p`` to coordinate ``R @ p``, i.e. ``(g.x)[q] = x[R^T q]``.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -127,9 +128,7 @@ class FiniteGroup:
         except (TypeError, ValueError):
             raise TypeError(f"group element must be an integer, got {g!r}.") from None
         if g_int != g or not 0 <= g_int < self.order:
-            raise ValueError(
-                f"{self.name} has elements 0..{self.order - 1}; got {g!r}."
-            )
+            raise ValueError(f"{self.name} has elements 0..{self.order - 1}; got {g!r}.")
         return g_int
 
     def compose(self, g: int, h: int) -> int:
@@ -183,13 +182,9 @@ class FiniteGroup:
             axes = tuple(range(-self.ndim, 0))
         axes = tuple(int(a) for a in axes)
         if len(axes) != self.ndim:
-            raise ValueError(
-                f"{self.name} acts on {self.ndim} axes; got axes={axes}."
-            )
+            raise ValueError(f"{self.name} acts on {self.ndim} axes; got axes={axes}.")
         if ndim < self.ndim:
-            raise ValueError(
-                f"{self.name} acts on {self.ndim} axes but the input has only {ndim}."
-            )
+            raise ValueError(f"{self.name} acts on {self.ndim} axes but the input has only {ndim}.")
         normalised = []
         for a in axes:
             if not -ndim <= a < ndim:

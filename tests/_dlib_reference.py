@@ -103,7 +103,9 @@ def ref_modularity_explicitness(mus_train, ys_train, mus_test, ys_test):
     mi = ref_discrete_mutual_info(ref_discretize(mus_train), ys_train)
     squared = np.square(mi)
     max_squared = np.max(squared, axis=1)
-    modularity = 1.0 - (np.sum(squared, axis=1) - max_squared) / (max_squared * (squared.shape[1] - 1.0))
+    modularity = 1.0 - (np.sum(squared, axis=1) - max_squared) / (
+        max_squared * (squared.shape[1] - 1.0)
+    )
     modularity[max_squared == 0.0] = 0.0
     mean, std = mus_train.mean(axis=1), mus_train.std(axis=1)
     train_n = (mus_train - mean[:, None]) / std[:, None]
@@ -113,10 +115,14 @@ def ref_modularity_explicitness(mus_train, ys_train, mus_test, ys_test):
         clf = linear_model.LogisticRegression().fit(train_n.T, ys_train[i])
         mlb = preprocessing.MultiLabelBinarizer()
         train_scores.append(
-            metrics.roc_auc_score(mlb.fit_transform(ys_train[i][:, None]), clf.predict_proba(train_n.T))
+            metrics.roc_auc_score(
+                mlb.fit_transform(ys_train[i][:, None]), clf.predict_proba(train_n.T)
+            )
         )
         test_scores.append(
-            metrics.roc_auc_score(mlb.fit_transform(ys_test[i][:, None]), clf.predict_proba(test_n.T))
+            metrics.roc_auc_score(
+                mlb.fit_transform(ys_test[i][:, None]), clf.predict_proba(test_n.T)
+            )
         )
     return {
         "modularity_score": np.mean(modularity),
@@ -162,7 +168,9 @@ def ref_infomec(sources, latents, discrete_latents, seeds):
     # (unseeded in the original) and its regression under current scikit-learn.
     sources = np.stack([preprocessing.LabelEncoder().fit_transform(s) for s in sources.T], axis=1)
     if discrete_latents:
-        processed = np.stack([preprocessing.LabelEncoder().fit_transform(z) for z in latents.T], axis=1)
+        processed = np.stack(
+            [preprocessing.LabelEncoder().fit_transform(z) for z in latents.T], axis=1
+        )
     else:
         processed = np.concatenate(
             [preprocessing.StandardScaler().fit_transform(z[:, None]) for z in latents.T], axis=1
@@ -174,8 +182,11 @@ def ref_infomec(sources, latents, discrete_latents, seeds):
                 nmi[i, j] = metrics.mutual_info_score(sources[:, i], processed[:, j])
             else:
                 nmi[i, j] = feature_selection.mutual_info_classif(
-                    processed[:, j][:, None], sources[:, i], discrete_features=False,
-                    n_neighbors=10, random_state=seeds[i],
+                    processed[:, j][:, None],
+                    sources[:, i],
+                    discrete_features=False,
+                    n_neighbors=10,
+                    random_state=seeds[i],
                 )[0]
         nmi[i, :] /= metrics.mutual_info_score(sources[:, i], sources[:, i])
     ranges = latents.max(axis=0) - latents.min(axis=0)
@@ -197,7 +208,8 @@ def ref_infomec(sources, latents, discrete_latents, seeds):
 
     infoe = np.mean(
         [
-            (loss(np.zeros(latents.shape), s) - loss(features, s)) / loss(np.zeros(latents.shape), s)
+            (loss(np.zeros(latents.shape), s) - loss(features, s))
+            / loss(np.zeros(latents.shape), s)
             for s in sources.T
         ]
     )

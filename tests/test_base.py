@@ -16,7 +16,6 @@ from sklvae.nn.module import GaussianVAEModule
 
 from .conftest import TINY, make_squares
 
-
 # --- inputs and outputs ----------------------------------------------------------------
 
 
@@ -73,7 +72,9 @@ class CountingArray:
 
     def __getitem__(self, index):
         out = self.data[index]
-        self.largest_read = max(self.largest_read, len(np.atleast_1d(out)) if out.ndim == self.ndim else 1)
+        self.largest_read = max(
+            self.largest_read, len(np.atleast_1d(out)) if out.ndim == self.ndim else 1
+        )
         return out
 
 
@@ -96,7 +97,9 @@ def test_h5py_dataset_and_memmap(tmp_path, squares32):
     with h5py.File(path, "r") as f:
         model = BetaVAE(**TINY).fit(f["images"])
         Z_h5 = model.transform(f["images"])
-    mm = np.lib.format.open_memmap(tmp_path / "images.npy", mode="w+", dtype=np.uint8, shape=squares32.shape)
+    mm = np.lib.format.open_memmap(
+        tmp_path / "images.npy", mode="w+", dtype=np.uint8, shape=squares32.shape
+    )
     mm[:] = squares32
     mm.flush()
     mm = np.load(tmp_path / "images.npy", mmap_mode="r")
@@ -153,8 +156,9 @@ def test_user_callbacks_and_routed_module_params(squares32):
             self.count_ += 1
 
     counter = CountBatches()
-    model = BetaVAE(**TINY, callbacks=[("counter", counter)],
-                    module__backbone_params={"hidden_dim": 32}).fit(squares32)
+    model = BetaVAE(
+        **TINY, callbacks=[("counter", counter)], module__backbone_params={"hidden_dim": 32}
+    ).fit(squares32)
     assert dict(model.net_.callbacks_)["counter"].count_ == 3
     assert model.module_.mu.in_features == 32
     assert model.get_params()["module__backbone_params"] == {"hidden_dim": 32}
@@ -193,12 +197,18 @@ def test_device_auto_resolves_to_cpu_without_cuda(squares32, monkeypatch):
 
 def test_beta_vae_learns_to_reconstruct_64x64_shapes(squares64):
     """A few hundred steps reconstruct far better than the untrained model."""
+
     def error(model):
         recon = model.reconstruct(squares64[:64]).astype(np.float32) / 255
         return float(np.mean((recon - squares64[:64] / 255.0) ** 2))
 
-    settings = dict(n_latents=4, batch_size=8, lr=1e-3, random_state=0,
-                    module__backbone_params={"channels": (16, 16, 32, 32), "hidden_dim": 64})
+    settings = dict(
+        n_latents=4,
+        batch_size=8,
+        lr=1e-3,
+        random_state=0,
+        module__backbone_params={"channels": (16, 16, 32, 32), "hidden_dim": 64},
+    )
     untrained = BetaVAE(**settings, max_steps=1, optimizer__lr=1e-12).fit(squares64)
     trained = BetaVAE(**settings, max_steps=200).fit(squares64)
     assert error(trained) < 0.5 * error(untrained)
@@ -249,7 +259,10 @@ def test_unfitted_model_raises_not_fitted(squares32):
     "params, match",
     [
         ({"beta": -1.0}, r"'beta' parameter of BetaVAE must be a float in the range \[0.0, inf\)"),
-        ({"n_latents": 0}, r"'n_latents' parameter of BetaVAE must be an int in the range \[1, inf\)"),
+        (
+            {"n_latents": 0},
+            r"'n_latents' parameter of BetaVAE must be an int in the range \[1, inf\)",
+        ),
         ({"lr": 0.0}, r"'lr' parameter of BetaVAE must be a float in the range \(0.0, inf\)"),
         ({"likelihood": "poisson"}, "'likelihood' parameter of BetaVAE must be a str among"),
         ({"backbone": "resnet"}, "'backbone' parameter of BetaVAE must be a str among .*'burgess'"),
@@ -283,5 +296,8 @@ class _DivergingVAE(BetaVAE):
 
 
 def test_divergence_stops_with_a_message(squares32):
-    with pytest.raises(TrainingDivergedError, match=r"epoch 1, first at step 3 \(checked steps 1-\d+\).*lower learning rate \(e\.g\. lr=0\.001"):
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"epoch 1, first at step 3 \(checked steps 1-\d+\).*lower learning rate \(e\.g\. lr=0\.001",
+    ):
         _DivergingVAE(**{**TINY, "max_steps": 10, "lr": 0.01}).fit(squares32)

@@ -32,28 +32,75 @@ def _refit_wider_codes():
 
 MISUSE = [
     ("fit", "device typo", _fit(device="gpu"), ValueError, "'gpu' is not a device name"),
-    ("fit", "device without CUDA", _fit(device="cuda:7"), ValueError, "not available on this machine"),
-    ("fit", "EarlyStopping without split", _fit(callbacks=[EarlyStopping()]), ValueError,
-     "set validation_fraction"),
-    ("fit", "bernoulli on data outside [0, 1]",
-     lambda: BetaVAE(**TINY).fit(X_TAB * 4 - 2), ValueError, "likelihood='gaussian'"),
-    ("fit", "images outside [0, 1]",
-     lambda: BetaVAE(**TINY).fit(np.full((8, 16, 16), 2.0, np.float32)), ValueError, "Rescale"),
+    (
+        "fit",
+        "device without CUDA",
+        _fit(device="cuda:7"),
+        ValueError,
+        "not available on this machine",
+    ),
+    (
+        "fit",
+        "EarlyStopping without split",
+        _fit(callbacks=[EarlyStopping()]),
+        ValueError,
+        "set validation_fraction",
+    ),
+    (
+        "fit",
+        "bernoulli on data outside [0, 1]",
+        lambda: BetaVAE(**TINY).fit(X_TAB * 4 - 2),
+        ValueError,
+        "likelihood='gaussian'",
+    ),
+    (
+        "fit",
+        "images outside [0, 1]",
+        lambda: BetaVAE(**TINY).fit(np.full((8, 16, 16), 2.0, np.float32)),
+        ValueError,
+        "Rescale",
+    ),
     ("fit", "NaN in X", lambda: BetaVAE(**TINY).fit(np.full((8, 6), np.nan)), ValueError, "NaN"),
-    ("fit", "strings", lambda: BetaVAE(**TINY).fit(np.array([["a"] * 6] * 8)), TypeError, "numeric"),
+    (
+        "fit",
+        "strings",
+        lambda: BetaVAE(**TINY).fit(np.array([["a"] * 6] * 8)),
+        TypeError,
+        "numeric",
+    ),
     ("fit", "1-D X", lambda: BetaVAE(**TINY).fit(np.zeros(8)), ValueError, "2-D"),
     ("fit", "module__ shadows a parameter", _fit(module__beta=3.0), ValueError, "module__beta"),
     ("fit", "unknown routed prefix", _fit(modul__x=1), TypeError, "modul__x"),
     ("fit", "negative beta", _fit(beta=-1.0), ValueError, "'beta' parameter"),
-    ("fit", "custom backbone not a pair of callables", _fit(backbone=("a", "b")), ValueError,
-     "'backbone' parameter"),
+    (
+        "fit",
+        "custom backbone not a pair of callables",
+        _fit(backbone=("a", "b")),
+        ValueError,
+        "'backbone' parameter",
+    ),
     ("transform", "unfitted", lambda: BetaVAE().transform(X_TAB), Exception, "not fitted"),
-    ("transform", "wrong width", lambda: _fitted().transform(X_TAB[:, :4]), ValueError,
-     "expecting 6 features"),
-    ("inverse_transform", "width of a changed n_latents", _refit_wider_codes, ValueError,
-     "the fitted model's n_latents"),
-    ("inverse_transform", "NaN codes", lambda: _fitted().inverse_transform(np.full((2, 2), np.nan)),
-     ValueError, "NaN"),
+    (
+        "transform",
+        "wrong width",
+        lambda: _fitted().transform(X_TAB[:, :4]),
+        ValueError,
+        "expecting 6 features",
+    ),
+    (
+        "inverse_transform",
+        "width of a changed n_latents",
+        _refit_wider_codes,
+        ValueError,
+        "the fitted model's n_latents",
+    ),
+    (
+        "inverse_transform",
+        "NaN codes",
+        lambda: _fitted().inverse_transform(np.full((2, 2), np.nan)),
+        ValueError,
+        "NaN",
+    ),
     ("sample", "zero samples", lambda: _fitted().sample(0), ValueError, "positive integer"),
 ]
 
@@ -69,14 +116,21 @@ def test_misuse_raises_a_clear_error(entry, case, call, error, message):
 def test_torch_tensors_are_read_like_arrays():
     model = BetaVAE(**TINY).fit(torch.from_numpy(X_TAB))
     reference = BetaVAE(**TINY).fit(X_TAB)
-    np.testing.assert_array_equal(model.transform(torch.from_numpy(X_TAB)), reference.transform(X_TAB))
+    np.testing.assert_array_equal(
+        model.transform(torch.from_numpy(X_TAB)), reference.transform(X_TAB)
+    )
 
 
 @pytest.mark.parametrize("discriminator_batch", ["split", "same"])
 def test_factor_vae_skips_a_last_batch_too_small_to_split(discriminator_batch):
     X = np.random.RandomState(1).rand(33, 6).astype(np.float32)  # 33 % 8 == 1
-    model = FactorVAE(n_latents=2, batch_size=8, max_epochs=2, random_state=0,
-                      discriminator_batch=discriminator_batch).fit(X)
+    model = FactorVAE(
+        n_latents=2,
+        batch_size=8,
+        max_epochs=2,
+        random_state=0,
+        discriminator_batch=discriminator_batch,
+    ).fit(X)
     assert np.isfinite(model.history_[:, "train_loss"]).all()
     assert model.n_steps_ == 8  # 4 batches of 8 per epoch; the one-sample batch is skipped
 
@@ -92,8 +146,9 @@ def test_a_users_progress_bar_replaces_the_built_in_one():
 
 
 def test_validation_terms_are_averaged_per_epoch():
-    model = BetaVAE(n_latents=2, batch_size=8, max_epochs=2, validation_fraction=0.25,
-                    random_state=0).fit(X_TAB)
+    model = BetaVAE(
+        n_latents=2, batch_size=8, max_epochs=2, validation_fraction=0.25, random_state=0
+    ).fit(X_TAB)
     last = model.history_[-1]
     batches = [b for b in last["batches"] if "valid_kl" in b]
     assert batches and last["valid_kl"] == pytest.approx(np.mean([b["valid_kl"] for b in batches]))

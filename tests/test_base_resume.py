@@ -51,8 +51,11 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, budget, name):
     reference = _make(name, **budget).fit(X)
     checkpoint = Checkpoint(dirname=str(tmp_path), monitor=None)
     with pytest.warns(TrainingInterruptedWarning, match=r"interrupted at step \d+.*partial_fit"):
-        _make(name, **budget, callbacks=[checkpoint, LoadInitState(checkpoint),
-                                        ("stop", InterruptAtEpoch(2))]).fit(X)
+        _make(
+            name,
+            **budget,
+            callbacks=[checkpoint, LoadInitState(checkpoint), ("stop", InterruptAtEpoch(2))],
+        ).fit(X)
     resumed = _make(name, **budget, callbacks=[checkpoint, LoadInitState(checkpoint)]).fit(X)
     assert resumed.n_steps_ == reference.n_steps_
     np.testing.assert_array_equal(resumed.transform(X), reference.transform(X))

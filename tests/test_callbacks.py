@@ -35,8 +35,9 @@ def test_monitor_values_equal_the_metric_after_the_fit(squares):
 
 
 def test_monitor_with_a_key_and_every_n_epochs_carries_the_last_score(squares):
-    monitor = DisentanglementMonitor(squares, "modularity", key="modularity_score",
-                                     n_samples=64, every=2)
+    monitor = DisentanglementMonitor(
+        squares, "modularity", key="modularity_score", n_samples=64, every=2
+    )
     model = BetaVAE(**TINY, max_epochs=4, callbacks=[monitor]).fit(squares)
     scores = model.history_[:, "modularity_modularity_score"]
     assert scores[1] != scores[0] and scores[2] == scores[1] and scores[3] != scores[2]
@@ -50,8 +51,13 @@ def test_monitor_with_a_key_and_every_n_epochs_carries_the_last_score(squares):
 def test_monitor_drives_early_stopping_and_checkpoint(squares, tmp_path):
     monitor = DisentanglementMonitor(squares, mig_scorer, n_samples=64, name="mig")
     stop = EarlyStopping(monitor="mig", lower_is_better=False, patience=1, threshold=10.0)
-    checkpoint = Checkpoint(monitor="mig_best", dirname=str(tmp_path), f_history=None,
-                            f_optimizer=None, f_criterion=None)
+    checkpoint = Checkpoint(
+        monitor="mig_best",
+        dirname=str(tmp_path),
+        f_history=None,
+        f_optimizer=None,
+        f_criterion=None,
+    )
     model = BetaVAE(**TINY, max_epochs=20, callbacks=[monitor, stop, checkpoint]).fit(squares)
     # no score beats the first by 10: training stops after patience + 1 epochs
     assert len(model.history_) == 2
@@ -66,7 +72,11 @@ def test_monitor_drives_early_stopping_and_checkpoint(squares, tmp_path):
         (dict(metric="mig", key="completeness"), ValueError, "has no score 'completeness'"),
         (dict(metric=len), TypeError, "metric must be a metric name"),
         (dict(metric=mig_scorer, key="x"), ValueError, "give key and metric parameters"),
-        (dict(metric_params={"bins": 3}), TypeError, r"unexpected keyword argument\(s\) \['bins'\]"),
+        (
+            dict(metric_params={"bins": 3}),
+            TypeError,
+            r"unexpected keyword argument\(s\) \['bins'\]",
+        ),
         (dict(n_samples=0), ValueError, "n_samples must be a positive int"),
         (dict(every=1.5), ValueError, "every must be a positive int"),
     ],

@@ -49,9 +49,12 @@ def test_grid_search_on_a_local_dask_cluster_equals_serial():
     try:
         _one_thread()
         serial = _search().fit(X, factors).cv_results_
-        with distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster, distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             assert set(client.run(_one_thread).values()) == {1}
             with joblib.parallel_backend("dask"):
                 clustered = _search().set_params(n_jobs=2).fit(X, factors).cv_results_

@@ -93,9 +93,7 @@ def _documented_objects() -> list[str]:
 def _row(name: str):
     owner = ".".join(name.split(".")[:2])
     if name.startswith("sklvae.") and owner in BEING_REWRITTEN:
-        return pytest.param(
-            name, marks=pytest.mark.xfail(strict=False, reason="being rewritten")
-        )
+        return pytest.param(name, marks=pytest.mark.xfail(strict=False, reason="being rewritten"))
     return name
 
 
@@ -115,8 +113,6 @@ def test_api_page_lists_every_public_name(module_name):
 def test_docstring_passes_numpydoc_validation(name):
     result = numpydoc_validate.validate(name)
     errors = [
-        f"{code}: {message}"
-        for code, message in result["errors"]
-        if code not in EXCLUDED_CHECKS
+        f"{code}: {message}" for code, message in result["errors"] if code not in EXCLUDED_CHECKS
     ]
     assert not errors, f"{name}:\n" + "\n".join(errors)

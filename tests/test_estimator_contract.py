@@ -51,8 +51,12 @@ def _name(estimator_class: type) -> str:
 
 
 def _make(estimator_class: type):
-    config = {**DEFAULT_CONFIG, "n_latents": 2, "batch_size": 8,
-              **CONFIGS.get(_name(estimator_class), {})}
+    config = {
+        **DEFAULT_CONFIG,
+        "n_latents": 2,
+        "batch_size": 8,
+        **CONFIGS.get(_name(estimator_class), {}),
+    }
     if "n_latents" not in inspect.signature(estimator_class.__init__).parameters:
         del config["n_latents"]
     return estimator_class(**config)

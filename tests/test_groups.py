@@ -69,7 +69,8 @@ def test_c4_matches_rot90_and_has_order_four():
     for k in range(4):
         np.testing.assert_array_equal(group.act(x, k, axes=(2, 3)), np.rot90(x, k, axes=(2, 3)))
         torch.testing.assert_close(
-            group.act(torch.as_tensor(x), k, axes=(2, 3)), torch.rot90(torch.as_tensor(x), k, (2, 3))
+            group.act(torch.as_tensor(x), k, axes=(2, 3)),
+            torch.rot90(torch.as_tensor(x), k, (2, 3)),
         )
     y = x
     for _ in range(4):

@@ -65,9 +65,7 @@ MI_AND = LN2 - 0.75 * (np.log(3) - 2 / 3 * LN2)
 def test_histogram_discretize_equals_dlib_digitize():
     rng = np.random.RandomState(0)
     values = np.c_[rng.randn(300, 3), np.full(300, 2.5), rng.randint(0, 3, 300)]
-    expected = np.stack(
-        [np.digitize(v, np.histogram(v, 20)[1][:-1]) for v in values.T], axis=1
-    )
+    expected = np.stack([np.digitize(v, np.histogram(v, 20)[1][:-1]) for v in values.T], axis=1)
     np.testing.assert_array_equal(histogram_discretize(values, 20), expected)
     assert histogram_discretize(values, 20).min() >= 1
 
@@ -152,7 +150,9 @@ def test_mig_hand_computed():
     # m = [[ln2, 0], [a, a]]: gaps (ln2 - a)/ln2 and a/ln2, mean exactly 1/2
     assert mig(Z_AND, F_AND)["discrete_mig"] == pytest.approx(0.5, abs=1e-12)
     assert mig(F_AND.astype(float), F_AND)["discrete_mig"] == pytest.approx(1.0, abs=1e-12)
-    np.testing.assert_allclose(mig(Z_AND, F_AND)["mutual_info_matrix"], [[LN2, 0], [MI_AND, MI_AND]])
+    np.testing.assert_allclose(
+        mig(Z_AND, F_AND)["mutual_info_matrix"], [[LN2, 0], [MI_AND, MI_AND]]
+    )
 
 
 def test_mig_oracles(perfect, noise, factors):
@@ -285,7 +285,9 @@ def test_infomec_hand_computed_discrete():
 def test_infoe_null_model_is_log_n_classes():
     # class-balanced intercept-only model predicts uniform probabilities
     y = np.r_[np.zeros(70, int), np.ones(20, int), np.full(10, 2)]
-    assert _log_loss_of_fit(np.zeros((100, 2)), y, 100, 1e-4, 0) == pytest.approx(np.log(3), abs=1e-4)
+    assert _log_loss_of_fit(np.zeros((100, 2)), y, 100, 1e-4, 0) == pytest.approx(
+        np.log(3), abs=1e-4
+    )
 
 
 def test_infomec_oracles_discrete():
@@ -317,7 +319,9 @@ def test_nmi_matrix_matches_reference_estimator(perfect, factors):
     z = (perfect - perfect.mean(0)) / perfect.std(0)
     for i in range(3):
         mi = mutual_info_classif(z, factors[:, i], n_neighbors=10, random_state=int(seeds[i]))
-        np.testing.assert_allclose(mine[i], mi / mutual_info_score(factors[:, i], factors[:, i]), atol=1e-9)
+        np.testing.assert_allclose(
+            mine[i], mi / mutual_info_score(factors[:, i], factors[:, i]), atol=1e-9
+        )
 
 
 # --------------------------------------------------------------------------- #

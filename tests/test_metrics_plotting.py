@@ -26,7 +26,10 @@ def test_plot_dci_matrix_draws_one_square_per_nonzero_importance():
 
 
 def test_plot_nmi_heatmap_marks_inactive_latents():
-    result = {"nmi": np.array([[0.9, 0.1, 0.0], [0.0, 0.8, 0.0]]), "active_latents": np.array([1, 1, 0], bool)}
+    result = {
+        "nmi": np.array([[0.9, 0.1, 0.0], [0.0, 0.8, 0.0]]),
+        "active_latents": np.array([1, 1, 0], bool),
+    }
     fig = plot_nmi_heatmap(result)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["z0", "z1", "z2*"]

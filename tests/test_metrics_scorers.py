@@ -8,8 +8,6 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-# loop-for-loop re-statements of disentanglement_lib (test helper module)
-from tests._dlib_reference import ref_beta_vae, ref_factor_vae
 from sklvae.metrics import (
     DISENTANGLEMENT_METRICS,
     beta_vae_score,
@@ -25,6 +23,9 @@ from sklvae.metrics import (
     sample_latents_and_factors,
     sap_scorer,
 )
+
+# loop-for-loop re-statements of disentanglement_lib (test helper module)
+from tests._dlib_reference import ref_beta_vae, ref_factor_vae
 
 
 class IdentityObservations:
@@ -124,7 +125,9 @@ def test_beta_vae_score_equals_dlib_loop():
     dataset = IdentityObservations()
     encoder = Encoder("noise")  # noisy so that the score is not trivially 1
     for kind in ("identity", "entangled"):
-        mine = beta_vae_score(Encoder(kind), dataset, batch_size=8, n_train=60, n_eval=30, random_state=3)
+        mine = beta_vae_score(
+            Encoder(kind), dataset, batch_size=8, n_train=60, n_eval=30, random_state=3
+        )
         ref = ref_beta_vae(dataset, Encoder(kind).transform, 8, 60, 30, np.random.RandomState(3))
         assert mine == pytest.approx(ref)
         assert (mine["eval_accuracy"] == 1.0) == (kind == "identity")
@@ -280,7 +283,13 @@ def test_metrics_with_a_ground_truth_dataset():
     latents, factors = sample_latents_and_factors(Encoder(), dataset, 100, 0)
     np.testing.assert_array_equal(latents, factors * 10)
     score = factor_vae_score(
-        Encoder(), dataset, batch_size=8, n_train=20, n_eval=20, n_variance_estimate=100, random_state=0
+        Encoder(),
+        dataset,
+        batch_size=8,
+        n_train=20,
+        n_eval=20,
+        n_variance_estimate=100,
+        random_state=0,
     )
     assert score["eval_accuracy"] == 1.0
 
@@ -326,12 +335,20 @@ def test_interventional_scores_and_evaluation_of_a_fitted_beta_vae():
     model = BetaVAE(n_latents=3, backbone="mlp", max_steps=3, batch_size=16, random_state=0)
     model.fit(dataset)
     fvae = factor_vae_score(
-        model, dataset, batch_size=16, n_train=20, n_eval=10, n_variance_estimate=200,
-        prune_threshold=0.0, random_state=0,
+        model,
+        dataset,
+        batch_size=16,
+        n_train=20,
+        n_eval=10,
+        n_variance_estimate=200,
+        prune_threshold=0.0,
+        random_state=0,
     )
     assert 0.0 <= fvae["eval_accuracy"] <= 1.0 and fvae["num_active_dims"] == 3
     bvae = beta_vae_score(model, dataset, batch_size=8, n_train=20, n_eval=10, random_state=0)
     assert 0.0 <= bvae["eval_accuracy"] <= 1.0
-    results = evaluate_disentanglement(model, dataset, metrics=("mig", "dci"), n_train=120, n_test=60)
+    results = evaluate_disentanglement(
+        model, dataset, metrics=("mig", "dci"), n_train=120, n_test=60
+    )
     assert 0.0 <= results["mig"]["discrete_mig"] <= 1.0
     assert results["dci"]["importance_matrix"].shape == (3, 2)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from sklvae import BetaVAE, VAE
+from sklvae import VAE, BetaVAE
 from sklvae.datasets import GroundTruthDataset
 from sklvae.metrics import mig_scorer
 from sklvae.model_selection import run_study, study_tasks
@@ -61,8 +61,17 @@ def test_study_writes_one_row_per_fit_with_every_column(serial_table, squares):
     assert list(table["seed"]) == [0, 1, 0, 1]
     assert json.loads(table["params"][2]) == {"beta": 4.0}
     assert list(table.columns[:3]) == ["method", "params", "seed"]
-    for column in ("mig.discrete_mig", "mig_scorer", "reconstruction_error", "fit_time",
-                   "n_steps", "device", "sklvae_version", "torch_version", "sklearn_version"):
+    for column in (
+        "mig.discrete_mig",
+        "mig_scorer",
+        "reconstruction_error",
+        "fit_time",
+        "n_steps",
+        "device",
+        "sklvae_version",
+        "torch_version",
+        "sklearn_version",
+    ):
         assert column in table.columns, column
     assert (table["n_steps"] == 3).all() and (table["device"] == "cpu").all()
     assert table["reconstruction_error"].between(0, 1).all()
@@ -72,7 +81,9 @@ def test_study_writes_one_row_per_fit_with_every_column(serial_table, squares):
     assert table["mig_scorer"][3] == mig_scorer(model, images, factors)
     recon = model.reconstruct(images)
     assert recon.dtype == np.uint8  # uint8 in, uint8 out: the error is in [0, 1] pixel scale
-    assert table["reconstruction_error"][3] == pytest.approx(np.mean((recon / 255 - images / 255) ** 2))
+    assert table["reconstruction_error"][3] == pytest.approx(
+        np.mean((recon / 255 - images / 255) ** 2)
+    )
     # seeds differ, so rows differ
     assert table["reconstruction_error"][2] != table["reconstruction_error"][3]
 
@@ -86,14 +97,16 @@ def test_interrupted_study_resumes_and_equals_an_uninterrupted_run(serial_table,
     assert len(lines) == 2 and lines[1].startswith("FailingVAE,{},0,")  # header + first fit
     resumed = [(VAE(**TINY), {}), (BetaVAE(**TINY), {"beta": [4.0]})]
     # the label keeps the method name of the rows already written
-    table = run_study({"FailingVAE": resumed[0], "BetaVAE": resumed[1]}, squares,
-                      results_file=path, **STUDY)
+    table = run_study(
+        {"FailingVAE": resumed[0], "BetaVAE": resumed[1]}, squares, results_file=path, **STUDY
+    )
     assert len(path.read_text().splitlines()) == 5
     expected = without_time(serial_table).assign(method=["FailingVAE"] * 2 + ["BetaVAE"] * 2)
     pd.testing.assert_frame_equal(without_time(table), expected)
     # a third run skips every fit and only reads the file
-    again = run_study({"FailingVAE": resumed[0], "BetaVAE": resumed[1]}, squares,
-                      results_file=path, **STUDY)
+    again = run_study(
+        {"FailingVAE": resumed[0], "BetaVAE": resumed[1]}, squares, results_file=path, **STUDY
+    )
     pd.testing.assert_frame_equal(again, table)
 
 
@@ -114,9 +127,12 @@ def test_dask_cluster_equals_serial(serial_table, squares):
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         with parallel_config(backend="dask"):
             table = run_study(estimators(), squares, **STUDY)
         assert client.status == "running"
@@ -126,8 +142,16 @@ def test_dask_cluster_equals_serial(serial_table, squares):
 def test_models_are_saved_beside_the_results(squares, tmp_path):
     import joblib
 
-    table = run_study([(VAE(**TINY), {})], squares, seeds=[3], metrics=["mig"], n_train=32,
-                      n_test=16, model_dir=tmp_path / "models", as_frame=False)
+    table = run_study(
+        [(VAE(**TINY), {})],
+        squares,
+        seeds=[3],
+        metrics=["mig"],
+        n_train=32,
+        n_test=16,
+        model_dir=tmp_path / "models",
+        as_frame=False,
+    )
     model = joblib.load(tmp_path / "models" / table[0]["model_file"])
     assert model.random_state == 3 and model.n_steps_ == 3
 
@@ -144,7 +168,11 @@ def test_models_are_saved_beside_the_results(squares, tmp_path):
         (dict(n_train=0), ValueError, "n_train must be a positive integer"),
         (dict(random_state=None), ValueError, "random_state must be an int"),
         (dict(metric_params={"dci": {}}), ValueError, r"metrics not in the study: \['dci'\]"),
-        (dict(history_keys=["mig"], n_train=16, n_test=8), KeyError, "'mig' is not in the last history row"),
+        (
+            dict(history_keys=["mig"], n_train=16, n_test=8),
+            KeyError,
+            "'mig' is not in the last history row",
+        ),
     ],
 )
 def test_run_study_rejects_bad_arguments(squares, kwargs, error, match):
@@ -167,8 +195,12 @@ def test_results_file_with_other_columns_is_refused(squares, tmp_path):
     path = tmp_path / "study.csv"
     run_study([(VAE(**TINY), {})], squares, results_file=path, **{**STUDY, "seeds": [0]})
     with pytest.raises(ValueError, match="use a new results_file"):
-        run_study([(VAE(**TINY), {})], squares, results_file=path,
-                  **{**STUDY, "seeds": [5], "metrics": ["mig"]})
+        run_study(
+            [(VAE(**TINY), {})],
+            squares,
+            results_file=path,
+            **{**STUDY, "seeds": [5], "metrics": ["mig"]},
+        )
 
 
 def test_each_study_plot_returns_a_figure(serial_table, tmp_path):
@@ -194,8 +226,9 @@ def test_each_study_plot_returns_a_figure(serial_table, tmp_path):
     fig = plot_metric_vs_param(serial_table, "mig_scorer", "beta")
     assert isinstance(fig, Figure)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["BetaVAE"]
-    fig = plot_metric_rank_correlation(serial_table, ["mig.discrete_mig", "mig_scorer",
-                                                      "reconstruction_error"])
+    fig = plot_metric_rank_correlation(
+        serial_table, ["mig.discrete_mig", "mig_scorer", "reconstruction_error"]
+    )
     assert isinstance(fig, Figure)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == 9 and texts[0] == texts[4] == "1.00"  # the diagonal

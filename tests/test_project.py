@@ -14,8 +14,11 @@ def test_ci_runs_the_readme_test_command():
     readme_commands = _commands((ROOT / "README.md").read_text())
     assert len(readme_commands) == 2, "the README gives exactly two set-up-and-run commands"
     test_command = next(c for c in readme_commands if "pytest" in c)
-    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    ci_lines = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert test_command in ci_lines
 
 
@@ -26,7 +29,11 @@ def test_torch_is_pinned_to_the_cpu_wheel_in_both_commands():
 
 
 #: source files allowed over the 450-line limit, each with the reason
-LONG_FILES: dict[str, str] = {}
+LONG_FILES: dict[str, str] = {
+    "sklvae/models/vae.py": "six estimators with explicit signatures, one parameter per line",
+    "sklvae/models/quantized.py": "six estimators with explicit signatures, one parameter per line",
+    "sklvae/datasets/_dataset.py": "GroundTruthDataset alone: the array-like and ground-truth API",
+}
 
 
 def test_no_source_file_is_over_450_lines():
@@ -37,3 +44,5 @@ def test_no_source_file_is_over_450_lines():
     }
     unexplained = {name: n for name, n in too_long.items() if name not in LONG_FILES}
     assert not unexplained, f"split these files or list them with a reason: {unexplained}"
+    for name in LONG_FILES:  # the file itself says why
+        assert "Over 450 lines on purpose" in (ROOT / name).read_text(), name

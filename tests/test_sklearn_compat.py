@@ -111,7 +111,9 @@ def test_grid_search_accepts_factor_labels_as_y():
 def test_pipeline_with_a_classifier():
     X = make_squares(120, 32)
     labels = (X.reshape(120, -1).mean(1) > np.median(X.reshape(120, -1).mean(1))).astype(int)
-    pipeline = make_pipeline(BetaVAE(**{**TINY, "max_steps": 150, "lr": 1e-3}), LogisticRegression())
+    pipeline = make_pipeline(
+        BetaVAE(**{**TINY, "max_steps": 150, "lr": 1e-3}), LogisticRegression()
+    )
     pipeline.fit(X, labels)
     assert pipeline.predict(X).shape == (120,)
     assert pipeline.score(X, labels) > 0.6  # the area of the square is easy to read off
@@ -121,4 +123,6 @@ def test_joblib_round_trip_gives_identical_transform(tmp_path):
     X = make_squares(64, 32)
     model = BetaVAE(**TINY).fit(X)
     joblib.dump(model, tmp_path / "m.joblib")
-    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").transform(X), model.transform(X))
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "m.joblib").transform(X), model.transform(X)
+    )

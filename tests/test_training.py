@@ -52,7 +52,9 @@ def test_uint8_batches_are_converted_on_the_device():
 def test_loss_terms_stay_on_the_device_during_the_epoch():
     X, _ = factor_data(64)
     spy = BatchSpy()
-    model = BetaVAE(n_latents=2, batch_size=16, max_epochs=1, random_state=0, callbacks=[spy]).fit(X)
+    model = BetaVAE(n_latents=2, batch_size=16, max_epochs=1, random_state=0, callbacks=[spy]).fit(
+        X
+    )
     assert spy.loss_types_ == {torch.Tensor}  # no .item() per step
     batches = model.history_[-1, "batches"]
     assert all(isinstance(b["train_loss"], float) and isinstance(b["kl"], float) for b in batches)
@@ -61,8 +63,15 @@ def test_loss_terms_stay_on_the_device_during_the_epoch():
 def test_channels_last_and_compile_options():
     images = (np.random.RandomState(0).rand(16, 16, 16) * 255).astype(np.uint8)
     reference = BetaVAE(n_latents=2, batch_size=8, max_steps=3, random_state=0).fit(images)
-    fast = BetaVAE(n_latents=2, batch_size=8, max_steps=3, random_state=0, channels_last=True,
-                   compile=True, compile__backend="eager").fit(images)
+    fast = BetaVAE(
+        n_latents=2,
+        batch_size=8,
+        max_steps=3,
+        random_state=0,
+        channels_last=True,
+        compile=True,
+        compile__backend="eager",
+    ).fit(images)
     weights = [p for p in fast.module_.parameters() if p.ndim == 4]
     assert weights and all(p.is_contiguous(memory_format=torch.channels_last) for p in weights)
     np.testing.assert_allclose(fast.transform(images), reference.transform(images), atol=1e-5)
@@ -82,13 +91,21 @@ class AutocastSpy(Callback):
             self.dtypes_ = getattr(self, "dtypes_", set()) | {y_pred["outputs"].dtype}
 
 
-@pytest.mark.parametrize("precision, dtype", [("32", torch.float32), ("bf16-mixed", torch.bfloat16),
-                                              ("16-mixed", torch.float16)])
+@pytest.mark.parametrize(
+    "precision, dtype",
+    [("32", torch.float32), ("bf16-mixed", torch.bfloat16), ("16-mixed", torch.float16)],
+)
 def test_precision_runs_the_forward_pass_in_its_dtype(precision, dtype):
     X, _ = factor_data(64)
     spy = AutocastSpy()
-    model = BetaVAE(n_latents=2, batch_size=16, max_steps=4, random_state=0, precision=precision,
-                    callbacks=[spy]).fit(X)
+    model = BetaVAE(
+        n_latents=2,
+        batch_size=16,
+        max_steps=4,
+        random_state=0,
+        precision=precision,
+        callbacks=[spy],
+    ).fit(X)
     assert spy.dtypes_ == {dtype}
     assert hasattr(model.net_, "grad_scalers_") == (precision == "16-mixed")
     restored = pickle.loads(pickle.dumps(model))
@@ -97,8 +114,14 @@ def test_precision_runs_the_forward_pass_in_its_dtype(precision, dtype):
 
 def test_adversary_step_under_bf16():
     X, _ = factor_data(64)
-    model = FactorVAE(n_latents=2, batch_size=16, max_steps=4, random_state=0,
-                      precision="bf16-mixed", module__discriminator_hidden_dim=16).fit(X)
+    model = FactorVAE(
+        n_latents=2,
+        batch_size=16,
+        max_steps=4,
+        random_state=0,
+        precision="bf16-mixed",
+        module__discriminator_hidden_dim=16,
+    ).fit(X)
     assert np.isfinite(model.history_[:, "adversary_loss"]).all()
 
 

@@ -28,7 +28,9 @@ def _as_2d_float(array, name: str) -> np.ndarray:
         )
     if array.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_columns); got shape {array.shape}.")
-    if (not np.issubdtype(array.dtype, np.number) and array.dtype != bool) or np.iscomplexobj(array):
+    if (not np.issubdtype(array.dtype, np.number) and array.dtype != bool) or np.iscomplexobj(
+        array
+    ):
         raise TypeError(f"{name} must be real numbers, got dtype={array.dtype}.")
     array = array.astype(np.float64, copy=False)
     if array.shape[0] == 0 or array.shape[1] == 0:

@@ -47,7 +47,7 @@ CLG_PARAMETER_CONSTRAINTS = {
     "subspace_sizes": [tuple, list, None],
 }
 
-_DOCS = '''\
+_DOCS = """\
 hessian_weight : float, default=40.0
     Weight w_H of the Hessian penalty mean_{i≠j} ‖A_jA_i‖²_F, which pushes each latent
     to act on its own (the official ``--hy_hes`` default).
@@ -71,7 +71,7 @@ subgroup_sizes : tuple of int, default=(100,)
     Group features per subgroup, m² for m × m matrices (official ``[100]``).
 subspace_sizes : tuple of int or None, default=None
     Latents per subgroup, summing to ``n_latents``; None means ``(n_latents,)``
-    (official ``[10]``).'''
+    (official ``[10]``)."""
 
 
 def document_clg_parameters(note: str = ""):

@@ -44,20 +44,32 @@ _SPLIT_BATCH = [Interval(Integral, 4, None, closed="left")]
 #: parameters several estimators here share: name -> (type, description); the default
 #: is read from each estimator's signature (see ``_document_shared``)
 _SHARED_PARAMETERS: dict[str, tuple[str, str]] = {
-    "codebook_size": ("int", "Scalar codes K in the codebook (official: 64 for the Gumbel "
-                             "models, 16 per latent for QLAE)."),
-    "discriminator_lr": ("float", "Adam learning rate of the TC discriminator (torch's "
-                                  "default betas (0.9, 0.999), as officially)."),
-    "temperature_decay": ("float", "Rate of the Gumbel-softmax temperature "
-                                   "``tau = exp(-temperature_decay * s)``, ``s`` the "
-                                   "Lightning global step: ``n_steps_`` times the number "
-                                   "of optimizers (official: 1e-5)."),
-    "lr_decay_steps": ("int or None", "Cosine learning-rate decay of every optimizer, "
-                                      "stepped once per batch: ``lr_t = min_lr + (lr - "
-                                      "min_lr)(1 + cos(pi t / lr_decay_steps)) / 2``, "
-                                      "periodic beyond ``lr_decay_steps`` like torch's "
-                                      "``CosineAnnealingLR`` (official: ``T_max=50000``); "
-                                      "None keeps the learning rate constant."),
+    "codebook_size": (
+        "int",
+        "Scalar codes K in the codebook (official: 64 for the Gumbel "
+        "models, 16 per latent for QLAE).",
+    ),
+    "discriminator_lr": (
+        "float",
+        "Adam learning rate of the TC discriminator (torch's "
+        "default betas (0.9, 0.999), as officially).",
+    ),
+    "temperature_decay": (
+        "float",
+        "Rate of the Gumbel-softmax temperature "
+        "``tau = exp(-temperature_decay * s)``, ``s`` the "
+        "Lightning global step: ``n_steps_`` times the number "
+        "of optimizers (official: 1e-5).",
+    ),
+    "lr_decay_steps": (
+        "int or None",
+        "Cosine learning-rate decay of every optimizer, "
+        "stepped once per batch: ``lr_t = min_lr + (lr - "
+        "min_lr)(1 + cos(pi t / lr_decay_steps)) / 2``, "
+        "periodic beyond ``lr_decay_steps`` like torch's "
+        "``CosineAnnealingLR`` (official: ``T_max=50000``); "
+        "None keeps the learning rate constant.",
+    ),
     "min_lr": ("float", "Floor of the cosine schedule (``eta_min``; official: 1.25e-6)."),
 }
 
@@ -77,13 +89,16 @@ def _document_shared(cls: type) -> type:
     for name, (kind, text) in _SHARED_PARAMETERS.items():
         if name in signature and f"\n    {name} : " not in doc:
             entries.append(f"    {name} : {kind}, default={signature[name].default!r}")
-            entries.extend(textwrap.wrap(text, width=88, initial_indent=" " * 8,
-                                         subsequent_indent=" " * 8))
+            entries.extend(
+                textwrap.wrap(text, width=88, initial_indent=" " * 8, subsequent_indent=" " * 8)
+            )
     cls.__doc__ = doc = doc.replace(header, header + "".join(e + "\n" for e in entries), 1)
     if issubclass(cls, _CodebookEstimator) and "\n    codebook_ : " not in cls.__doc__:
-        cls.__doc__ += ("\n    Attributes\n    ----------\n"
-                        "    codebook_ : ndarray of shape (codebook_size,)\n"
-                        "        The learned scalar codes, shared by every latent.\n")
+        cls.__doc__ += (
+            "\n    Attributes\n    ----------\n"
+            "    codebook_ : ndarray of shape (codebook_size,)\n"
+            "        The learned scalar codes, shared by every latent.\n"
+        )
     return cls
 
 
@@ -102,8 +117,10 @@ class _DiscreteFamilyEstimator(BaseDisentangler):
     def _extra_callbacks(self):
         if self.lr_decay_steps is None:
             return []
-        return [(name, CosineAnnealing(self.lr_decay_steps, self.min_lr, optimizer=attribute))
-                for name, attribute in self._decayed_optimizers]
+        return [
+            (name, CosineAnnealing(self.lr_decay_steps, self.min_lr, optimizer=attribute))
+            for name, attribute in self._decayed_optimizers
+        ]
 
 
 class _CodebookEstimator(_DiscreteFamilyEstimator):
@@ -116,8 +133,9 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
     def _extra_callbacks(self):
         callbacks = super()._extra_callbacks()
         if self._temperature_steps_per_batch is not None:
-            callbacks.append(("gumbel_temperature",
-                              GumbelTemperatureSchedule(self._temperature_steps_per_batch)))
+            callbacks.append(
+                ("gumbel_temperature", GumbelTemperatureSchedule(self._temperature_steps_per_batch))
+            )
         return callbacks
 
     @property
@@ -163,17 +181,24 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
         """Integer code indices ``(n, n_latents)`` in ``[0, codebook_size)``, or an error."""
         quantizer = self.module_.quantizer
         integral = np.issubdtype(Z.dtype, np.integer) or (
-            np.issubdtype(Z.dtype, np.floating) and np.isfinite(Z).all() and np.all(np.mod(Z, 1) == 0)
+            np.issubdtype(Z.dtype, np.floating)
+            and np.isfinite(Z).all()
+            and np.all(np.mod(Z, 1) == 0)
         )
         if not integral:
-            raise ValueError(f"indices=True needs integer code indices; got dtype {Z.dtype} "
-                             "with non-integer values.")
+            raise ValueError(
+                f"indices=True needs integer code indices; got dtype {Z.dtype} "
+                "with non-integer values."
+            )
         if Z.ndim != 2 or Z.shape[1] != quantizer.n_latents:
-            raise ValueError(f"Code indices must have shape (n_samples, {quantizer.n_latents}); "
-                             f"got {Z.shape}.")
+            raise ValueError(
+                f"Code indices must have shape (n_samples, {quantizer.n_latents}); got {Z.shape}."
+            )
         if Z.size and (Z.min() < 0 or Z.max() >= quantizer.codebook_size):
-            raise ValueError(f"Code indices must lie in [0, {quantizer.codebook_size}); got "
-                             f"values in [{Z.min()}, {Z.max()}].")
+            raise ValueError(
+                f"Code indices must lie in [0, {quantizer.codebook_size}); got "
+                f"values in [{Z.min()}, {Z.max()}]."
+            )
         return torch.from_numpy(Z.astype(np.int64))
 
     def inverse_transform(self, Z, indices: bool | None = None) -> np.ndarray:
@@ -209,8 +234,10 @@ class _TCEstimator(_CodebookEstimator):
     """FactorQVAE and FactorDVAE: a TC discriminator with its own Adam optimizer."""
 
     _min_samples = 4
-    _decayed_optimizers = (("lr_cosine", "optimizer_"),
-                           ("adversary_lr_cosine", "optimizer_adversary_"))
+    _decayed_optimizers = (
+        ("lr_cosine", "optimizer_"),
+        ("adversary_lr_cosine", "optimizer_adversary_"),
+    )
     # two optimizer steps per batch: Lightning's global step grows by 2
     _temperature_steps_per_batch = 2
 

@@ -127,11 +127,24 @@ class CLGVAE(BaseDisentangler):
         **net_params,
     ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile, callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.beta = beta
         self.hessian_weight = hessian_weight
         self.commutator_weight = commutator_weight

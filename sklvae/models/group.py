@@ -130,8 +130,14 @@ class GroupActionAE(BaseDisentangler):
         "backbone": [StrOptions({"auto", "conv_grid"})],
     }
     _module_parameters = (
-        "group", "n_layers", "hidden_channels", "mask_init_std", "mask_threshold",
-        "lambda_inv", "lambda_equiv", "action",
+        "group",
+        "n_layers",
+        "hidden_channels",
+        "mask_init_std",
+        "mask_threshold",
+        "lambda_inv",
+        "lambda_equiv",
+        "action",
     )
 
     def __init__(
@@ -165,12 +171,24 @@ class GroupActionAE(BaseDisentangler):
         **net_params,
     ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.group = group
         self.n_layers = n_layers
         self.hidden_channels = hidden_channels
@@ -272,7 +290,9 @@ class GroupActionAE(BaseDisentangler):
             )
         order = self.group_.order
         if elements.dtype.kind not in "iu" or elements.min() < 0 or elements.max() >= order:
-            raise ValueError(f"g must hold integers in 0..{order - 1} (elements of {self.group_.name}).")
+            raise ValueError(
+                f"g must hold integers in 0..{order - 1} (elements of {self.group_.name})."
+            )
         return torch.as_tensor(elements, dtype=torch.long)
 
     def transform_action(self, X, g) -> np.ndarray:

@@ -191,8 +191,17 @@ class MIPETVAE(BaseDisentangler):
         **CLG_PARAMETER_CONSTRAINTS,
     }
     _module_parameters = (
-        "base", "n_units", "beta", "alpha", "gamma", "dataset_size", "ipe_form",
-        "symmetric", "ef_conversion", "mask_threshold", *CLG_DEFAULTS,
+        "base",
+        "n_units",
+        "beta",
+        "alpha",
+        "gamma",
+        "dataset_size",
+        "ipe_form",
+        "symmetric",
+        "ef_conversion",
+        "mask_threshold",
+        *CLG_DEFAULTS,
     )
     #: the module settings only the Gaussian bases (MIPETModule) take
     _gaussian_only = ("base", "n_units", "alpha", "gamma", "dataset_size")
@@ -242,12 +251,24 @@ class MIPETVAE(BaseDisentangler):
         **net_params,
     ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.base = base
         self.n_units = n_units
         self.beta = beta

@@ -18,6 +18,9 @@ BioAE           continuous (no quantizer)                                    non
 Defaults follow the official Shapes3D configuration; ``docs/methods/quantized.md`` has the math.
 """
 
+# Over 450 lines on purpose: six estimators, each with the explicit ``__init__`` scikit-learn requires (every
+# parameter named), which the formatter lays out one parameter per line.
+
 from __future__ import annotations
 
 from sklearn.utils._param_validation import StrOptions
@@ -28,10 +31,10 @@ from ..nn.quantizer import OFFICIAL_TEMPERATURE_DECAY
 from ._quantized_base import (
     _CODEBOOK_SIZE,
     _FAMILY_CONSTRAINTS,
+    _GUMBEL_CONSTRAINTS,
     _NONNEGATIVE,
     _POSITIVE,
     _SPLIT_BATCH,
-    _GUMBEL_CONSTRAINTS,
     _CodebookEstimator,
     _DiscreteFamilyEstimator,
     _document_shared,
@@ -129,23 +132,60 @@ class FactorQVAE(_TCEstimator):
         "temperature_decay": _NONNEGATIVE,
     }
     _module_parameters = ("codebook_size", "beta", "gamma", "temperature_decay")
-    _fixed_module_options = {"codebook": "global", "quantization": "gumbel",
-                             "logits": "distance", "discriminator": True}
+    _fixed_module_options = {
+        "codebook": "global",
+        "quantization": "gumbel",
+        "logits": "distance",
+        "discriminator": True,
+    }
 
-    def __init__(self, n_latents=12, *, codebook_size=64, beta=1e-3, gamma=1e-4,
-                 discriminator_lr=1e-3, temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
-                 lr_decay_steps=50000, min_lr=1.25e-6, backbone="auto", likelihood="mse",
-                 data_layout="NHWC", lr=1e-3, batch_size=512, max_epochs=10, max_steps=None,
-                 validation_fraction=None, device="auto", random_state=None, verbose=0,
-                 precision="32", channels_last=False, compile=False,
-                 callbacks=None, **net_params):
+    def __init__(
+        self,
+        n_latents=12,
+        *,
+        codebook_size=64,
+        beta=1e-3,
+        gamma=1e-4,
+        discriminator_lr=1e-3,
+        temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
+        lr_decay_steps=50000,
+        min_lr=1.25e-6,
+        backbone="auto",
+        likelihood="mse",
+        data_layout="NHWC",
+        lr=1e-3,
+        batch_size=512,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.codebook_size = codebook_size
         self.beta = beta
         self.gamma = gamma
@@ -190,23 +230,60 @@ class FactorDVAE(_TCEstimator):
 
     _parameter_constraints = FactorQVAE._parameter_constraints
     _module_parameters = ("codebook_size", "beta", "gamma", "temperature_decay")
-    _fixed_module_options = {"codebook": "global", "quantization": "gumbel",
-                             "logits": "encoder", "discriminator": True}
+    _fixed_module_options = {
+        "codebook": "global",
+        "quantization": "gumbel",
+        "logits": "encoder",
+        "discriminator": True,
+    }
 
-    def __init__(self, n_latents=12, *, codebook_size=64, beta=5e-3, gamma=5e-4,
-                 discriminator_lr=1e-3, temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
-                 lr_decay_steps=50000, min_lr=1.25e-6, backbone="auto", likelihood="mse",
-                 data_layout="NHWC", lr=1e-3, batch_size=512, max_epochs=10, max_steps=None,
-                 validation_fraction=None, device="auto", random_state=None, verbose=0,
-                 precision="32", channels_last=False, compile=False,
-                 callbacks=None, **net_params):
+    def __init__(
+        self,
+        n_latents=12,
+        *,
+        codebook_size=64,
+        beta=5e-3,
+        gamma=5e-4,
+        discriminator_lr=1e-3,
+        temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
+        lr_decay_steps=50000,
+        min_lr=1.25e-6,
+        backbone="auto",
+        likelihood="mse",
+        data_layout="NHWC",
+        lr=1e-3,
+        batch_size=512,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.codebook_size = codebook_size
         self.beta = beta
         self.gamma = gamma
@@ -244,23 +321,53 @@ class QVAE(_CodebookEstimator):
 
     _parameter_constraints = _GUMBEL_CONSTRAINTS
     _module_parameters = ("codebook_size", "beta", "temperature_decay")
-    _fixed_module_options = {"codebook": "global", "quantization": "gumbel",
-                             "logits": "distance"}
+    _fixed_module_options = {"codebook": "global", "quantization": "gumbel", "logits": "distance"}
 
-    def __init__(self, n_latents=12, *, codebook_size=64, beta=1e-3,
-                 temperature_decay=OFFICIAL_TEMPERATURE_DECAY, lr_decay_steps=50000,
-                 min_lr=1.25e-6, backbone="auto", likelihood="mse", data_layout="NHWC",
-                 lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
-                 validation_fraction=None, device="auto", random_state=None, verbose=0,
-                 precision="32", channels_last=False, compile=False,
-                 callbacks=None, **net_params):
+    def __init__(
+        self,
+        n_latents=12,
+        *,
+        codebook_size=64,
+        beta=1e-3,
+        temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
+        lr_decay_steps=50000,
+        min_lr=1.25e-6,
+        backbone="auto",
+        likelihood="mse",
+        data_layout="NHWC",
+        lr=1e-3,
+        batch_size=256,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.codebook_size = codebook_size
         self.beta = beta
         self.temperature_decay = temperature_decay
@@ -296,23 +403,53 @@ class DVAE(_CodebookEstimator):
 
     _parameter_constraints = _GUMBEL_CONSTRAINTS
     _module_parameters = ("codebook_size", "beta", "temperature_decay")
-    _fixed_module_options = {"codebook": "global", "quantization": "gumbel",
-                             "logits": "encoder"}
+    _fixed_module_options = {"codebook": "global", "quantization": "gumbel", "logits": "encoder"}
 
-    def __init__(self, n_latents=12, *, codebook_size=64, beta=5e-3,
-                 temperature_decay=OFFICIAL_TEMPERATURE_DECAY, lr_decay_steps=50000,
-                 min_lr=1.25e-6, backbone="auto", likelihood="mse", data_layout="NHWC",
-                 lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
-                 validation_fraction=None, device="auto", random_state=None, verbose=0,
-                 precision="32", channels_last=False, compile=False,
-                 callbacks=None, **net_params):
+    def __init__(
+        self,
+        n_latents=12,
+        *,
+        codebook_size=64,
+        beta=5e-3,
+        temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
+        lr_decay_steps=50000,
+        min_lr=1.25e-6,
+        backbone="auto",
+        likelihood="mse",
+        data_layout="NHWC",
+        lr=1e-3,
+        batch_size=256,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.codebook_size = codebook_size
         self.beta = beta
         self.temperature_decay = temperature_decay
@@ -368,26 +505,66 @@ class QLAE(_CodebookEstimator):
         "quantization_weight": _NONNEGATIVE,
         "codebook_init": [StrOptions({"normal", "linspace", "uniform"})],
     }
-    _module_parameters = ("codebook_size", "commitment_weight", "quantization_weight",
-                          "codebook_init")
-    _fixed_module_options = {"codebook": "per_latent", "quantization": "straight_through",
-                             "logits": "distance", "beta": 0.0}
+    _module_parameters = (
+        "codebook_size",
+        "commitment_weight",
+        "quantization_weight",
+        "codebook_init",
+    )
+    _fixed_module_options = {
+        "codebook": "per_latent",
+        "quantization": "straight_through",
+        "logits": "distance",
+        "beta": 0.0,
+    }
     _temperature_steps_per_batch = None  # no Gumbel noise
 
-    def __init__(self, n_latents=12, *, codebook_size=16, commitment_weight=1e-2,
-                 quantization_weight=1e-2, codebook_init="normal", lr_decay_steps=50000,
-                 min_lr=1.25e-6, backbone="auto", likelihood="mse", data_layout="NHWC",
-                 lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
-                 validation_fraction=None, device="auto", random_state=None, verbose=0,
-                 precision="32", channels_last=False, compile=False,
-                 callbacks=None, **net_params):
+    def __init__(
+        self,
+        n_latents=12,
+        *,
+        codebook_size=16,
+        commitment_weight=1e-2,
+        quantization_weight=1e-2,
+        codebook_init="normal",
+        lr_decay_steps=50000,
+        min_lr=1.25e-6,
+        backbone="auto",
+        likelihood="mse",
+        data_layout="NHWC",
+        lr=1e-3,
+        batch_size=256,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.codebook_size = codebook_size
         self.commitment_weight = commitment_weight
         self.quantization_weight = quantization_weight
@@ -431,19 +608,50 @@ class BioAE(_DiscreteFamilyEstimator):
     }
     _module_parameters = ("nonnegative_weight", "activity_weight")
 
-    def __init__(self, n_latents=12, *, nonnegative_weight=1.0, activity_weight=1e-2,
-                 lr_decay_steps=50000, min_lr=1.25e-6, backbone="auto", likelihood="mse",
-                 data_layout="NHWC", lr=1e-3, batch_size=256, max_epochs=10, max_steps=None,
-                 validation_fraction=None, device="auto", random_state=None, verbose=0,
-                 precision="32", channels_last=False, compile=False,
-                 callbacks=None, **net_params):
+    def __init__(
+        self,
+        n_latents=12,
+        *,
+        nonnegative_weight=1.0,
+        activity_weight=1e-2,
+        lr_decay_steps=50000,
+        min_lr=1.25e-6,
+        backbone="auto",
+        likelihood="mse",
+        data_layout="NHWC",
+        lr=1e-3,
+        batch_size=256,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
         super().__init__(
-            n_latents, backbone=backbone, likelihood=likelihood, data_layout=data_layout,
-            lr=lr, batch_size=batch_size, max_epochs=max_epochs, max_steps=max_steps,
-            validation_fraction=validation_fraction, device=device,
-            random_state=random_state, verbose=verbose, precision=precision,
-            channels_last=channels_last, compile=compile,
-            callbacks=callbacks, **net_params)
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
         self.nonnegative_weight = nonnegative_weight
         self.activity_weight = activity_weight
         self.lr_decay_steps = lr_decay_steps

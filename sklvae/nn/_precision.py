@@ -10,7 +10,8 @@ conversion — are computed in float32 by decorating them with :func:`float32`.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 

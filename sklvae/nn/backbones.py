@@ -50,7 +50,7 @@ for the estimator to pickle.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from sklearn.utils._param_validation import StrOptions
@@ -103,9 +103,7 @@ def available_backbones() -> tuple[str, ...]:
 
 def is_custom_backbone(backbone: object) -> bool:
     """True for an ``(encoder_builder, decoder_builder)`` pair of callables."""
-    return (
-        isinstance(backbone, tuple) and len(backbone) == 2 and all(callable(b) for b in backbone)
-    )
+    return isinstance(backbone, tuple) and len(backbone) == 2 and all(callable(b) for b in backbone)
 
 
 def _lookup(backbone) -> tuple[EncoderBuilder, DecoderBuilder]:
@@ -214,7 +212,7 @@ def _check_decoder(decoder: nn.Module, input_shape: tuple, n_latents: int, build
 
 
 def default_backbone(input_shape: tuple) -> str:
-    """"burgess" for images whose sides are multiples of 16, else "mlp"."""
+    """ "burgess" for images whose sides are multiples of 16, else "mlp"."""
     if len(input_shape) == 3 and input_shape[1] % 16 == 0 and input_shape[2] % 16 == 0:
         return "burgess"
     return "mlp"
@@ -350,7 +348,9 @@ class MipetDecoder(nn.Module):
 # --- mlp --------------------------------------------------------------------------------
 
 
-def mlp_encoder(input_shape: tuple, *, hidden_dim: int = 256, n_hidden_layers: int = 2) -> nn.Module:
+def mlp_encoder(
+    input_shape: tuple, *, hidden_dim: int = 256, n_hidden_layers: int = 2
+) -> nn.Module:
     layers: list[nn.Module] = [nn.Flatten()]
     previous = math.prod(input_shape)
     for _ in range(n_hidden_layers):

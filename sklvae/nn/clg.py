@@ -64,13 +64,18 @@ def check_group_sizes(
     latents (Lie algebra basis elements) of subgroup k. ``subspace_sizes=None`` puts all
     ``n_latents`` in the single subgroup (an error when there are several).
     """
+
     def as_sizes(name, values):
         try:
             sizes = tuple(int(v) for v in values)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a sequence of positive integers; got {values!r}.") from None
+            raise ValueError(
+                f"{name} must be a sequence of positive integers; got {values!r}."
+            ) from None
         if not sizes or any(s < 1 or s != v for s, v in zip(sizes, values)):
-            raise ValueError(f"{name} must be a non-empty sequence of positive integers; got {values!r}.")
+            raise ValueError(
+                f"{name} must be a non-empty sequence of positive integers; got {values!r}."
+            )
         return sizes
 
     groups = as_sizes("subgroup_sizes", subgroup_sizes)
@@ -145,7 +150,9 @@ class LieAlgebraBasis(nn.Module):
     def algebra(self, z: Tensor) -> list[Tensor]:
         """Σ_i z_{k,i} A_{k,i} for each subgroup k, each of shape ``(B, m_k, m_k)``."""
         blocks = torch.split(z, self.subspace_sizes, dim=-1)
-        return [torch.einsum("bi,imn->bmn", block, basis) for block, basis in zip(blocks, self.bases)]
+        return [
+            torch.einsum("bi,imn->bmn", block, basis) for block, basis in zip(blocks, self.bases)
+        ]
 
     def forward(self, z: Tensor) -> Tensor:
         """Group features ``(B, Σ m_k²)``: the row-major flattened exp of each algebra element."""

@@ -40,10 +40,14 @@ class DalleEncoderBlock(nn.Module):
         self.post_gain = 1.0 / n_layers**2
         self.id_path = nn.Conv2d(n_in, n_out, 1) if n_in != n_out else nn.Identity()
         self.res_path = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(n_in, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_out, 1),
+            nn.ReLU(),
+            nn.Conv2d(n_in, n_hid, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(n_hid, n_hid, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(n_hid, n_hid, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(n_hid, n_out, 1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,10 +63,14 @@ class DalleDecoderBlock(nn.Module):
         self.post_gain = 1.0 / n_layers**2
         self.id_path = nn.Conv2d(n_in, n_out, 1) if n_in != n_out else nn.Identity()
         self.res_path = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(n_in, n_hid, 1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_hid, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(n_hid, n_out, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(n_in, n_hid, 1),
+            nn.ReLU(),
+            nn.Conv2d(n_hid, n_hid, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(n_hid, n_hid, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(n_hid, n_out, 3, padding=1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -76,7 +84,9 @@ def _check_dalle(input_shape: tuple, group_count: int, n_blk_per_group: int, cha
             f"{group_count} and {n_blk_per_group}."
         )
     if channel < 4:
-        raise ValueError(f"The 'dalle' backbone needs channel >= 4 (blocks use channel // 4); got {channel}.")
+        raise ValueError(
+            f"The 'dalle' backbone needs channel >= 4 (blocks use channel // 4); got {channel}."
+        )
     return _check_image(input_shape, "dalle", 2 ** (group_count - 1))
 
 
@@ -111,8 +121,12 @@ def dalle_encoder(
     factor = 2 ** (group_count - 1)
     flat = previous * (height // factor) * (width // factor)
     layers += [
-        nn.Flatten(), nn.ReLU(), nn.Linear(flat, hidden_dim), nn.ReLU(),
-        nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
+        nn.Flatten(),
+        nn.ReLU(),
+        nn.Linear(flat, hidden_dim),
+        nn.ReLU(),
+        nn.Linear(hidden_dim, hidden_dim),
+        nn.ReLU(),
     ]
     return dalle_init_(_FeatureEncoder(*layers, feature_dim=hidden_dim))
 

@@ -44,8 +44,9 @@ class TCDiscriminator(nn.Module):
         Slope of the LeakyReLU.
     """
 
-    def __init__(self, n_inputs: int, hidden_dim: int = 1000, n_layers: int = 6,
-                 negative_slope: float = 0.2):
+    def __init__(
+        self, n_inputs: int, hidden_dim: int = 1000, n_layers: int = 6, negative_slope: float = 0.2
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         previous = int(n_inputs)

@@ -34,7 +34,9 @@ def log_density_gaussian(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     return -0.5 * (_LOG_2PI + logvar + (x - mu).pow(2) * torch.exp(-logvar))
 
 
-def _log_importance_weight_matrix(batch_size: int, dataset_size: int, device, dtype) -> torch.Tensor:
+def _log_importance_weight_matrix(
+    batch_size: int, dataset_size: int, device, dtype
+) -> torch.Tensor:
     """Log weights of minibatch-stratified sampling (Chen et al. 2018, App. C.2).
 
     Row i weighs the posteriors q(z_i | x_j) of the batch: 1/N for the sample's own
@@ -82,7 +84,10 @@ def tc_decomposition(
         # a one-sample batch (the remainder of an epoch): its aggregate posterior is
         # q(z|x) itself, a factorised Gaussian, so MI = TC = 0 and the KL is dimension-wise
         zero = z.new_zeros(())
-        kl = (log_density_gaussian(z, mu, logvar) - log_density_gaussian(z, torch.zeros_like(z), torch.zeros_like(z))).sum()
+        kl = (
+            log_density_gaussian(z, mu, logvar)
+            - log_density_gaussian(z, torch.zeros_like(z), torch.zeros_like(z))
+        ).sum()
         return {"mutual_information": zero, "total_correlation": zero, "dimensionwise_kl": kl}
     log_q_z_given_x = log_density_gaussian(z, mu, logvar).sum(1)
     log_p_z = log_density_gaussian(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)

@@ -305,7 +305,11 @@ class GroupActionModule(DisentanglerModule):
         lambda_equiv: float = 1.0,
         action: str = "fixed",
     ):
-        params = {"n_channels": int(n_latents), "hidden_channels": hidden_channels, "n_layers": n_layers}
+        params = {
+            "n_channels": int(n_latents),
+            "hidden_channels": hidden_channels,
+            "n_layers": n_layers,
+        }
         params.update(backbone_params or {})
         grid = conv_grid_shape(tuple(input_shape), params["n_channels"], params["n_layers"])
         super().__init__(input_shape, math.prod(grid), backbone, likelihood, params)
@@ -400,4 +404,6 @@ class GroupActionModule(DisentanglerModule):
         return self.reconstruction(self.decoder_outputs(self.encode(x)), x)
 
     def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        raise NotImplementedError("GroupActionAE is an autoencoder without a prior; it cannot sample.")
+        raise NotImplementedError(
+            "GroupActionAE is an autoencoder without a prior; it cannot sample."
+        )

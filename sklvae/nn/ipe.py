@@ -329,9 +329,7 @@ class IPEUnit(nn.Module):
     ) -> None:
         super().__init__()
         self.transform = IPETransform(n_latents, form=form, symmetric=symmetric)
-        self.ef = (
-            EFConversion(n_latents, expansion, mask_threshold) if ef_conversion else None
-        )
+        self.ef = EFConversion(n_latents, expansion, mask_threshold) if ef_conversion else None
 
     def forward(self, z: Tensor, eps: Tensor | None = None) -> dict[str, Tensor]:
         """Transform ``z`` (and ``eps``); add the EF terms when available.

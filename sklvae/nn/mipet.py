@@ -15,8 +15,8 @@ The base objective the IPE terms are added to is looked up in :data:`BASES`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -265,6 +265,6 @@ class MIPETModule(GaussianVAEModule):
         mu, logvar = self.encode(x)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
         z_hat = torch.stack([unit.transform(z) for unit in self.ipe.units])
-        return self.reconstruction(self._averaged_outputs(z_hat), x) + gaussian_kl(
-            mu, logvar
-        ).sum(1)
+        return self.reconstruction(self._averaged_outputs(z_hat), x) + gaussian_kl(mu, logvar).sum(
+            1
+        )

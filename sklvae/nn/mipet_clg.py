@@ -71,9 +71,20 @@ class MIPETCLGModule(CLGVAEModule):
         mask_threshold: float | None = 0.0,
     ):
         super().__init__(
-            input_shape, n_latents, backbone, likelihood, backbone_params, beta,
-            hessian_weight, commutator_weight, group_recon_weight, group_path_prob,
-            commutator, lie_basis_init, subgroup_sizes, subspace_sizes,
+            input_shape,
+            n_latents,
+            backbone,
+            likelihood,
+            backbone_params,
+            beta,
+            hessian_weight,
+            commutator_weight,
+            group_recon_weight,
+            group_path_prob,
+            commutator,
+            lie_basis_init,
+            subgroup_sizes,
+            subspace_sizes,
         )
         # the IPE unit initialises its matrices xavier-uniform itself (official init_weights)
         self.ipe = IPEUnit(
@@ -83,7 +94,9 @@ class MIPETCLGModule(CLGVAEModule):
             ef_conversion=ef_conversion,
             mask_threshold=mask_threshold,
         )
-        group_weights = {k: v for k, v in self.loss_weights.items() if k not in ("reconstruction", "kl")}
+        group_weights = {
+            k: v for k, v in self.loss_weights.items() if k not in ("reconstruction", "kl")
+        }
         self.loss_weights = {
             **BASES["clg_vae"].weights(1.0, float(beta), 1.0, bool(ef_conversion)),
             **group_weights,

@@ -92,11 +92,15 @@ class DisentanglerModule(nn.Module):
         """Training forward pass of a batch ``x``: a dict of tensors for ``loss_terms``."""
         raise NotImplementedError
 
-    def loss_terms(self, outputs: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
+    def loss_terms(
+        self, outputs: dict, x: torch.Tensor
+    ) -> dict[str, torch.Tensor]:  # pragma: no cover
         """Named, unweighted scalar loss terms; the net sums them with ``loss_weights``."""
         raise NotImplementedError
 
-    def representation(self, x: torch.Tensor, **representation_kwargs) -> torch.Tensor:  # pragma: no cover
+    def representation(
+        self, x: torch.Tensor, **representation_kwargs
+    ) -> torch.Tensor:  # pragma: no cover
         """What ``transform`` returns for a batch, shape ``(n, width)``.
 
         ``representation_kwargs`` are the estimator's ``_representation_kwargs()``
@@ -104,7 +108,9 @@ class DisentanglerModule(nn.Module):
         """
         raise NotImplementedError
 
-    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:  # pragma: no cover
+    def sample_prior(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:  # pragma: no cover
         """``n`` latent codes drawn from the prior with ``generator``."""
         raise NotImplementedError
 

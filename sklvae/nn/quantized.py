@@ -34,8 +34,16 @@ class CenteredAEModule(DisentanglerModule):
         Shift images from [0, 1] to [-0.5, 0.5] before the encoder (the official input).
     """
 
-    def __init__(self, input_shape, n_latents, backbone, likelihood, backbone_params,
-                 head_dim: int, center_input: bool = True):
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone,
+        likelihood,
+        backbone_params,
+        head_dim: int,
+        center_input: bool = True,
+    ):
         super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
         self.center_input = bool(center_input)
         self.head = nn.Linear(self.encoder.feature_dim, int(head_dim))
@@ -96,24 +104,55 @@ class QuantizedAEModule(CenteredAEModule):
         Shift images by -0.5 before the encoder (the official input).
     """
 
-    def __init__(self, input_shape, n_latents, backbone="dalle", likelihood="mse",
-                 backbone_params=None, codebook_size=64, codebook="global",
-                 quantization="gumbel", logits="distance", codebook_init="normal",
-                 temperature_decay=OFFICIAL_TEMPERATURE_DECAY, beta=1e-3, gamma=0.0,
-                 commitment_weight=0.0, quantization_weight=0.0, discriminator=False,
-                 discriminator_hidden_dim=1000, discriminator_layers=5, center_input=True):
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone="dalle",
+        likelihood="mse",
+        backbone_params=None,
+        codebook_size=64,
+        codebook="global",
+        quantization="gumbel",
+        logits="distance",
+        codebook_init="normal",
+        temperature_decay=OFFICIAL_TEMPERATURE_DECAY,
+        beta=1e-3,
+        gamma=0.0,
+        commitment_weight=0.0,
+        quantization_weight=0.0,
+        discriminator=False,
+        discriminator_hidden_dim=1000,
+        discriminator_layers=5,
+        center_input=True,
+    ):
         quantizer = ScalarQuantizer(
-            n_latents, codebook_size, codebook=codebook, mode=quantization, logits=logits,
-            init=codebook_init, temperature_decay=temperature_decay,
+            n_latents,
+            codebook_size,
+            codebook=codebook,
+            mode=quantization,
+            logits=logits,
+            init=codebook_init,
+            temperature_decay=temperature_decay,
         )
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params,
-                         head_dim=quantizer.input_dim, center_input=center_input)
+        super().__init__(
+            input_shape,
+            n_latents,
+            backbone,
+            likelihood,
+            backbone_params,
+            head_dim=quantizer.input_dim,
+            center_input=center_input,
+        )
         self.quantizer = quantizer
         if discriminator:
-            self.adversary = dalle_init_(TCDiscriminator(
-                n_latents * quantizer.codebook_size, discriminator_hidden_dim,
-                discriminator_layers,
-            ))
+            self.adversary = dalle_init_(
+                TCDiscriminator(
+                    n_latents * quantizer.codebook_size,
+                    discriminator_hidden_dim,
+                    discriminator_layers,
+                )
+            )
         self.loss_weights = {
             "reconstruction": 1.0,
             "kl": float(beta),
@@ -158,7 +197,9 @@ class QuantizedAEModule(CenteredAEModule):
         terms["perplexity"] = outputs["perplexity"]
         return terms
 
-    def discriminator_inputs(self, outputs: dict, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def discriminator_inputs(
+        self, outputs: dict, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The discriminator's two inputs: joint ``sg[w1]`` and permuted ``perm(w2)``.
 
         ``w2`` is a fresh encoding of the second half of ``x`` by the current weights
@@ -214,13 +255,31 @@ class BioAEModule(CenteredAEModule):
     latents as in the FactorQVAE code's BioAE (Whittington et al. 2023).
     """
 
-    def __init__(self, input_shape, n_latents, backbone="dalle", likelihood="mse",
-                 backbone_params=None, nonnegative_weight=1.0, activity_weight=1e-2,
-                 center_input=True):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params,
-                         head_dim=n_latents, center_input=center_input)
-        self.loss_weights = {"reconstruction": 1.0, "nonnegativity": float(nonnegative_weight),
-                             "activity": float(activity_weight)}
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone="dalle",
+        likelihood="mse",
+        backbone_params=None,
+        nonnegative_weight=1.0,
+        activity_weight=1e-2,
+        center_input=True,
+    ):
+        super().__init__(
+            input_shape,
+            n_latents,
+            backbone,
+            likelihood,
+            backbone_params,
+            head_dim=n_latents,
+            center_input=center_input,
+        )
+        self.loss_weights = {
+            "reconstruction": 1.0,
+            "nonnegativity": float(nonnegative_weight),
+            "activity": float(activity_weight),
+        }
 
     def forward(self, x):
         z = self.encode_head(x)
@@ -238,13 +297,16 @@ class BioAEModule(CenteredAEModule):
         return self.encode_head(x)
 
     def sample_prior(self, n, generator=None):
-        raise TypeError("BioAE has no prior to sample from; decode chosen codes with "
-                        "inverse_transform instead.")
+        raise TypeError(
+            "BioAE has no prior to sample from; decode chosen codes with inverse_transform instead."
+        )
 
     def negative_elbo(self, x):
         """Per-sample training objective (reconstruction + weighted penalties)."""
         z = self.encode_head(x)
         w = self.loss_weights
-        return (self.reconstruction(self.decoder(z), x)
-                + w["nonnegativity"] * torch.relu(-z).mean(1)
-                + w["activity"] * z.pow(2).mean(1))
+        return (
+            self.reconstruction(self.decoder(z), x)
+            + w["nonnegativity"] * torch.relu(-z).mean(1)
+            + w["activity"] * z.pow(2).mean(1)
+        )

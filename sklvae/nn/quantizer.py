@@ -212,9 +212,7 @@ class ScalarQuantizer(nn.Module):
         if int(n_latents) != n_latents or n_latents < 1:
             raise ValueError(f"n_latents must be a positive integer, got {n_latents!r}.")
         if int(codebook_size) != codebook_size or codebook_size < 2:
-            raise ValueError(
-                f"codebook_size must be an integer >= 2, got {codebook_size!r}."
-            )
+            raise ValueError(f"codebook_size must be an integer >= 2, got {codebook_size!r}.")
         for name, value, allowed in (
             ("codebook", codebook, _CODEBOOKS),
             ("mode", mode, _MODES),
@@ -229,9 +227,7 @@ class ScalarQuantizer(nn.Module):
                 "quantizer needs distance logits."
             )
         if not temperature_decay >= 0:
-            raise ValueError(
-                f"temperature_decay must be >= 0, got {temperature_decay!r}."
-            )
+            raise ValueError(f"temperature_decay must be >= 0, got {temperature_decay!r}.")
         self.n_latents = int(n_latents)
         self.codebook_size = int(codebook_size)
         self.codebook_kind = codebook
@@ -240,8 +236,9 @@ class ScalarQuantizer(nn.Module):
         self.init = init
         self.temperature_decay = float(temperature_decay)
 
-        shape = (self.codebook_size,) if codebook == "global" else (
-            self.n_latents, self.codebook_size)
+        shape = (
+            (self.codebook_size,) if codebook == "global" else (self.n_latents, self.codebook_size)
+        )
         self.codebook = nn.Parameter(torch.empty(shape))
         self.reset_codebook()
         self.register_buffer("step", torch.zeros((), dtype=torch.float64))
@@ -295,14 +292,13 @@ class ScalarQuantizer(nn.Module):
         """
         if h.ndim != 2 or h.shape[1] != self.input_dim:
             raise ValueError(
-                f"expected encoder output of shape (n, {self.input_dim}), got "
-                f"{tuple(h.shape)}."
+                f"expected encoder output of shape (n, {self.input_dim}), got {tuple(h.shape)}."
             )
         if self.logits_from == "encoder":
             return h.view(h.shape[0], self.n_latents, self.codebook_size)
         # logits = -(z - c_k)^2, computed directly (same value as
         # ||z||^2 + ||c||^2 - 2 z c in the official code, without cancellation).
-        return -(h.unsqueeze(-1) - self._codes()) ** 2
+        return -((h.unsqueeze(-1) - self._codes()) ** 2)
 
     def forward(self, h: Tensor) -> QuantizerOutput:
         """Quantize a batch of encoder outputs.

@@ -24,9 +24,19 @@ __all__ = [
 class BetaTCVAEModule(GaussianVAEModule):
     """β-TCVAE (Chen et al. 2018): KL split into index-code MI, TC and dimension-wise KL."""
 
-    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
-                 backbone_params=None, alpha=1.0, beta=6.0, gamma=1.0, dataset_size=1,
-                 estimator="mss"):
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone="burgess",
+        likelihood="bernoulli",
+        backbone_params=None,
+        alpha=1.0,
+        beta=6.0,
+        gamma=1.0,
+        dataset_size=1,
+        estimator="mss",
+    ):
         super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
         self.dataset_size = int(dataset_size)
         self.estimator = estimator
@@ -40,10 +50,15 @@ class BetaTCVAEModule(GaussianVAEModule):
 
     def loss_terms(self, outputs, x):
         terms = super().loss_terms(outputs, x)
-        terms.update(tc_decomposition(
-            outputs["z"], outputs["mu"], outputs["logvar"],
-            dataset_size=self.dataset_size, estimator=self.estimator,
-        ))
+        terms.update(
+            tc_decomposition(
+                outputs["z"],
+                outputs["mu"],
+                outputs["logvar"],
+                dataset_size=self.dataset_size,
+                estimator=self.estimator,
+            )
+        )
         return terms
 
 
@@ -56,9 +71,18 @@ class FactorVAEModule(GaussianVAEModule):
     batch for both, the discriminator on the batch and its own permutation.
     """
 
-    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
-                 backbone_params=None, gamma=10.0, discriminator_hidden_dim=1000,
-                 discriminator_layers=6, discriminator_batch="split"):
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone="burgess",
+        likelihood="bernoulli",
+        backbone_params=None,
+        gamma=10.0,
+        discriminator_hidden_dim=1000,
+        discriminator_layers=6,
+        discriminator_batch="split",
+    ):
         super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
         self.discriminator_batch = discriminator_batch
         self.adversary = TCDiscriminator(n_latents, discriminator_hidden_dim, discriminator_layers)
@@ -71,8 +95,12 @@ class FactorVAEModule(GaussianVAEModule):
         return tensor[:half], tensor[half:]
 
     def loss_terms(self, outputs, x):
-        first = slice(0, outputs["z"].shape[0] if self.discriminator_batch == "same"
-                      else outputs["z"].shape[0] // 2)
+        first = slice(
+            0,
+            outputs["z"].shape[0]
+            if self.discriminator_batch == "same"
+            else outputs["z"].shape[0] // 2,
+        )
         terms = {
             "reconstruction": self.reconstruction(outputs["outputs"][first], x[first]).mean(),
             "kl": gaussian_kl(outputs["mu"][first], outputs["logvar"][first]).sum(1).mean(),
@@ -88,8 +116,17 @@ class FactorVAEModule(GaussianVAEModule):
 class AnnealedVAEModule(GaussianVAEModule):
     """AnnealedVAE (Burgess et al. 2018): γ·|KL − C| with C raised linearly to ``c_max``."""
 
-    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
-                 backbone_params=None, gamma=1000.0, c_max=25.0, iteration_threshold=100000):
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone="burgess",
+        likelihood="bernoulli",
+        backbone_params=None,
+        gamma=1000.0,
+        c_max=25.0,
+        iteration_threshold=100000,
+    ):
         super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
         self.c_max = float(c_max)
         self.iteration_threshold = int(iteration_threshold)
@@ -135,8 +172,17 @@ class DIPVAEModule(GaussianVAEModule):
     ``covariance_off_diagonal`` and ``covariance_diagonal``.
     """
 
-    def __init__(self, input_shape, n_latents, backbone="burgess", likelihood="bernoulli",
-                 backbone_params=None, variant="i", lambda_od=10.0, lambda_d_factor=10.0):
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        backbone="burgess",
+        likelihood="bernoulli",
+        backbone_params=None,
+        variant="i",
+        lambda_od=10.0,
+        lambda_d_factor=10.0,
+    ):
         super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
         self.variant = variant
         self.loss_weights = {

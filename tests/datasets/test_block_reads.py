@@ -77,11 +77,15 @@ def test_index_shape_subsets_and_batches_keep_one_read_each():
     subset = ds.subset(np.array([3000, 10, 2000, 10]))
     storage.keys.clear()
     np.testing.assert_array_equal(subset[::-1], _images()[[10, 2000, 10, 3000]])
-    np.testing.assert_array_equal(subset.sample_observations([[2000], [3000]]), _images()[[2000, 3000]])
+    np.testing.assert_array_equal(
+        subset.sample_observations([[2000], [3000]]), _images()[[2000, 3000]]
+    )
     assert len(storage.keys) == 2
     storage.keys.clear()
     batches = list(ds.iter_batches(1000))
-    assert len(batches) == 5 and storage.keys == [slice(s, s + 1000) for s in range(0, N_ROWS, 1000)]
+    assert len(batches) == 5 and storage.keys == [
+        slice(s, s + 1000) for s in range(0, N_ROWS, 1000)
+    ]
 
 
 def test_read_rows_from_hdf5_in_any_order(tmp_path):

@@ -15,8 +15,14 @@ import numpy as np
 import pooch
 import pytest
 
-from sklvae.datasets import CorruptDatasetError, DatasetNotFoundError, fetch_dsprites, make_dsprites
-from sklvae.datasets import _fetch, dsprites
+from sklvae.datasets import (
+    CorruptDatasetError,
+    DatasetNotFoundError,
+    _fetch,
+    dsprites,
+    fetch_dsprites,
+    make_dsprites,
+)
 
 
 class _Server:
@@ -92,7 +98,9 @@ def _md5(data):
 def test_progress_bar_and_retry_after_broken_connection(server, tmp_path, capfd):
     server.routes["/file.bin"] = [("broken", PAYLOAD), PAYLOAD]
     target = tmp_path / "home" / "file.bin"
-    result = _fetch._download(server.url("/file.bin"), target, checksum=_md5(PAYLOAD), what="the file")
+    result = _fetch._download(
+        server.url("/file.bin"), target, checksum=_md5(PAYLOAD), what="the file"
+    )
     assert result == target and target.read_bytes() == PAYLOAD
     assert server.hits == ["/file.bin", "/file.bin"]  # the broken attempt, then the retry
     assert "100%" in capfd.readouterr().err  # tqdm's progress bar on stderr
@@ -143,7 +151,9 @@ def test_checksum_mismatch_leaves_nothing_in_place(server, tmp_path):
     # an existing file stays as it was when the replacement is bad
     target.write_bytes(b"old")
     with pytest.raises(CorruptDatasetError):
-        _fetch._download(server.url("/file.bin"), target, checksum=wrong, what="the file", overwrite=True)
+        _fetch._download(
+            server.url("/file.bin"), target, checksum=wrong, what="the file", overwrite=True
+        )
     assert target.read_bytes() == b"old" and _leftovers(folder) == ["file.bin"]
 
 

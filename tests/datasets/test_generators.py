@@ -4,8 +4,8 @@ import colorsys
 import pickle
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from sklvae.datasets import GroundTruthDataset, make_dsprites, make_shapes3d
 from sklvae.datasets.shapes3d import hsv_to_rgb
@@ -95,7 +95,10 @@ def test_dsprites_factor_order_matches_images(dsprites):
     assert areas[-1] == 400
     # orientation turns the square: at 45 degrees its bounding box is wider
     turned = dsprites.sample_observations([[0, 5, 5, 16, 16]])[0]
-    assert np.ptp(np.nonzero(turned)[1]) > np.ptp(np.nonzero(dsprites.sample_observations([base])[0])[1]) + 5
+    assert (
+        np.ptp(np.nonzero(turned)[1])
+        > np.ptp(np.nonzero(dsprites.sample_observations([base])[0])[1]) + 5
+    )
     # the three shapes differ, the ellipse is wider than tall at orientation 0
     shapes = dsprites.sample_observations([[s, 5, 0, 16, 16] for s in range(3)])
     assert len({im.tobytes() for im in shapes}) == 3
@@ -143,7 +146,9 @@ def test_sample_factors_and_fixed_factor_batch(dsprites):
     a = dsprites.sample_factors(1000, 7)
     np.testing.assert_array_equal(a, dsprites.sample_factors(1000, 7))
     assert a.shape == (1000, 5) and a.dtype == np.int64
-    assert np.all(a.min(axis=0) == 0) and np.all(a.max(axis=0) == np.array(dsprites.factor_sizes) - 1)
+    assert np.all(a.min(axis=0) == 0) and np.all(
+        a.max(axis=0) == np.array(dsprites.factor_sizes) - 1
+    )
     for k in range(5):
         batch = dsprites.sample_fixed_factor_batch(k, 64, random_state=k)
         assert batch.shape == (64, 5)
@@ -213,7 +218,12 @@ def _hue_distance(a, b):
 def test_shapes3d_grid_and_layout(shapes3d):
     assert len(shapes3d) == 480_000 and shapes3d.shape == (480_000, 64, 64, 3)
     assert shapes3d.factor_names == (
-        "floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"
+        "floor_hue",
+        "wall_hue",
+        "object_hue",
+        "scale",
+        "shape",
+        "orientation",
     )
     assert shapes3d.factor_sizes == (10, 10, 10, 8, 4, 15)
     np.testing.assert_allclose(shapes3d.factor_values[0], np.linspace(0, 0.9, 10))
@@ -223,7 +233,9 @@ def test_shapes3d_grid_and_layout(shapes3d):
     assert image.shape == (64, 64, 3) and image.dtype == np.uint8
     rng = np.random.RandomState(1)
     factors = shapes3d.sample_factors(50, rng)
-    np.testing.assert_array_equal(shapes3d[shapes3d.index_of(factors)], shapes3d.sample_observations(factors))
+    np.testing.assert_array_equal(
+        shapes3d[shapes3d.index_of(factors)], shapes3d.sample_observations(factors)
+    )
     np.testing.assert_array_equal(shapes3d.factors_of_index(shapes3d.index_of(factors)), factors)
     np.testing.assert_array_equal(shapes3d.factors[1], [0, 0, 0, 0, 0, 1])
 

@@ -16,6 +16,9 @@ from scipy.io import savemat
 from sklvae.datasets import (
     CorruptDatasetError,
     DatasetNotFoundError,
+    _storage,
+    cars3d,
+    dsprites,
     fetch_cars3d,
     fetch_dsprites,
     fetch_mpi3d,
@@ -23,8 +26,8 @@ from sklvae.datasets import (
     get_data_home,
     make_dsprites,
     make_shapes3d,
+    mpi3d,
 )
-from sklvae.datasets import _storage, cars3d, dsprites, mpi3d, shapes3d
 from sklvae.datasets.cars3d import area_downsample
 
 
@@ -116,8 +119,6 @@ def test_fetch_dsprites_offline_error_says_where(tmp_path):
         fetch_dsprites(data_home=home, download_if_missing=False)
 
 
-
-
 # --------------------------------------------------------------------------- #
 # downloads through the loaders
 # --------------------------------------------------------------------------- #
@@ -126,7 +127,9 @@ def test_fetch_dsprites_downloads_when_missing(tmp_path, monkeypatch, network):
     imgs, _ = _write_dsprites(source, np.arange(40))
     payload = source.read_bytes()
     network.payloads[dsprites.DSPRITES_URL] = payload
-    monkeypatch.setattr(dsprites, "DSPRITES_CHECKSUM", ("sha256", hashlib.sha256(payload).hexdigest()))
+    monkeypatch.setattr(
+        dsprites, "DSPRITES_CHECKSUM", ("sha256", hashlib.sha256(payload).hexdigest())
+    )
     ds = fetch_dsprites(data_home=tmp_path / "home")
     assert network.calls == [dsprites.DSPRITES_URL]
     assert network.progressbars == [True]  # the download shows a progress bar
@@ -274,7 +277,9 @@ def test_fetch_mpi3d_infers_sizes_from_count(tmp_path, monkeypatch, compressed):
     assert ds.factor_names[0] == "object_color" and ds.factor_names[-1] == "vertical_axis"
     np.testing.assert_array_equal(ds[:], images)
     # row-major: the last factor (vertical axis) varies fastest
-    np.testing.assert_array_equal(ds.sample_observations([[1, 0, 0, 0, 0, 1, 2]])[0], images[12 + 3 + 2])
+    np.testing.assert_array_equal(
+        ds.sample_observations([[1, 0, 0, 0, 0, 1, 2]])[0], images[12 + 3 + 2]
+    )
     assert ds.is_complete
 
 

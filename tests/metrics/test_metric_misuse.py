@@ -71,7 +71,13 @@ ARRAY_CASES = [
     ("rows", LATENTS[:50], FACTORS, ValueError, "same number of samples; got 50 and 60"),
     ("latents 1-D", LATENTS[:, 0], FACTORS, ValueError, "latents must be 2-D"),
     ("factors 1-D", LATENTS, FACTORS[:, 0], ValueError, "factors must be 2-D"),
-    ("latents 3-D", LATENTS[:, :, None], FACTORS, ValueError, r"latents must be 2-D .* shape \(60, 2, 1\)"),
+    (
+        "latents 3-D",
+        LATENTS[:, :, None],
+        FACTORS,
+        ValueError,
+        r"latents must be 2-D .* shape \(60, 2, 1\)",
+    ),
     ("latents NaN", _with_nan(LATENTS), FACTORS, ValueError, "latents contains NaN or infinite"),
     (
         "latents inf",
@@ -80,11 +86,23 @@ ARRAY_CASES = [
         ValueError,
         "latents contains NaN or infinite",
     ),
-    ("latents complex", LATENTS.astype(complex), FACTORS, TypeError, "latents must be real numbers"),
+    (
+        "latents complex",
+        LATENTS.astype(complex),
+        FACTORS,
+        TypeError,
+        "latents must be real numbers",
+    ),
     ("latents strings", LATENTS.astype(str), FACTORS, TypeError, "latents must be real numbers"),
     ("factors non-integer", LATENTS, FACTORS + 0.5, ValueError, "must hold integer factor classes"),
     ("factors NaN", LATENTS, _with_nan(FACTORS), ValueError, "factors contains NaN"),
-    ("factors strings", LATENTS, FACTORS.astype(str), TypeError, "integer factor classes, got dtype=<U"),
+    (
+        "factors strings",
+        LATENTS,
+        FACTORS.astype(str),
+        TypeError,
+        "integer factor classes, got dtype=<U",
+    ),
     ("latents empty", LATENTS[:0], FACTORS[:0], ValueError, r"latents is empty"),
 ]
 
@@ -105,7 +123,9 @@ CONSTANT_FACTOR = np.c_[FACTORS[:, :1], np.zeros(60, dtype=int)]
 
 @pytest.mark.parametrize("metric", ["mig", "sap", "dci", "modularity", "infomec"])
 def test_supervised_metrics_reject_a_factor_with_a_single_class(metric):
-    with pytest.raises(ValueError, match=r"factor\(s\) \[1\] of factors take fewer than 2 distinct values"):
+    with pytest.raises(
+        ValueError, match=r"factor\(s\) \[1\] of factors take fewer than 2 distinct values"
+    ):
         ARRAY_METRICS[metric](LATENTS, CONSTANT_FACTOR)
 
 
@@ -123,7 +143,12 @@ def test_negative_factor_classes_are_labels(metric):
 
 MISUSE = [
     # train/test splits and held-out sets
-    ("too few samples to split", lambda: sm.dci(LATENTS[:2], FACTORS[:2]), ValueError, "too few to hold out"),
+    (
+        "too few samples to split",
+        lambda: sm.dci(LATENTS[:2], FACTORS[:2]),
+        ValueError,
+        "too few to hold out",
+    ),
     (
         "test_size out of range",
         lambda: sm.sap(LATENTS, FACTORS, test_size=1.5),
@@ -394,7 +419,9 @@ MISUSE = [
     ),
     (
         "evaluate random_state object",
-        lambda: sm.evaluate_disentanglement(FITTED, GRID, ["mig"], random_state=np.random.RandomState(0)),
+        lambda: sm.evaluate_disentanglement(
+            FITTED, GRID, ["mig"], random_state=np.random.RandomState(0)
+        ),
         ValueError,
         "random_state must be an int or None",
     ),

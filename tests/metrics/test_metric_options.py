@@ -10,9 +10,8 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from sklvae.metrics import dci, mig, modularity_explicitness, sap
+from sklvae.metrics import dci, fast_dci_classifier, mig, modularity_explicitness, sap
 from sklvae.metrics._information import check_random_seed_sequence
-from sklvae.metrics import fast_dci_classifier
 from sklvae.metrics.dci import _StageParallelGradientBoosting
 from sklvae.metrics.modularity import _macro_auc
 from tests._dlib_reference import ref_dci, ref_mig, ref_modularity_explicitness, ref_sap

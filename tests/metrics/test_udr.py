@@ -30,7 +30,9 @@ def test_udr_equals_disentanglement_lib(dlib_fixture, correlation):
     kl = [gaussian_kl_per_latent(mu, logvar) for mu, logvar in zip(means, logvars)]
     result = udr_from_representations(list(means), kl, correlation=correlation)
 
-    np.testing.assert_allclose(result["model_scores"], dlib_fixture[f"{correlation}_model_scores"], atol=1e-12)
+    np.testing.assert_allclose(
+        result["model_scores"], dlib_fixture[f"{correlation}_model_scores"], atol=1e-12
+    )
     np.testing.assert_allclose(
         result["pairwise_scores"], dlib_fixture[f"{correlation}_pairwise_scores"], atol=1e-12
     )
@@ -82,7 +84,10 @@ def tabular():
 
 @pytest.fixture(scope="module")
 def fitted_vaes(tabular):
-    return [BetaVAE(n_latents=3, max_steps=20, batch_size=32, random_state=s).fit(tabular) for s in range(3)]
+    return [
+        BetaVAE(n_latents=3, max_steps=20, batch_size=32, random_state=s).fit(tabular)
+        for s in range(3)
+    ]
 
 
 def test_udr_on_fitted_estimators_matches_their_posteriors(fitted_vaes, tabular):
@@ -149,7 +154,11 @@ def test_udr_rejects_bad_parameters(kwargs, exception, message):
         ([np.zeros((20, 2))] * 2, [np.ones(2)], "2 representations but 1 KL"),
         ([np.zeros((20, 2))] * 2, [np.ones(2), np.ones(3)], "one vector of 2 values per model"),
         ([np.zeros((20, 2))] * 2, [np.ones(2), -np.ones(2)], "finite and non-negative"),
-        ([np.zeros((20, 2)), np.full((20, 2), np.nan)], [np.ones(2)] * 2, r"representations\[1\] contains NaN"),
+        (
+            [np.zeros((20, 2)), np.full((20, 2), np.nan)],
+            [np.ones(2)] * 2,
+            r"representations\[1\] contains NaN",
+        ),
         ([np.zeros(20), np.zeros(20)], [np.ones(1)] * 2, r"representations\[0\] must be 2-D"),
     ],
 )

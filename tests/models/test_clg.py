@@ -38,7 +38,9 @@ def squares64():
 def test_fit_transform_decode_on_images(squares64):
     model = CLGVAE(**TINY).fit(squares64)
     module = model.module_
-    assert type(module.encoder).__name__ == "MipetEncoder" and module.encoder.dense.out_features == 256
+    assert (
+        type(module.encoder).__name__ == "MipetEncoder" and module.encoder.dense.out_features == 256
+    )
     assert module.lie_algebra.bases[0].shape == (3, 10, 10)  # 3 latents, one 10×10 subgroup
     Z = model.transform(squares64[:5])
     assert Z.shape == (5, 3) and np.isfinite(Z).all()
@@ -54,13 +56,23 @@ def test_fit_transform_decode_on_images(squares64):
 
 def test_loss_weights_and_options_reach_the_module(table):
     model = CLGVAE(
-        **TABULAR, beta=2.0, hessian_weight=1.0, commutator_weight=3.0, group_recon_weight=0.5,
-        group_path_prob=0.0, commutator="lie_bracket", lie_basis_init="upstream",
-        subgroup_sizes=(16, 9), subspace_sizes=(2, 1),
+        **TABULAR,
+        beta=2.0,
+        hessian_weight=1.0,
+        commutator_weight=3.0,
+        group_recon_weight=0.5,
+        group_path_prob=0.0,
+        commutator="lie_bracket",
+        lie_basis_init="upstream",
+        subgroup_sizes=(16, 9),
+        subspace_sizes=(2, 1),
     ).fit(table)
     module = model.module_
     assert module.loss_weights == {
-        "reconstruction": 1.0, "kl": 2.0, "hessian": 1.0, "commutator": 3.0,
+        "reconstruction": 1.0,
+        "kl": 2.0,
+        "hessian": 1.0,
+        "commutator": 3.0,
         "group_reconstruction": 0.5,
     }
     assert (module.commutator, module.group_path_prob) == ("lie_bracket", 0.0)
@@ -86,26 +98,43 @@ def test_mipet_clg_vae_trains_through_mipetvae(squares64):
     assert model.sample(2, random_state=0).shape == (2, 64, 64)
     # the representation kind is read at transform time, never stored in the module
     model.set_params(representation="transformed")
-    np.testing.assert_allclose(model.transform(squares64[:3]), Z @ model.ipe_matrices_[0], atol=1e-5)
+    np.testing.assert_allclose(
+        model.transform(squares64[:3]), Z @ model.ipe_matrices_[0], atol=1e-5
+    )
     np.testing.assert_allclose(  # ẑ codes decode like the μ codes they came from
         model.inverse_transform(Z @ model.ipe_matrices_[0]),
-        model.set_params(representation="mean").inverse_transform(Z), atol=1)
+        model.set_params(representation="mean").inverse_transform(Z),
+        atol=1,
+    )
     assert not hasattr(module, "representation_output")
 
 
 def test_mipet_clg_settings_reach_the_module(table):
     model = _mipet_clg(
-        **TABULAR, beta=2.0, hessian_weight=1.0, commutator_weight=3.0, group_recon_weight=0.5,
-        group_path_prob=0.0, commutator="lie_bracket", lie_basis_init="upstream",
-        subgroup_sizes=[16], ef_conversion=False,
+        **TABULAR,
+        beta=2.0,
+        hessian_weight=1.0,
+        commutator_weight=3.0,
+        group_recon_weight=0.5,
+        group_path_prob=0.0,
+        commutator="lie_bracket",
+        lie_basis_init="upstream",
+        subgroup_sizes=[16],
+        ef_conversion=False,
     ).fit(table)
     module = model.module_
     assert module.loss_weights == {
-        "reconstruction": 1.0, "kl": 2.0, "hessian": 1.0, "commutator": 3.0,
+        "reconstruction": 1.0,
+        "kl": 2.0,
+        "hessian": 1.0,
+        "commutator": 3.0,
         "group_reconstruction": 0.5,
     }
     assert (module.commutator, module.group_path_prob, module.lie_algebra.init) == (
-        "lie_bracket", 0.0, "upstream")
+        "lie_bracket",
+        0.0,
+        "upstream",
+    )
     assert module.lie_algebra.bases[0].shape == (3, 4, 4)
     # the Gaussian bases ignore the CLG settings
     gaussian = MIPETVAE(**TABULAR, hessian_weight=1.0).fit(table)
@@ -159,7 +188,9 @@ def test_bad_hyperparameters_raise_naming_them(params, match, table):
 def test_transform_is_row_order_invariant_to_float32_precision(table):
     model = CLGVAE(**TABULAR).fit(table)
     order = np.random.RandomState(1).permutation(len(table))
-    np.testing.assert_allclose(model.transform(table[order]), model.transform(table)[order], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        model.transform(table[order]), model.transform(table)[order], rtol=1e-6, atol=1e-7
+    )
 
 
 def test_clone_get_set_params():
@@ -169,12 +200,20 @@ def test_clone_get_set_params():
     cloned = clone(model)
     assert cloned.get_params() == params
     cloned.set_params(commutator_weight=5.0, group_path_prob=0.5)
-    assert (cloned.commutator_weight, cloned.group_path_prob, model.commutator_weight) == (5.0, 0.5, 20.0)
+    assert (cloned.commutator_weight, cloned.group_path_prob, model.commutator_weight) == (
+        5.0,
+        0.5,
+        20.0,
+    )
 
 
 def test_grid_search_over_beta_and_group_weights(table):
-    grid = {"beta": [1.0, 4.0], "hessian_weight": [0.0, 40.0], "commutator_weight": [20.0],
-            "group_recon_weight": [0.1, 1.0]}
+    grid = {
+        "beta": [1.0, 4.0],
+        "hessian_weight": [0.0, 40.0],
+        "commutator_weight": [20.0],
+        "group_recon_weight": [0.1, 1.0],
+    }
     search = GridSearchCV(CLGVAE(**{**TABULAR, "max_steps": 2}), grid, cv=2).fit(table)
     assert len(search.cv_results_["params"]) == 8
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
@@ -190,7 +229,9 @@ def test_mipet_clg_grid_search_over_beta_and_group_weights(table):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     best = search.best_estimator_.module_.loss_weights
     assert (best["kl"], best["commutator"]) == (
-        search.best_params_["beta"], search.best_params_["commutator_weight"])
+        search.best_params_["beta"],
+        search.best_params_["commutator_weight"],
+    )
 
 
 def test_pickling_round_trip(table):
@@ -235,7 +276,9 @@ def test_short_dsprites_fit_beats_a_random_encoder(cls):
     dataset = make_dsprites()
     scores = {}
     for name, estimator in (("trained", model), ("untrained", untrained)):
-        result = evaluate_disentanglement(estimator, dataset, metrics=("mig",), n_train=1000, n_test=500)
+        result = evaluate_disentanglement(
+            estimator, dataset, metrics=("mig",), n_train=1000, n_test=500
+        )
         scores[name] = result["mig"]["discrete_mig"]
         assert np.isfinite(scores[name])
     print(f"{type(model).__name__} discrete MIG:", scores)

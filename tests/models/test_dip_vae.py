@@ -13,9 +13,7 @@ MU = np.array(
     [[0.5, -1.0, 2.0], [1.5, 0.0, -1.0], [-0.5, 2.0, 0.0], [1.0, 1.0, 1.0], [0.0, -2.0, 0.5]]
 )
 LOGVAR = np.log(
-    np.array(
-        [[0.2, 1.0, 0.5], [0.4, 0.5, 0.5], [0.6, 1.5, 0.1], [0.2, 1.0, 0.3], [0.6, 1.0, 0.1]]
-    )
+    np.array([[0.2, 1.0, 0.5], [0.4, 0.5, 0.5], [0.6, 1.5, 0.1], [0.2, 1.0, 0.3], [0.6, 1.0, 0.1]])
 )
 
 
@@ -25,8 +23,14 @@ def _numpy_penalties(covariance):
 
 
 def _module(variant, lambda_od=2.0, lambda_d_factor=3.0):
-    return DIPVAEModule((4,), 3, backbone="mlp", variant=variant, lambda_od=lambda_od,
-                        lambda_d_factor=lambda_d_factor)
+    return DIPVAEModule(
+        (4,),
+        3,
+        backbone="mlp",
+        variant=variant,
+        lambda_od=lambda_od,
+        lambda_d_factor=lambda_d_factor,
+    )
 
 
 @pytest.mark.parametrize("variant", ["i", "ii"])
@@ -44,13 +48,22 @@ def test_covariance_penalties_equal_a_hand_computation(variant):
     np.testing.assert_allclose(covariance.numpy(), expected_cov, rtol=1e-12)
 
     x = torch.rand(5, 4, dtype=torch.float64)
-    outputs = {"mu": mu, "logvar": logvar, "z": mu, "outputs": torch.zeros(5, 4, dtype=torch.float64)}
+    outputs = {
+        "mu": mu,
+        "logvar": logvar,
+        "z": mu,
+        "outputs": torch.zeros(5, 4, dtype=torch.float64),
+    }
     terms = module.loss_terms(outputs, x)
     assert terms["covariance_off_diagonal"].item() == pytest.approx(expected_off, rel=1e-12)
     assert terms["covariance_diagonal"].item() == pytest.approx(expected_diag, rel=1e-12)
     # lambda_d = lambda_d_factor * lambda_od; the KL keeps weight 1
-    assert module.loss_weights == {"reconstruction": 1.0, "kl": 1.0,
-                                   "covariance_off_diagonal": 2.0, "covariance_diagonal": 6.0}
+    assert module.loss_weights == {
+        "reconstruction": 1.0,
+        "kl": 1.0,
+        "covariance_off_diagonal": 2.0,
+        "covariance_diagonal": 6.0,
+    }
 
 
 def test_known_values_of_the_penalties():
@@ -69,12 +82,20 @@ def test_known_values_of_the_penalties():
     assert (off.item(), diagonal.item()) == (0.0, 0.0)
 
 
-@pytest.mark.parametrize("variant, factor, lambda_d", [("i", None, 50.0), ("ii", None, 5.0),
-                                                       ("ii", 4.0, 20.0)])
+@pytest.mark.parametrize(
+    "variant, factor, lambda_d", [("i", None, 50.0), ("ii", None, 5.0), ("ii", 4.0, 20.0)]
+)
 def test_lambda_d_follows_the_variant_unless_set(variant, factor, lambda_d):
     X = np.random.RandomState(0).rand(32, 6)
-    model = DIPVAE(2, variant=variant, lambda_od=5.0, lambda_d_factor=factor, max_steps=1,
-                   batch_size=16, random_state=0).fit(X)
+    model = DIPVAE(
+        2,
+        variant=variant,
+        lambda_od=5.0,
+        lambda_d_factor=factor,
+        max_steps=1,
+        batch_size=16,
+        random_state=0,
+    ).fit(X)
     assert model.lambda_d_ == lambda_d
     assert model.module_.loss_weights["covariance_off_diagonal"] == 5.0
     assert model.get_params()["lambda_d_factor"] == factor  # unchanged by fit

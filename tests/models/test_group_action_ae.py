@@ -53,7 +53,9 @@ def test_fit_transform_mask_and_history(fitted, digits):
     full = clone(fitted).set_params(representation="full")
     assert full.get_params()["representation"] == "full"
     fitted.set_params(representation="variant")
-    np.testing.assert_allclose(fitted.transform(X_test), maps[:, mask].reshape(50, -1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fitted.transform(X_test), maps[:, mask].reshape(50, -1), rtol=1e-5, atol=1e-6
+    )
     fitted.set_params(representation="full")
     np.testing.assert_allclose(fitted.transform(X_test), maps.reshape(50, -1), rtol=1e-5, atol=1e-6)
     fitted.set_params(representation="invariant")
@@ -134,19 +136,24 @@ def test_pipeline_beats_plain_autoencoder_and_pixels_on_turned_digits(digits):
     settings = dict(n_latents=32, max_epochs=12, random_state=0)
     group_ae = make_pipeline(GroupActionAE(**settings), LogisticRegression(max_iter=2000))
     plain_ae = make_pipeline(
-        GroupActionAE(group="c1", representation="full", **settings), LogisticRegression(max_iter=2000)
+        GroupActionAE(group="c1", representation="full", **settings),
+        LogisticRegression(max_iter=2000),
     )
     pixels = LogisticRegression(max_iter=2000)
     acc_group = group_ae.fit(X_train, y_train).score(X_test, y_test)
     acc_plain = plain_ae.fit(X_train, y_train).score(X_test, y_test)
-    acc_pixels = pixels.fit(X_train.reshape(900, -1), y_train).score(X_test.reshape(500, -1), y_test)
+    acc_pixels = pixels.fit(X_train.reshape(900, -1), y_train).score(
+        X_test.reshape(500, -1), y_test
+    )
     assert acc_group > acc_plain + 0.1
     assert acc_group > acc_pixels + 0.1
     assert acc_group > 0.5  # chance is 0.1
 
 
 def test_learned_action_is_exact_and_trains(digits):
-    est = GroupActionAE(n_latents=16, action="learned", max_steps=20, random_state=0).fit(digits[0][:256])
+    est = GroupActionAE(n_latents=16, action="learned", max_steps=20, random_state=0).fit(
+        digits[0][:256]
+    )
     module = est.module_
     assert module.mask.logits.shape == (4,)  # one logit per field of |G| = 4 channels
     mask = est.mask_.reshape(4, 4)
@@ -190,8 +197,13 @@ def _voxel_shapes(n_samples, size=8, random_state=0):
 def test_cube_group_on_voxel_volumes():
     X, _ = _voxel_shapes(96)
     est = GroupActionAE(
-        group="cube", n_latents=24, hidden_channels=8, data_layout="NDHW",
-        max_epochs=16, batch_size=16, random_state=0,
+        group="cube",
+        n_latents=24,
+        hidden_channels=8,
+        data_layout="NDHW",
+        max_epochs=16,
+        batch_size=16,
+        random_state=0,
     ).fit(X)
     assert est.latent_shape_ == (24, 2, 2, 2)
     assert est.transform(X[:5]).shape == (5, int((~est.mask_).sum()) * 8)
@@ -228,7 +240,9 @@ def test_errors_name_the_problem(digits):
         GroupActionAE(action="learned", n_latents=6).fit(X)
     with pytest.raises(ValueError, match="'representation' parameter of GroupActionAE must be"):
         GroupActionAE(representation="z").fit(X)
-    with pytest.raises(ValueError, match="'backbone' parameter of GroupActionAE must be a str among"):
+    with pytest.raises(
+        ValueError, match="'backbone' parameter of GroupActionAE must be a str among"
+    ):
         GroupActionAE(backbone="burgess").fit(X)
     with pytest.raises(ValueError, match="needs images"):
         GroupActionAE().fit(np.zeros((4, 6)))
@@ -261,7 +275,9 @@ def test_sklearn_api_checks_that_need_no_tabular_data(check):
 
 
 def test_clone_round_trip_and_pipeline_params():
-    est = GroupActionAE(group="d4", n_latents=16, lambda_inv=2.0, module__backbone_params={"hidden_channels": 8})
+    est = GroupActionAE(
+        group="d4", n_latents=16, lambda_inv=2.0, module__backbone_params={"hidden_channels": 8}
+    )
     copy_ = clone(est)
     assert copy_.get_params() == est.get_params()
     pipe = make_pipeline(est, LogisticRegression())

@@ -12,8 +12,8 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklvae import MIPETVAE
-from sklvae.nn.mipet import MIPETModule
 from sklvae.nn.gaussian import tc_decomposition
+from sklvae.nn.mipet import MIPETModule
 
 from ..conftest import make_squares
 
@@ -22,7 +22,9 @@ TINY = dict(n_latents=3, n_units=2, max_steps=3, batch_size=16, random_state=0)
 
 def _module(base="beta_vae", n_units=3, n_latents=4, **kwargs):
     torch.manual_seed(0)
-    return MIPETModule((1, 64, 64), n_latents, base=base, n_units=n_units, dataset_size=1000, **kwargs)
+    return MIPETModule(
+        (1, 64, 64), n_latents, base=base, n_units=n_units, dataset_size=1000, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +81,14 @@ def test_loss_weights_carry_beta_alpha_gamma():
     vae = _module("beta_vae", beta=4.0)
     assert vae.loss_weights["kl"] == 4.0 and vae.loss_weights["gaussian_kl"] == 0.0
     tc = _module("beta_tcvae", alpha=0.5, beta=6.0, gamma=2.0)
-    assert (tc.loss_weights["mutual_information"], tc.loss_weights["total_correlation"],
-            tc.loss_weights["dimensionwise_kl"]) == (0.5, 6.0, 2.0)
-    assert tc.loss_weights.get("ef_similarity", 1.0) == tc.loss_weights.get("calibration", 1.0) == 1.0
+    assert (
+        tc.loss_weights["mutual_information"],
+        tc.loss_weights["total_correlation"],
+        tc.loss_weights["dimensionwise_kl"],
+    ) == (0.5, 6.0, 2.0)
+    assert (
+        tc.loss_weights.get("ef_similarity", 1.0) == tc.loss_weights.get("calibration", 1.0) == 1.0
+    )
 
 
 def test_ipe_only_ablation_uses_gaussian_kl(x64):
@@ -229,8 +236,12 @@ def test_two_parameter_groups_and_gradient_clipping(squares64):
             norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
 
     model = MIPETVAE(
-        lr=1e-3, ipe_lr=2e-3, weight_decay=1e-4, grad_clip=0.5,
-        callbacks=[("record", RecordNorm())], **TINY,
+        lr=1e-3,
+        ipe_lr=2e-3,
+        weight_decay=1e-4,
+        grad_clip=0.5,
+        callbacks=[("record", RecordNorm())],
+        **TINY,
     ).fit(squares64)
     # skorch's optimizer__param_groups: the "ipe.*" group first, then the others
     groups = model.net_.optimizer_.param_groups
@@ -275,10 +286,16 @@ def test_non_64_images_fall_back_to_the_default_backbone():
         (dict(beta=-1.0), "'beta' parameter of MIPETVAE must be a float in the range"),
         (dict(ipe_lr=0.0), "'ipe_lr' parameter of MIPETVAE must be a float in the range"),
         (dict(grad_clip=-1.0), "'grad_clip' parameter of MIPETVAE must be a float in the range"),
-        (dict(representation="z_hat"), "'representation' parameter of MIPETVAE must be a str among"),
+        (
+            dict(representation="z_hat"),
+            "'representation' parameter of MIPETVAE must be a str among",
+        ),
         (dict(ipe_form="double"), "'ipe_form' parameter of MIPETVAE must be a str among"),
         (dict(symmetric="yes"), "'symmetric' parameter of MIPETVAE must be an instance of 'bool'"),
-        (dict(mask_threshold=float("nan")), "'mask_threshold' parameter of MIPETVAE must be a float"),
+        (
+            dict(mask_threshold=float("nan")),
+            "'mask_threshold' parameter of MIPETVAE must be a float",
+        ),
         (dict(dataset_size=1), "'dataset_size' parameter of MIPETVAE must be an int in the range"),
         (dict(module__beta=2.0), "module__beta would override the estimator's own"),
     ],
@@ -294,7 +311,9 @@ def test_bad_hyperparameters_raise_naming_them(params, match, squares64):
 def test_clone_get_set_params():
     model = MIPETVAE(base="beta_tcvae", beta=3.0, n_units=2, module__mask_threshold=0.5)
     params = model.get_params()
-    assert params["beta"] == 3.0 and params["n_units"] == 2 and params["module__mask_threshold"] == 0.5
+    assert (
+        params["beta"] == 3.0 and params["n_units"] == 2 and params["module__mask_threshold"] == 0.5
+    )
     cloned = clone(model)
     assert cloned.get_params() == params
     cloned.set_params(beta=5.0, n_units=1)

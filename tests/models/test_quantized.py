@@ -34,8 +34,14 @@ def two_factor():
 
 def tiny(cls, **params):
     """A seconds-fast configuration: MLP backbone, small discriminator."""
-    settings = dict(n_latents=4, max_steps=5, batch_size=16, random_state=0, backbone="mlp",
-                    module__backbone_params={"hidden_dim": 32})
+    settings = dict(
+        n_latents=4,
+        max_steps=5,
+        batch_size=16,
+        random_state=0,
+        backbone="mlp",
+        module__backbone_params={"hidden_dim": 32},
+    )
     if cls in (FactorQVAE, FactorDVAE):
         settings["module__discriminator_hidden_dim"] = 32
     settings.update(params)
@@ -125,8 +131,9 @@ def test_temperature_follows_the_schedule_during_training(two_factor, cls, per_s
 
 def test_cosine_decay_drives_both_optimizers(two_factor):
     X, _ = two_factor
-    est = tiny(FactorQVAE, lr=1e-3, discriminator_lr=2e-3, lr_decay_steps=8, min_lr=1e-5,
-               max_steps=4).fit(X)
+    est = tiny(
+        FactorQVAE, lr=1e-3, discriminator_lr=2e-3, lr_decay_steps=8, min_lr=1e-5, max_steps=4
+    ).fit(X)
     # half way through the half-cosine: lr = (lr0 + eta_min) / 2
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx((1e-3 + 1e-5) / 2)
     assert est.net_.optimizer_adversary_.param_groups[0]["lr"] == pytest.approx((2e-3 + 1e-5) / 2)
@@ -155,8 +162,9 @@ def test_transform_values_indices_and_inverse_transform(two_factor):
     decoded_values = est.inverse_transform(values)
     assert decoded_values.shape == (20, 8, 8)
     np.testing.assert_allclose(est.inverse_transform(indices), decoded_values)
-    np.testing.assert_allclose(est.inverse_transform(indices.astype(float), indices=True),
-                               decoded_values)
+    np.testing.assert_allclose(
+        est.inverse_transform(indices.astype(float), indices=True), decoded_values
+    )
     np.testing.assert_allclose(est.reconstruct(X[:20]), decoded_values, atol=1e-6)
     assert 0.0 <= decoded_values.min() and decoded_values.max() <= 1.0
     with pytest.raises(ValueError, match=r"\[0, 64\)"):
@@ -186,8 +194,11 @@ def test_qlae_per_latent_codebooks_and_straight_through(two_factor):
     assert est.module_.loss_weights["commitment"] == 1e-2
     linspace = tiny(QLAE, codebook_size=10, codebook_init="linspace", max_steps=1)
     linspace.set_params(lr=1e-12).fit(X)
-    np.testing.assert_allclose(linspace.module_.quantizer.codebook.detach().numpy()[0],
-                               np.linspace(-0.5, 0.5, 10), atol=1e-6)
+    np.testing.assert_allclose(
+        linspace.module_.quantizer.codebook.detach().numpy()[0],
+        np.linspace(-0.5, 0.5, 10),
+        atol=1e-6,
+    )
 
 
 def test_dvae_encoder_emits_logits_per_code(two_factor):
@@ -202,7 +213,8 @@ def test_dvae_encoder_emits_logits_per_code(two_factor):
     # the official discriminator depth: 6 linear layers
     linears = [m for m in fdvae.module_.adversary.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == (
-        [(4 * 8, 32)] + [(32, 32)] * 4 + [(32, 2)])
+        [(4 * 8, 32)] + [(32, 32)] * 4 + [(32, 2)]
+    )
 
 
 def test_bioae_is_continuous_with_penalties(two_factor):
@@ -224,8 +236,19 @@ def test_official_defaults_and_parameters_survive_clone():
     est = FactorQVAE()
     # twice the 6 factors of Shapes3D, the official configs' value, for every model
     assert {cls().n_latents for cls in ALL} == {12}
-    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.discriminator_lr) == (64, 1e-3, 1e-4, 1e-3, 1e-3)
-    assert (est.batch_size, est.likelihood, est.lr_decay_steps, est.min_lr) == (512, "mse", 50000, 1.25e-6)
+    assert (est.codebook_size, est.beta, est.gamma, est.lr, est.discriminator_lr) == (
+        64,
+        1e-3,
+        1e-4,
+        1e-3,
+        1e-3,
+    )
+    assert (est.batch_size, est.likelihood, est.lr_decay_steps, est.min_lr) == (
+        512,
+        "mse",
+        50000,
+        1.25e-6,
+    )
     assert QVAE().batch_size == 256 and "gamma" not in QVAE().get_params()
     assert (DVAE().beta, FactorDVAE().gamma, QLAE().codebook_size) == (5e-3, 5e-4, 16)
     cloned = clone(FactorQVAE(codebook_size=16, beta=1e-4, module__backbone_params=SMALL_DALLE))
@@ -244,8 +267,11 @@ def test_declared_parameters_match_the_signature(cls):
 
 def test_docstrings_give_the_per_dataset_values_and_the_meaning_of_a_step():
     doc = FactorQVAE.__doc__
-    for row in ("Shapes3D        12         1e-3    1e-4", "Isaac3D         18         5e-5    5e-5",
-                "MPI3D-complex   14         5e-5    1e-6"):
+    for row in (
+        "Shapes3D        12         1e-3    1e-4",
+        "Isaac3D         18         5e-5    5e-5",
+        "MPI3D-complex   14         5e-5    1e-6",
+    ):
         assert row in doc
     assert "max_steps=50000" in doc and "two per batch" in doc
     assert "max_steps=50000" in FactorDVAE.__doc__
@@ -284,14 +310,24 @@ def test_bad_hyperparameters_raise(two_factor, cls, params, message):
 
 def test_qvae_learns_the_factors(two_factor):
     X, factors = two_factor_images(256, random_state=1)
-    est = tiny(QVAE, max_steps=300, batch_size=32, lr_decay_steps=None,
-               module__backbone_params={"hidden_dim": 64}).fit(X)
+    est = tiny(
+        QVAE,
+        max_steps=300,
+        batch_size=32,
+        lr_decay_steps=None,
+        module__backbone_params={"hidden_dim": 64},
+    ).fit(X)
     mse = np.mean((est.reconstruct(X) - X) ** 2)
     baseline = np.mean((X - X.mean(0)) ** 2)  # the mean image
     assert mse < 0.2 * baseline
     X_test, factors_test = two_factor_images(256, random_state=2)
-    scores = dci(est.transform_indices(X), factors, est.transform_indices(X_test), factors_test,
-                 random_state=0)
+    scores = dci(
+        est.transform_indices(X),
+        factors,
+        est.transform_indices(X_test),
+        factors_test,
+        random_state=0,
+    )
     assert scores["informativeness_test"] > 0.8  # chance is 0.25
 
 
@@ -315,9 +351,15 @@ def test_grid_search_codebook_size_and_beta_with_dci_scorer(two_factor):
 def test_factorqvae_on_dalle_backbone_images():
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, size=(12, 16, 16, 3), dtype=np.uint8)
-    est = FactorQVAE(n_latents=3, codebook_size=8, max_steps=2, batch_size=6, random_state=0,
-                     module__backbone_params=SMALL_DALLE,
-                     module__discriminator_hidden_dim=16).fit(X)
+    est = FactorQVAE(
+        n_latents=3,
+        codebook_size=8,
+        max_steps=2,
+        batch_size=6,
+        random_state=0,
+        module__backbone_params=SMALL_DALLE,
+        module__discriminator_hidden_dim=16,
+    ).fit(X)
     assert est.module_.encoder[1].post_gain == pytest.approx(1 / 36)
     assert est.transform(X).shape == (12, 3)
     assert est.reconstruct(X).dtype == np.uint8

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklvae import AnnealedVAE, BetaTCVAE, FactorVAE, VAE
+from sklvae import VAE, AnnealedVAE, BetaTCVAE, FactorVAE
 from sklvae.nn.discriminator import TCDiscriminator, permute_dims
 from sklvae.nn.gaussian import _log_importance_weight_matrix, gaussian_kl, tc_decomposition
 
@@ -17,7 +17,9 @@ def test_stratified_weights_rows_sum_to_one_with_own_sample_on_the_diagonal():
     batch, n = 5, 1000
     weights = _log_importance_weight_matrix(batch, n, "cpu", torch.float64).exp()
     torch.testing.assert_close(weights.sum(1), torch.ones(batch, dtype=torch.float64))
-    torch.testing.assert_close(torch.diagonal(weights), torch.full((batch,), 1 / n, dtype=torch.float64))
+    torch.testing.assert_close(
+        torch.diagonal(weights), torch.full((batch,), 1 / n, dtype=torch.float64)
+    )
     m = batch - 1
     for row in range(batch):
         assert math.isclose(weights[row, (row + 1) % batch].item(), (n - m) / (n * m))
@@ -38,7 +40,7 @@ def test_tc_decomposition_of_posteriors_equal_to_the_prior():
     mu = torch.tensor([[0.0], [1.0]])
     logvar = torch.zeros(2, 1)
     terms = tc_decomposition(z, mu, logvar, dataset_size=2, estimator="mws")
-    log_n = lambda x, m: -0.5 * (math.log(2 * math.pi) + (x - m) ** 2)
+    log_n = lambda x, m: -0.5 * (math.log(2 * math.pi) + (x - m) ** 2)  # noqa: E731
     log_qz0 = math.log(math.exp(log_n(0, 0)) + math.exp(log_n(0, 1))) - math.log(4)
     log_qz1 = math.log(math.exp(log_n(1, 0)) + math.exp(log_n(1, 1))) - math.log(4)
     mi = ((log_n(0, 0) - log_qz0) + (log_n(1, 1) - log_qz1)) / 2
@@ -73,7 +75,9 @@ def test_factor_vae_keeps_the_discriminator_out_of_the_vae_optimizer():
     X = make_squares(64, 32)
     model = FactorVAE(**{**TINY, "max_steps": 20}).fit(X)
     main = {id(p) for group in model.net_.optimizer_.param_groups for p in group["params"]}
-    adversary = {id(p) for group in model.net_.optimizer_adversary_.param_groups for p in group["params"]}
+    adversary = {
+        id(p) for group in model.net_.optimizer_adversary_.param_groups for p in group["params"]
+    }
     assert isinstance(model.module_.adversary, TCDiscriminator)
     assert main.isdisjoint(adversary)
     assert adversary == {id(p) for p in model.module_.adversary.parameters()}
@@ -97,5 +101,7 @@ def test_vae_is_beta_one_and_beta_tcvae_logs_its_decomposition():
     X = make_squares(64, 32)
     model = BetaTCVAE(**TINY).fit(X)
     assert model.module_.dataset_size == 64
-    assert {"mutual_information", "total_correlation", "dimensionwise_kl", "kl"} <= set(model.history_[-1].keys())
+    assert {"mutual_information", "total_correlation", "dimensionwise_kl", "kl"} <= set(
+        model.history_[-1].keys()
+    )
     assert model.module_.loss_weights["kl"] == 0.0

@@ -6,8 +6,13 @@ from sklvae.nn.backbones import available_backbones, default_backbone, make_deco
 
 @pytest.mark.parametrize(
     "name, shape",
-    [("burgess", (1, 64, 64)), ("burgess", (3, 32, 32)), ("mipet", (1, 64, 64)),
-     ("mlp", (5,)), ("mlp", (1, 8, 8))],
+    [
+        ("burgess", (1, 64, 64)),
+        ("burgess", (3, 32, 32)),
+        ("mipet", (1, 64, 64)),
+        ("mlp", (5,)),
+        ("mlp", (1, 8, 8)),
+    ],
 )
 def test_encoder_decoder_shapes(name, shape):
     encoder = make_encoder(name, shape)

@@ -71,7 +71,9 @@ def golden_state_dict(npz, with_ipe: bool) -> dict:
             basis[int(match[1])] = npz[key]
             continue
         state[_sklvae_name(name)] = torch.from_numpy(npz[key])
-    state["lie_algebra.bases.0"] = torch.from_numpy(np.concatenate([basis[i] for i in sorted(basis)]))
+    state["lie_algebra.bases.0"] = torch.from_numpy(
+        np.concatenate([basis[i] for i in sorted(basis)])
+    )
     return state
 
 
@@ -119,19 +121,30 @@ def test_name_map_covers_every_used_official_parameter(npz):
         state = golden_state_dict(npz, prefix == "mipet/")
         assert set(state) == set(_module(npz, prefix).state_dict())
     n_used = len(golden_state_dict(npz, True)) - 1 + 10  # the basis came as 10 entries
-    n_unused = sum(bool(UNUSED.match(k[len("state/") :])) for k in npz.files if k.startswith("state/"))
+    n_unused = sum(
+        bool(UNUSED.match(k[len("state/") :])) for k in npz.files if k.startswith("state/")
+    )
     assert n_used + n_unused == sum(k.startswith("state/") for k in npz.files)
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_encoder_and_group_features_match(npz, prefix):
     module, outputs, _ = _pass(npz, prefix)
-    for key, name in [("mu", "mu"), ("logvar", "logvar"), ("z", "z"), ("gfeat_E", "group_features")]:
+    for key, name in [
+        ("mu", "mu"),
+        ("logvar", "logvar"),
+        ("z", "z"),
+        ("gfeat_E", "group_features"),
+    ]:
         _close(outputs[name], npz[prefix + key])
     latent = outputs["z_hat"] if prefix == "mipet/" else outputs["z"]
     (algebra,) = module.lie_algebra.algebra(latent)
     _close(algebra, npz[prefix + "lie_alg"])
-    _close(outputs["group_features_decoded"], npz[prefix + "gfeat_D"], scale_relative=prefix == "mipet/")
+    _close(
+        outputs["group_features_decoded"],
+        npz[prefix + "gfeat_D"],
+        scale_relative=prefix == "mipet/",
+    )
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)

@@ -10,7 +10,7 @@ import torch
 from sklearn.base import clone
 from torch import nn
 
-from sklvae import BetaVAE, DIPVAE
+from sklvae import DIPVAE, BetaVAE
 from sklvae.nn.backbones import make_decoder, make_encoder
 
 from ..conftest import make_squares
@@ -21,7 +21,9 @@ class SmallEncoder(nn.Module):
 
     def __init__(self, input_shape, hidden=16):
         super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(input_shape)), hidden), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(int(np.prod(input_shape)), hidden), nn.ReLU()
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -33,8 +35,9 @@ class SmallDecoder(nn.Module):
     def __init__(self, input_shape, n_latents, hidden=16):
         super().__init__()
         self.input_shape = tuple(input_shape)
-        self.net = nn.Sequential(nn.Linear(n_latents, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, int(np.prod(input_shape))))
+        self.net = nn.Sequential(
+            nn.Linear(n_latents, hidden), nn.ReLU(), nn.Linear(hidden, int(np.prod(input_shape)))
+        )
 
     def forward(self, z):
         return self.net(z).reshape(z.shape[0], *self.input_shape)
@@ -123,7 +126,9 @@ def test_encoder_returning_a_3d_tensor_is_named_with_the_shapes():
 
 
 def test_declared_feature_dim_must_match_and_builders_must_return_modules():
-    with pytest.raises(ValueError, match=r"WrongFeatureDimEncoder declares feature_dim=99 but returns 16"):
+    with pytest.raises(
+        ValueError, match=r"WrongFeatureDimEncoder declares feature_dim=99 but returns 16"
+    ):
         make_encoder((WrongFeatureDimEncoder, SmallDecoder), (1, 8, 8))
     with pytest.raises(TypeError, match="not_a_module returned str, not a torch.nn.Module"):
         make_encoder((not_a_module, SmallDecoder), (4,))

@@ -130,8 +130,12 @@ def _ef_written_out(ef, z_hat, eps_hat):
     sz_times = lambda theta, v: (theta.unsqueeze(-1) @ v.unsqueeze(-2)).sum(-2)  # noqa: E731
     kl = ae - sz_times(te, dA(ae)) - az + sz_times(tz, dA(az))
     nz, ne = la(gz(dA(az))), la(ge(dA(ae)))
-    g_z = lam(-nz + gz(la(az * (1 - az))) + sz_times(tz, la(nz * (1 - az))) - sz_times(tz, la(nz * az)))
-    g_e = lam(ne - ge(la(ae * (1 - ae))) - sz_times(te, la(ne * (1 - ae))) + sz_times(te, la(ne * ae)))
+    g_z = lam(
+        -nz + gz(la(az * (1 - az))) + sz_times(tz, la(nz * (1 - az))) - sz_times(tz, la(nz * az))
+    )
+    g_e = lam(
+        ne - ge(la(ae * (1 - ae))) - sz_times(te, la(ne * (1 - ae))) + sz_times(te, la(ne * ae))
+    )
     big_t = lin(ef.sufficient_statistic, z_hat).sum(0)
     p_z = gz(big_t) + z_hat.shape[0] * lin(ef.sufficient_statistic, tz) - nz
     p_e = 2 * sz_times(tz, te)

@@ -196,7 +196,11 @@ def test_beta_tcvae_terms_are_the_corrected_estimator(npz):
     corrected = _corrected_tc_terms(z, mu, logvar, DATASET_SIZE)
     for name, value in corrected.items():
         _close(terms[name], value, atol=1e-5)  # MI is ~2e-4: float32 cancellation
-        official = _golden(npz, "tcvae/obj/" + {"mutual_information": "mi",
-                                               "total_correlation": "tc",
-                                               "dimensionwise_kl": "kld"}[name])
+        official = _golden(
+            npz,
+            "tcvae/obj/"
+            + {"mutual_information": "mi", "total_correlation": "tc", "dimensionwise_kl": "kld"}[
+                name
+            ],
+        )
         assert abs(float(terms[name]) - float(official)) > 100 * RTOL * abs(float(official)), name

@@ -13,8 +13,15 @@ from sklvae.nn.quantized import QuantizedAEModule
 def test_recomputed_discriminator_survives_inplace_vae_update():
     """The official reuse of D(w1) after the VAE step raises an in-place error; ours must not."""
     torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8, gamma=1.0,
-                               discriminator=True, discriminator_hidden_dim=16).train()
+    module = QuantizedAEModule(
+        (1, 8, 8),
+        3,
+        backbone="mlp",
+        codebook_size=8,
+        gamma=1.0,
+        discriminator=True,
+        discriminator_hidden_dim=16,
+    ).train()
     vae_params = [p for n, p in module.named_parameters() if not n.startswith("adversary.")]
     vae_opt = torch.optim.Adam(vae_params, lr=1e-2)
     disc_opt = torch.optim.Adam(module.adversary.parameters(), lr=1e-2)
@@ -33,8 +40,14 @@ def test_recomputed_discriminator_survives_inplace_vae_update():
 
 def test_batch_split_between_vae_and_discriminator():
     torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
-                               discriminator=True, discriminator_hidden_dim=16).train()
+    module = QuantizedAEModule(
+        (1, 8, 8),
+        3,
+        backbone="mlp",
+        codebook_size=8,
+        discriminator=True,
+        discriminator_hidden_dim=16,
+    ).train()
     x = torch.rand(10, 1, 8, 8)
     out = module(x)
     assert out["outputs"].shape == (5, 1, 8, 8)
@@ -56,8 +69,14 @@ def test_batch_split_between_vae_and_discriminator():
 
 def test_discriminator_step_sees_joint_first_half_and_permuted_second_half():
     torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8,
-                               discriminator=True, discriminator_hidden_dim=16).train()
+    module = QuantizedAEModule(
+        (1, 8, 8),
+        3,
+        backbone="mlp",
+        codebook_size=8,
+        discriminator=True,
+        discriminator_hidden_dim=16,
+    ).train()
     x = torch.rand(12, 1, 8, 8)
     out = module(x)
     torch.manual_seed(5)
@@ -87,8 +106,15 @@ def _vae_step(module, x, lr=1e-2):
 def test_discriminator_half_is_encoded_by_the_updated_model():
     """As the official step: x2 is encoded after the VAE update, its noise drawn after x1's."""
     torch.manual_seed(0)
-    module = QuantizedAEModule((1, 8, 8), 3, backbone="mlp", codebook_size=8, gamma=1.0,
-                               discriminator=True, discriminator_hidden_dim=16).train()
+    module = QuantizedAEModule(
+        (1, 8, 8),
+        3,
+        backbone="mlp",
+        codebook_size=8,
+        gamma=1.0,
+        discriminator=True,
+        discriminator_hidden_dim=16,
+    ).train()
     x = torch.rand(10, 1, 8, 8)
     before = copy.deepcopy(module)
     torch.manual_seed(1)
@@ -135,8 +161,11 @@ def test_official_discriminator_depth_and_factorvae_depth_unchanged():
     from sklvae.nn.vae import FactorVAEModule
 
     def linear_shapes(module):
-        return [(m.in_features, m.out_features) for m in module.adversary.modules()
-                if isinstance(m, torch.nn.Linear)]
+        return [
+            (m.in_features, m.out_features)
+            for m in module.adversary.modules()
+            if isinstance(m, torch.nn.Linear)
+        ]
 
     # FactorQVAE / FactorDVAE: Linear(d·K→1000), 4 × Linear(1000→1000), Linear(1000→2)
     official = QuantizedAEModule((8,), 12, backbone="mlp", discriminator=True)
@@ -158,13 +187,22 @@ def test_dalle_blocks_and_official_layer_shapes():
     assert encoder.feature_dim == 128
     dec_blocks = [m for m in decoder.modules() if isinstance(m, DalleDecoderBlock)]
     assert [(b.res_path[1].in_channels, b.res_path[-1].out_channels) for b in dec_blocks] == [
-        (64, 512), (512, 512), (512, 256), (256, 256), (256, 128), (128, 128)]
+        (64, 512),
+        (512, 512),
+        (512, 256),
+        (256, 256),
+        (256, 128),
+        (128, 128),
+    ]
     assert decoder[0].out_features == 16 * 16 * 64
     # the official init: weights ~ N(0, 0.02), zero biases
     weight = linears[0].weight
     assert abs(weight.std().item() - 0.02) < 1e-3
-    assert all(m.bias.abs().max() == 0 for m in encoder.modules()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
+    assert all(
+        m.bias.abs().max() == 0
+        for m in encoder.modules()
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+    )
     with torch.no_grad():
         z = torch.randn(2, 12)
         assert decoder(z).shape == (2, 3, 64, 64)

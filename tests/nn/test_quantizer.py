@@ -104,7 +104,7 @@ def test_kl_is_zero_for_uniform_posterior_and_positive_otherwise():
 def test_quantizer_kl_matches_softmax_of_negative_distance():
     quantizer = _quantizer().eval()
     h = torch.randn(6, 5)
-    logits = -(h[..., None] - quantizer.codebook) ** 2
+    logits = -((h[..., None] - quantizer.codebook) ** 2)
     q = torch.softmax(logits, -1)
     expected = (q * torch.log(8 * q + 1e-10)).sum(-1).mean()
     torch.testing.assert_close(quantizer(h).kl, expected)
@@ -175,12 +175,12 @@ def test_bad_parameters_raise(kwargs, message):
 
 
 def test_init_options_and_perplexity():
-    assert torch.allclose(
-        _quantizer(init="linspace").codebook, torch.linspace(-0.5, 0.5, 8)
-    )
+    assert torch.allclose(_quantizer(init="linspace").codebook, torch.linspace(-0.5, 0.5, 8))
     assert _quantizer(init="uniform").codebook.abs().max() <= 1 / 8
     big = ScalarQuantizer(1, 4096)
-    assert abs(big.codebook.std().item() - 1.0) < 0.1  # N(0, 1): nn.Embedding's default, as officially
+    assert (
+        abs(big.codebook.std().item() - 1.0) < 0.1
+    )  # N(0, 1): nn.Embedding's default, as officially
     uniform_usage = torch.arange(8).repeat(10)
     assert code_perplexity(uniform_usage, 8).item() == pytest.approx(8.0, rel=1e-4)
     assert code_perplexity(torch.zeros(10, dtype=torch.long), 8).item() == pytest.approx(1.0)
