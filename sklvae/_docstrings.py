@@ -97,7 +97,7 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
     ),
     "net_params": (
         "dict",
-        "skorch-routed settings as keyword arguments: ``module__*`` (module options not "
+        "Settings routed to skorch, as keyword arguments: ``module__*`` (module options not "
         "exposed as parameters, e.g. ``module__backbone_params``), ``optimizer__*``, "
         "``optimizer_adversary__*``, ``iterator_train__*``, ``iterator_valid__*``, "
         "``callbacks__<name>__*``. A ``module__`` name that duplicates one of the "

@@ -19,6 +19,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
+from ._devices import resolve_device
 from ._validation import ImageDataset, check_input, from_module_tensor
 
 __all__ = ["InferenceMixin", "InconsistentSklvaeVersionWarning"]
@@ -45,11 +46,23 @@ class InferenceMixin:
     net_: Any
     input_spec_: Any
     batch_size: int
-    _representation_kwargs: Callable[[], dict[str, Any]]
-    _cuda_devices: Callable[[], list[int]]
+    device: Any
+
+    def _representation_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``module.representation`` and ``module.decode_mean``.
+
+        Estimators with a ``representation`` parameter (what ``transform`` returns) pass
+        it here, when transforming, so the fitted module never stores it.
+        """
+        return {}
+
+    def _cuda_devices(self) -> list[int]:
+        if resolve_device(self.device).startswith("cuda") and torch.cuda.is_available():
+            return [torch.device(resolve_device(self.device)).index or 0]
+        return []
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = dict(super().__getstate__())
+        state: dict[str, Any] = super().__getstate__()
         state["_sklvae_version"] = _package_version()
         return state
 
@@ -141,19 +154,8 @@ class InferenceMixin:
             for _, batch in self._inference_batches(data, batch_size=batch_size)
         ]
 
-    def transform(self, X) -> np.ndarray:
-        """Encode ``X`` into its representation.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_latents), float32
-            The representation; posterior means for the Gaussian VAEs.
-        """
+    def _encode(self, X) -> np.ndarray:
+        """The representation of ``X`` (what ``transform`` returns)."""
         kwargs = self._representation_kwargs()
         parts = self._predict_batches(X, lambda module, x: module.representation(x, **kwargs))
         return torch.cat(parts).numpy()

@@ -8,6 +8,10 @@
 ``module__*`` routing, devices and pickling are skorch's.
 """
 
+# Over 450 lines on purpose: the common parameters, their validation, the net they
+# build and fit/partial_fit are one estimator contract, read together (inference and
+# devices are already apart, in _inference.py and _devices.py).
+
 from __future__ import annotations
 
 import warnings
@@ -153,11 +157,35 @@ class BaseDisentangler(
         return {key: value for key, value in vars(self).items() if _is_routed(key)}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Get the parameters of the estimator, the routed skorch settings included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of contained estimators (there are none).
+
+        Returns
+        -------
+        dict
+            Parameter names mapped to their values.
+        """
         params = super().get_params(deep=deep)
         params.update(self._routed_params())
         return params
 
     def set_params(self, **params):
+        """Set parameters, routed skorch settings (``module__*``, ...) included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        object
+            The estimator (``self``).
+        """
         routed = {key: params.pop(key) for key in list(params) if _is_routed(key)}
         for key, value in routed.items():
             setattr(self, key, value)
@@ -176,6 +204,23 @@ class BaseDisentangler(
     def _n_features_out(self) -> int:
         """Width of ``transform``'s output (names from ``get_feature_names_out``)."""
         return int(self.module_.n_latents)
+
+    # defined here, not in the mixin: scikit-learn's set_output wraps the transform of
+    # the class that defines it
+    def transform(self, X) -> np.ndarray:
+        """Encode ``X`` into its representation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data of the shape, layout and scale the model was fitted on.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_latents), float32
+            The representation; posterior means for the Gaussian VAEs.
+        """
+        return self._encode(X)
 
     def _check_params(self) -> None:
         """Validate every hyperparameter once, at the start of ``fit``.
@@ -257,14 +302,6 @@ class BaseDisentangler(
         """(name, callback) pairs the method always needs (e.g. gradient clipping)."""
         return []
 
-    def _representation_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``module.representation`` and ``module.decode_mean``.
-
-        Estimators with a ``representation`` parameter (what ``transform`` returns) pass
-        it here, when transforming, so the fitted module never stores it.
-        """
-        return {}
-
     # --- building -----------------------------------------------------------------------
     def _resolve_backbone(self, spec: InputSpec) -> str:
         if self.backbone != "auto":
@@ -327,11 +364,6 @@ class BaseDisentangler(
         net_kwargs.update(self._routed_params())
         return DisentanglerNet(**net_kwargs)
 
-    def _cuda_devices(self) -> list[int]:
-        if resolve_device(self.device).startswith("cuda") and torch.cuda.is_available():
-            return [torch.device(resolve_device(self.device)).index or 0]
-        return []
-
     # --- fitting ------------------------------------------------------------------------
     def _validate_fit_input(self, X):
         X, spec = check_input(
@@ -361,11 +393,13 @@ class BaseDisentangler(
             ``data_layout="NCHW"``), volumes, or tabular ``(n, d)``; uint8 0..255 or
             floats in [0, 1]. h5py datasets, memmaps and
             :class:`~sklvae.datasets.GroundTruthDataset` objects are streamed in batches.
-        y : ignored
+        y : None or array-like of shape (n_samples, n_factors)
+            Ignored; accepted so that factor labels can be passed as in a search.
 
         Returns
         -------
-        self
+        object
+            The fitted estimator (``self``).
         """
         self._check_params()
         _check_feature_names(self, X, reset=True)
@@ -379,6 +413,18 @@ class BaseDisentangler(
         """One more pass over ``X`` (or the ``max_steps`` budget again), keeping the weights.
 
         The first call on an unfitted estimator initializes it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data of the layout the model was (or is to be) fitted on.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        object
+            The estimator, trained further (``self``).
         """
         if not hasattr(self, "net_"):
             self._check_params()

@@ -281,6 +281,17 @@ class GumbelTemperatureSchedule(Callback):
         self.steps_per_batch = steps_per_batch
 
     def on_batch_begin(self, net, training=False, **kwargs):
+        """Set the quantizer's temperature step before a training batch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        training : bool, default=False
+            Whether the batch is a training batch.
+        **kwargs : dict
+            Other arguments skorch passes to the hook.
+        """
         if training:
             net.module_.quantizer.set_step(self.steps_per_batch * net.n_steps_)
 
@@ -304,9 +315,27 @@ class VariantFractionGuard(Callback):
     """
 
     def on_train_begin(self, net, **kwargs):
+        """Reset the once-per-call warning.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs : dict
+            Other arguments skorch passes to the hook.
+        """
         self.warned_ = False
 
     def on_epoch_end(self, net, **kwargs):
+        """Record the variant fraction and warn on a degenerate mask.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs : dict
+            Other arguments skorch passes to the hook.
+        """
         module = net.module_
         fraction = module.mask.variant_fraction()
         net.history.record("variant_fraction", fraction)

@@ -33,6 +33,7 @@ LONG_FILES: dict[str, str] = {
     "sklvae/models/vae.py": "six estimators with explicit signatures, one parameter per line",
     "sklvae/models/quantized.py": "six estimators with explicit signatures, one parameter per line",
     "sklvae/datasets/_dataset.py": "GroundTruthDataset alone: the array-like and ground-truth API",
+    "sklvae/base.py": "the common parameters, their validation, the net and fit: one contract",
 }
 
 

@@ -57,7 +57,9 @@ def histogram_discretize(values: ArrayLike, n_bins: int = 20) -> np.ndarray:
     Parameters
     ----------
     values : array-like of shape (n_samples, n_columns)
+        Continuous values, one column per variable.
     n_bins : int, default=20
+        Number of equal-width bins per column.
 
     Returns
     -------
@@ -149,10 +151,12 @@ def discrete_mutual_info(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     a : array-like of shape (n_samples, p)
         Discrete values (any labels; each column is label-encoded).
     b : array-like of shape (n_samples, q)
+        Discrete values, label-encoded the same way.
 
     Returns
     -------
     ndarray of shape (p, q)
+        Mutual information in nats between column ``i`` of ``a`` and ``j`` of ``b``.
     """
     a_codes, a_sizes = label_encode(a)
     b_codes, b_sizes = label_encode(b)
@@ -173,7 +177,18 @@ def discrete_mutual_info(a: ArrayLike, b: ArrayLike) -> np.ndarray:
 
 
 def discrete_entropy(values: ArrayLike) -> np.ndarray:
-    """Plug-in entropy (nats) of each discrete column, ``mutual_info_score(y, y)``."""
+    """Plug-in entropy (nats) of each discrete column, ``mutual_info_score(y, y)``.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples, n_columns)
+        Discrete values (any labels).
+
+    Returns
+    -------
+    ndarray of shape (n_columns,)
+        The entropy of each column.
+    """
     codes, _ = label_encode(values)
     out = np.empty(codes.shape[1])
     n = codes.shape[0]

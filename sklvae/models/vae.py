@@ -474,7 +474,7 @@ class DIPVAE(BaseDisentangler):
         Weight of the squared off-diagonal covariances. disentanglement_lib sweeps 1, 2,
         5, 10, 20, 50 for both variants; the default 10 is a middle value of that sweep.
     lambda_d_factor : float or None, default=None
-        λ_d / λ_od, the relative weight of the squared deviations of the variances
+        The ratio λ_d / λ_od, the relative weight of the squared deviations of the variances
         from 1. None: 10 for ``variant="i"`` and 1 for ``variant="ii"``,
         disentanglement_lib's fixed values.
 
@@ -559,5 +559,5 @@ class DIPVAE(BaseDisentangler):
 
     @property
     def lambda_d_(self) -> float:
-        """λ_d of the fitted module."""
+        """The fitted module's λ_d (weight of the diagonal penalty)."""
         return self.module_.loss_weights["covariance_diagonal"]
