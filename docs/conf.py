@@ -8,7 +8,6 @@ not executed) from the repository root with::
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -75,35 +74,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "write_computation_times": False,
 }
-
-
-# TEMPORARY: remove after the house merge. Two docstrings of sklvae/models (being
-# rewritten on another branch) are not valid reST in their summary line: "|KL − C|"
-# reads as a substitution and "``g . x``" is cut by autosummary's sentence split.
-_RST_FIXES = {"γ·|KL − C|": "γ·\\|KL − C\\|", "``g . x``": "``g·x``"}
-
-
-def _fix_known_docstring_markup(app, what, name, obj, options, lines):
-    for i, line in enumerate(lines):
-        for bad, good in _RST_FIXES.items():
-            line = line.replace(bad, good)
-        lines[i] = line
-
-
-class _MethodPagesNotYetMerged(logging.Filter):
-    """TEMPORARY: remove after the house merge.
-
-    The method pages (docs/methods/*.md) are written on other branches; until they land
-    the "methods/*" glob of the table of contents matches nothing.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "'methods/*' didn't match any documents" not in record.getMessage()
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _fix_known_docstring_markup)
-    logging.getLogger("sphinx.sphinx.directives.other").addFilter(_MethodPagesNotYetMerged())
 
 
 html_theme = "pydata_sphinx_theme"

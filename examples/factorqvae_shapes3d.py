@@ -1,4 +1,8 @@
-"""FactorQVAE against QVAE, β-VAE and QLAE on generated 3D Shapes, same budget and seeds.
+"""
+FactorQVAE against its baselines on 3D Shapes
+=============================================
+
+FactorQVAE against QVAE, β-VAE and QLAE on generated 3D Shapes, same budget and seeds.
 
 Runs on one CPU core in about ten minutes with no download:
 

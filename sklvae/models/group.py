@@ -276,6 +276,7 @@ class GroupActionAE(BaseDisentangler):
         Returns
         -------
         ndarray of shape (n_samples, n_latents, *grid), float32
+            The full latent maps.
         """
         parts = self._predict_batches(X, lambda module, x: module.encode(x))
         return torch.cat(parts).numpy()
@@ -296,11 +297,12 @@ class GroupActionAE(BaseDisentangler):
         return torch.as_tensor(elements, dtype=torch.long)
 
     def transform_action(self, X, g) -> np.ndarray:
-        """Decode ``Phi_g(E(x))``: the model's rendering of ``g . x``.
+        """Decode ``Phi_g(E(x))``: the model's rendering of ``g·x``.
 
         Parameters
         ----------
         X : array-like of images or volumes
+            Inputs of the fitted layout.
         g : int or array-like of int of shape (n_samples,)
             Group element(s) (:mod:`sklvae.groups` numbering).
 
@@ -356,10 +358,12 @@ class GroupActionAE(BaseDisentangler):
         Parameters
         ----------
         X : array-like
+            Images or volumes of the fitted layout, at least 2.
         g : int or array-like of int, optional
             Elements to pair each image with; drawn uniformly with ``random_state``
             when None.
         random_state : int, RandomState or None, default=0
+            Seeds the group elements drawn when ``g`` is None.
 
         Returns
         -------

@@ -373,7 +373,7 @@ class MIPETVAE(BaseDisentangler):
         Returns
         -------
         ndarray of shape (n_samples, n_latents), float32
-            μ, the unit-averaged ψ_m(μ), or a posterior sample drawn with a fixed seed
+            The mean μ, the unit-averaged ψ_m(μ), or a posterior sample drawn with a fixed seed
             (the same ``X`` gives the same codes).
         """
         with torch.random.fork_rng(devices=self._cuda_devices()):
@@ -402,6 +402,7 @@ class MIPETVAE(BaseDisentangler):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+            Data of the layout the model was fitted on.
 
         Returns
         -------
@@ -421,6 +422,7 @@ class MIPETVAE(BaseDisentangler):
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples to draw.
         random_state : int, RandomState or None, default=None
             Seeds the prior draw.
 

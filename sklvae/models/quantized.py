@@ -378,7 +378,7 @@ class QVAE(_CodebookEstimator):
 @fill_estimator_docstring
 @_document_shared
 class DVAE(_CodebookEstimator):
-    """dVAE (DALL-E's discrete VAE, as in the FactorQVAE code): encoder-emitted logits.
+    """The dVAE (DALL-E's discrete VAE, as in the FactorQVAE code): encoder-emitted logits.
 
     The encoder emits ``codebook_size`` logits per latent; soft Gumbel-softmax mixture
     of a global scalar codebook in training, the most likely code at evaluation; loss

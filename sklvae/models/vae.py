@@ -31,7 +31,7 @@ _POSITIVE = [Interval(Real, 0, None, closed="neither")]
 
 @fill_estimator_docstring
 class BetaVAE(BaseDisentangler):
-    """β-VAE (Higgins et al. 2017): reconstruction + β·KL.
+    """The β-VAE (Higgins et al. 2017): reconstruction + β·KL.
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ class VAE(BetaVAE):
 
 @fill_estimator_docstring
 class BetaTCVAE(BaseDisentangler):
-    """β-TCVAE (Chen et al. 2018): reconstruction + α·MI + β·TC + γ·dimension-wise KL.
+    """The β-TCVAE (Chen et al. 2018): reconstruction + α·MI + β·TC + γ·dimension-wise KL.
 
     The KL term is split into the index-code mutual information, the total correlation
     of the aggregate posterior and the dimension-wise KL, estimated on each batch
@@ -365,7 +365,7 @@ class FactorVAE(BaseDisentangler):
 
 @fill_estimator_docstring
 class AnnealedVAE(BaseDisentangler):
-    """AnnealedVAE / CCI-VAE (Burgess et al. 2018): reconstruction + γ·|KL − C|.
+    """AnnealedVAE / CCI-VAE (Burgess et al. 2018): reconstruction + γ·abs(KL − C).
 
     The capacity C grows linearly from 0 to ``c_max`` over ``iteration_threshold``
     optimizer steps.
