@@ -62,7 +62,7 @@ class InferenceMixin:
         return []
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]
         state["_sklvae_version"] = _package_version()
         return state
 
@@ -76,7 +76,7 @@ class InferenceMixin:
                 InconsistentSklvaeVersionWarning,
                 stacklevel=2,
             )
-        super().__setstate__(state)
+        super().__setstate__(state)  # type: ignore[misc]
 
     @property
     def module_(self):
