@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import TeeGenerator
 
 from ._validation import InputSpec, to_module_tensor
@@ -181,8 +181,16 @@ class DisentanglerNet(NeuralNet):
         try:
             return super().fit_loop(X, y, epochs=self.epochs_to_run(epochs), **fit_params)
         except KeyboardInterrupt:
-            self.interrupted_ = True
+            # skorch's EarlyStopping also stops training by raising KeyboardInterrupt
+            self.interrupted_ = not self._stopped_early()
             raise
+
+    def _stopped_early(self) -> bool:
+        """True when an ``EarlyStopping`` callback ended training (not the user)."""
+        return any(
+            isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+            for _, callback in self.callbacks_
+        )
 
     def initialize_optimizer(self, triggered_directly=None):
         module = self.module_

@@ -183,3 +183,22 @@ def test_feature_names_out_and_pandas_output():
     y = (X_TAB[:, 0] > 0.5).astype(int)
     pipeline = make_pipeline(BetaVAE(**TINY), LogisticRegression()).set_output(transform="pandas")
     assert 0 <= pipeline.fit(frame, y).score(frame, y) <= 1
+
+
+def test_early_stopping_is_not_reported_as_an_interrupt():
+    import warnings
+
+    from sklvae._training import TrainingInterruptedWarning
+
+    stop = EarlyStopping(monitor="valid_loss", patience=1, threshold=1e9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingInterruptedWarning)
+        model = BetaVAE(
+            n_latents=2,
+            batch_size=8,
+            max_epochs=10,
+            validation_fraction=0.25,
+            random_state=0,
+            callbacks=[stop],
+        ).fit(X_TAB)
+    assert len(model.history_) < 10 and not model.net_.interrupted_
