@@ -1,15 +1,11 @@
 """The one training loop: a skorch ``NeuralNet`` subclass for disentangling modules.
 
-skorch runs the epochs, batches, callbacks and history; this subclass only changes what
-skorch leaves to subclasses (see skorch's "customization" docs):
-
-* ``get_loss`` sums the module's weighted loss terms, logs each term to the history and
-  stops with :class:`TrainingDivergedError` when the loss is not finite;
-* ``initialize_optimizer`` gives the module's adversary (the TC discriminator) its own
-  optimizer and keeps its parameters out of the main one;
-* ``train_step`` steps the main optimizer, then the adversary's on detached inputs (so the
-  in-place-modification error of disvae #62 cannot happen);
-* ``get_iterator`` stops an epoch early when ``max_steps`` optimizer steps are done.
+skorch runs the epochs, batches, callbacks and history; this subclass changes what
+skorch leaves to subclasses: ``get_loss`` sums the module's weighted loss terms and
+keeps them on the device, ``run_single_epoch`` converts them once per epoch and checks
+for divergence lazily, ``train_step`` converts uint8 batches on the device, runs autocast,
+and steps the adversary's own optimizer after the main one on detached inputs, and
+``fit_loop`` honours the ``max_steps`` budget and the resume state.
 """
 
 from __future__ import annotations
@@ -187,10 +183,8 @@ class DisentanglerNet(NeuralNet):
 
     def _stopped_early(self) -> bool:
         """True when an ``EarlyStopping`` callback ended training (not the user)."""
-        return any(
-            isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
-            for _, callback in self.callbacks_
-        )
+        stoppers = [c for _, c in self.callbacks_ if isinstance(c, EarlyStopping)]
+        return any(c.misses_ >= c.patience for c in stoppers)
 
     def initialize_optimizer(self, triggered_directly=None):
         module = self.module_
