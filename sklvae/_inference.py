@@ -57,8 +57,9 @@ class InferenceMixin:
         return {}
 
     def _cuda_devices(self) -> list[int]:
-        if resolve_device(self.device).startswith("cuda") and torch.cuda.is_available():
-            return [torch.device(resolve_device(self.device)).index or 0]
+        device = torch.device(resolve_device(self.device))
+        if device.type == "cuda" and torch.cuda.is_available():
+            return [device.index or 0]
         return []
 
     def __getstate__(self) -> dict[str, Any]:

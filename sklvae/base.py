@@ -311,6 +311,8 @@ class BaseDisentangler(
         return default_backbone(spec.module_shape)
 
     def _build_net(self, spec: InputSpec) -> DisentanglerNet:
+        device = resolve_device(self.device)
+        pinned = device.startswith("cuda")  # page-locked host batches, non-blocking copies
         module_kwargs = {
             "input_shape": spec.module_shape,
             "n_latents": self.n_latents,
@@ -349,12 +351,12 @@ class BaseDisentangler(
             callbacks=callbacks,
             # the epoch table is printed only with verbose; the bar is a callback above
             verbose=int(self.verbose),
-            device=resolve_device(self.device),
+            device=device,
             # the per-epoch resume point (step count, RNG state) is not for the table
             callbacks__print_log__keys_ignored=["n_steps", "rng_state"],
             iterator_train__shuffle=True,
-            iterator_train__pin_memory=resolve_device(self.device).startswith("cuda"),
-            iterator_valid__pin_memory=resolve_device(self.device).startswith("cuda"),
+            iterator_train__pin_memory=pinned,
+            iterator_valid__pin_memory=pinned,
             iterator_train__collate_fn=identity_collate,
             iterator_valid__collate_fn=identity_collate,
             # the pickled module is the user's own model: allow full unpickling
