@@ -110,9 +110,12 @@ def main() -> None:
     print(f"{'metric':8s} {'trained':>8s} {'untrained':>10s}")
     print(f"{'MIG':8s} {trained['discrete_mig']:8.3f} {baseline['discrete_mig']:10.3f}")
     print(f"{'SAP':8s} {trained['SAP']:8.3f} {baseline['SAP']:10.3f}")
-    print("MIG gap per factor: " + ", ".join(
-        f"{name} {gap:.3f}" for name, gap in zip(data.factor_names, trained["gap_per_factor"])
-    ))
+    print(
+        "MIG gap per factor: "
+        + ", ".join(
+            f"{name} {gap:.3f}" for name, gap in zip(data.factor_names, trained["gap_per_factor"])
+        )
+    )
 
     table = best_latents(trained, list(data.factor_names))
     print(f"\n{'factor':8s} {'latent':>6s} {'NMI':>6s} {'runner-up':>10s} {'gap':>6s}")
