@@ -38,8 +38,8 @@ gpu     800 steps, batch 256    1,500 steps, batch 256, 32  50 epochs  3 (5)  5,
 paper   60 epochs, batch 256    50,000 steps, 256, 64x64    50 epochs  5      10k / 5k       dlib
 ======  ======================  ==========================  =========  =====  =============  ====
 
-``cpu``: about 35 minutes per comparison (``group`` about 4) on 2 cores with
-``--n-jobs 2``. ``gpu`` (bf16-mixed, grids rendered into memory once) is sized for
+``cpu``: measured on 2 cores with ``--n-jobs 2``: mipet 34 minutes, factorqvae 29, group 2 (see
+``docs/results.md``). ``gpu`` (bf16-mixed, grids rendered into memory once) is sized for
 about 7 minutes of one H100 per comparison, but untested on a GPU by us. ``paper``:
 the papers' step counts and batch sizes, the full DALL-E backbone at 64x64.
 

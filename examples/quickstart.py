@@ -5,7 +5,7 @@ Quick start: β-TCVAE on generated dSprites
 Fit a β-TCVAE on the whole generated dSprites grid, score it as disentanglement_lib
 does, and draw its latent traversals.
 
-Runs on two CPU cores in about ten minutes with no download:
+Runs on two CPU cores in about 7.5 minutes with no download:
 
     python examples/quickstart.py [--steps STEPS] [--output quickstart_traversals.png]
 
@@ -25,7 +25,11 @@ for posX, posY and scale.
 
 The recipe (β = 12 on the total correlation, Adam at lr 1e-3 with batch 64, 4500 steps,
 10 latents, the default convolutional encoder/decoder) was chosen by measuring MIG
-against the number of steps on two CPU cores (``docs/results.md`` gives the runs).
+against β and the number of steps on two CPU cores. On seed 0 it prints MIG 0.112
+(untrained 0.005) in about 7.5 minutes: posX and posY each get their own latent
+(gaps 0.27 and 0.22), scale a third one (gap 0.05), while shape and orientation stay
+unresolved; the aim of MIG 0.15 needs more than the ~290,000 images (0.4 epoch of the
+grid) that fit in ten minutes of two cores. ``docs/results.md`` gives the runs.
 """
 
 from __future__ import annotations

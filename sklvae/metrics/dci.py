@@ -165,21 +165,21 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
             self.estimators_[i, k] = tree
         return raw_predictions
 
-    def fit_on_pool(self, X, y, pool: ThreadPoolExecutor | None):
-        """``fit`` with each stage's trees built on ``pool`` (None: sequentially)."""
-        if pool is None or _update_terminal_regions is None:
+    def fit_on_threads(self, X, y, n_threads: int):
+        """``fit`` with each stage's trees built on ``n_threads`` threads."""
+        if n_threads <= 1 or _update_terminal_regions is None:
             return self.fit(X, y)
-        self._thread_pool = pool
-        try:
-            return self.fit(X, y)
-        finally:
-            del self._thread_pool
+        with ThreadPoolExecutor(max_workers=n_threads) as self._thread_pool:
+            try:
+                return self.fit(X, y)
+            finally:
+                del self._thread_pool
 
 
-def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test, tree_pool=None):
+def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test, n_threads=1):
     if classifier is None:  # dlib's GradientBoostingClassifier(), seeded
         model = _StageParallelGradientBoosting(random_state=seed)
-        model.fit_on_pool(z_train, y_train, tree_pool)
+        model.fit_on_threads(z_train, y_train, n_threads)
     else:
         model = clone(classifier)
         if "random_state" in model.get_params():
@@ -195,33 +195,6 @@ def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test, tree_pool=No
     train_accuracy = float(np.mean(model.predict(z_train) == y_train))
     test_accuracy = float(np.mean(model.predict(z_test) == y_test))
     return importances, train_accuracy, test_accuracy
-
-
-def _reference_dci_fits(seeds, z_train, y_train, z_test, y_test, n_jobs) -> list:
-    """dlib's boosted trees for every factor, on ``n_jobs`` threads in all.
-
-    Every tree of every factor is grown on one pool of ``n_jobs`` threads (tree
-    building releases the GIL). The factors are driven concurrently, heaviest
-    (most classes) first, by ``n_jobs`` driver threads whose own work between
-    the trees (gradients, leaf values) holds the GIL, so that one factor's trees
-    fill the gaps of another's and a 3-class factor's odd tree does not leave a
-    thread idle. Each factor's model is the sequential one, tree for tree.
-    """
-    n_factors = y_train.shape[1]
-    n_threads = effective_n_jobs(n_jobs)
-
-    def fit(j, pool=None):
-        return _fit_factor(None, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j], pool)
-
-    if n_threads <= 1:
-        return [fit(j) for j in range(n_factors)]
-    heaviest_first = sorted(range(n_factors), key=lambda j: -len(np.unique(y_train[:, j])))
-    with (
-        ThreadPoolExecutor(max_workers=n_threads) as tree_pool,
-        ThreadPoolExecutor(max_workers=n_threads) as drivers,
-    ):
-        futures = {j: drivers.submit(fit, j, tree_pool) for j in heaviest_first}
-        return [futures[j].result() for j in range(n_factors)]
 
 
 def dci(
@@ -262,10 +235,9 @@ def dci(
         splits, so seeding makes the result reproducible without changing the
         algorithm.
     n_jobs : int, optional
-        Threads. Default classifier: the per-class trees of every boosting
-        stage of every factor are grown on one pool of ``n_jobs`` threads,
-        the factors driven concurrently (each model is the sequential one,
-        tree for tree). Other classifiers: one
+        Threads. Default classifier: the per-class trees of each boosting
+        stage are grown on ``n_jobs`` threads, factor after factor (the
+        model is the sequential one, tree for tree). Other classifiers: one
         task per factor (joblib, thread-based by default).
 
     Returns
@@ -280,7 +252,13 @@ def dci(
     )
     seeds = check_random_seed_sequence(random_state, y_train.shape[1])
     if classifier is None:
-        results = _reference_dci_fits(seeds, z_train, y_train, z_test, y_test, n_jobs)
+        # dlib's model: factors one after the other, each stage's per-class trees
+        # on n_jobs threads (the factors' costs differ too much to split them).
+        n_threads = effective_n_jobs(n_jobs)
+        results = [
+            _fit_factor(None, seeds[j], z_train, y_train[:, j], z_test, y_test[:, j], n_threads)
+            for j in range(y_train.shape[1])
+        ]
     else:
         _check_importance_classifier(classifier)
         # Threads: scikit-learn's tree building releases the GIL.
