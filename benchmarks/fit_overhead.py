@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from skorch.callbacks import GradientNormClipping
 
 from sklvae import MIPETVAE, BetaTCVAE, BetaVAE, FactorQVAE, FactorVAE, GroupActionAE
@@ -135,6 +134,12 @@ class RawSetup:
     cosine: list[tuple[int, float, str]] = field(default_factory=list)
     #: Gumbel temperature: quantizer step = steps_per_batch * step (None: no schedule)
     gumbel_steps_per_batch: int | None = None
+    #: the fitted estimator, for the torch seed it draws from a random_state
+    estimator: Any = None
+
+    def net_seed(self, random_state: int) -> int:
+        """The torch seed the estimator uses with ``random_state`` (its own derivation)."""
+        return self.estimator.set_params(random_state=random_state)._seed()
 
 
 def raw_setup(fitted) -> RawSetup:
@@ -147,6 +152,7 @@ def raw_setup(fitted) -> RawSetup:
         optimizer_class=net.optimizer,
         adversary_optimizer_class=net.optimizer_adversary if has_adversary else None,
         net=net,
+        estimator=fitted,
     )
     for _, callback in net.callbacks_:
         if isinstance(callback, GradientNormClipping) and callback.gradient_clip_value is not None:
@@ -188,9 +194,9 @@ def raw_loop(
     """Train a fresh module on the staged batches; returns images/s."""
     device_type = torch.device(device).type
     autocast_dtype = AUTOCAST_DTYPES[precision]
-    # the estimator seeds torch with a seed drawn from its random_state, then builds the
-    # module: the same initial weights here (the cost of some modules depends on them)
-    torch.manual_seed(int(check_random_state(seed).randint(np.iinfo(np.int32).max)))
+    # seeded as the estimator seeds torch before building the module: the same initial
+    # weights here (the cost of some modules depends on them)
+    torch.manual_seed(setup.net_seed(seed))
     module = setup.module_class(**setup.module_kwargs).to(device)
     module.train()
     main_named = [
@@ -247,9 +253,9 @@ def raw_loop(
             outputs = module(x)
             terms = module.loss_terms(outputs, x)
             loss = sum(
-                weights.get(name, 1.0) * term.float()
+                weight * term.float()
                 for name, term in terms.items()
-                if weights.get(name, 1.0) != 0
+                if (weight := weights.get(name, 1.0)) != 0
             )
         backward_and_step(loss, main_optimizer, "optimizer_", setup.clip_norm is not None)
         if adversary is not None:

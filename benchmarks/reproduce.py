@@ -66,25 +66,19 @@ import numpy as np
 
 
 # --------------------------------------------------------------------------- data
-def downsample(images: np.ndarray, factor: int) -> np.ndarray:
-    """Mean-pool uint8 images ``(n, H, W, C)`` by ``factor`` in both directions."""
-    if factor == 1:
-        return images
-    n, height, width, channels = images.shape
-    blocks = images.reshape(n, height // factor, factor, width // factor, factor, channels)
-    return np.rint(blocks.mean(axis=(2, 4))).astype(np.uint8)
-
-
 class DownsampledShapes3D:
     """Renderer: 3D Shapes factor classes to procedural images mean-pooled by ``factor``."""
 
     def __init__(self, factor: int) -> None:
+        from sklvae.datasets.cars3d import area_downsample
         from sklvae.datasets.shapes3d import Shapes3DRenderer
 
         self.factor, self.renderer = factor, Shapes3DRenderer()
+        self.downsample = area_downsample
 
     def __call__(self, factors: np.ndarray) -> np.ndarray:
-        return downsample(self.renderer(factors), self.factor)
+        images = self.renderer(factors)
+        return images if self.factor == 1 else self.downsample(images, self.factor)
 
 
 class TurnedDigits:
