@@ -19,11 +19,19 @@ the adversary step where the method has one.
   closed forms. There is no ``.item()`` per step; one synchronisation at the end.
 
 Runs alternate (raw, estimator, then estimator, raw, ...) in one process after a warm-up
-of each; repeat ``r`` trains both sides from seed ``r`` (same initial weights, the
-estimator's batches drawn by its own shuffling, the raw loop's by a permutation of the
-same seed); the best of ``--repeats`` runs is reported, so that machine noise (other
-processes) and the small dependence of a step's cost on the weights are filtered out
-alike. images/s = steps x batch / seconds.
+of each. Repeat ``r`` trains both sides from seed ``r`` along one trajectory: the raw
+loop builds the module from the estimator's torch seed, then draws its batches as the
+estimator's shuffled ``DataLoader`` does, so initial weights, batches and every later
+random draw are the estimator's (the ``loss gap`` column, the relative difference of
+the two sides' last loss, is 0 when they are). The best of ``--repeats`` runs of each
+side is reported, so that machine noise (other processes, page faults) is filtered out;
+a step's cost depends a little on the weights reached, hence one seed per repeat.
+images/s = steps x batch / seconds.
+
+On a 2-core machine the runs of one side differ by up to ~10% from noise alone, so
+compare ratios over several invocations (or raise ``--repeats``) before reading a
+difference of a few percent. glibc's allocator settings change both sides' speed alike
+(``MALLOC_MMAP_THRESHOLD_``, see the speed guide); the header line prints them.
 
     python benchmarks/fit_overhead.py --threads 2
     python benchmarks/fit_overhead.py --methods beta-vae factorq-vae --steps 40
@@ -34,6 +42,7 @@ Prints one row per method and a last line with the smallest ratio estimator / ra
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import time
@@ -166,20 +175,23 @@ def raw_setup(fitted) -> RawSetup:
 
 
 def stage_batches(
-    images: np.ndarray, steps: int, batch_size: int, device: str, seed: int
+    images: np.ndarray, steps: int, batch_size: int, device: str
 ) -> list[torch.Tensor]:
-    """``steps`` uint8 batches from shuffled passes over ``images``, already on ``device``."""
-    rng = np.random.RandomState(seed)
-    per_epoch = len(images) // batch_size
-    order = np.concatenate(
-        [
-            rng.permutation(len(images))[: per_epoch * batch_size]
-            for _ in range(math.ceil(steps / per_epoch))
-        ]
-    )
+    """The estimator's first ``steps`` uint8 batches, drawn as its loader draws them.
+
+    Called right after the module is built from the estimator's torch seed, it consumes
+    the global torch RNG as the estimator's shuffled ``DataLoader`` does before its first
+    step (the loader's base seed, then the ``RandomSampler``'s seed), so the batches are
+    the estimator's and the module's later random draws (reparameterisation noise,
+    permutations, sampled group elements) continue the same stream. ``images`` must hold
+    at least ``steps`` full batches: both sides stay in one epoch.
+    """
+    if len(images) < steps * batch_size:
+        raise ValueError(f"{steps} steps of {batch_size} need {steps * batch_size} images")
+    loader = torch.utils.data.DataLoader(np.arange(len(images)), batch_size, shuffle=True)
     return [
-        torch.from_numpy(images[order[i * batch_size : (i + 1) * batch_size]]).to(device)
-        for i in range(steps)
+        torch.from_numpy(images[indices.numpy()]).to(device)
+        for indices in itertools.islice(loader, steps)
     ]
 
 
@@ -189,9 +201,16 @@ def synchronize(device: str) -> None:
 
 
 def raw_loop(
-    setup: RawSetup, batches: list[torch.Tensor], *, device: str, precision: str, seed: int
-) -> float:
-    """Train a fresh module on the staged batches; returns images/s."""
+    setup: RawSetup,
+    images: np.ndarray,
+    *,
+    steps: int,
+    batch_size: int,
+    device: str,
+    precision: str,
+    seed: int,
+) -> tuple[float, float]:
+    """Train a fresh module on the estimator's batches; returns (images/s, last loss)."""
     device_type = torch.device(device).type
     autocast_dtype = AUTOCAST_DTYPES[precision]
     # seeded as the estimator seeds torch before building the module: the same initial
@@ -199,6 +218,7 @@ def raw_loop(
     torch.manual_seed(setup.net_seed(seed))
     module = setup.module_class(**setup.module_kwargs).to(device)
     module.train()
+    batches = stage_batches(images, steps, batch_size, device)
     main_named = [
         (n, p)
         for n, p in module.named_parameters()
@@ -279,7 +299,7 @@ def raw_loop(
     elapsed = time.perf_counter() - start
     if not math.isfinite(final_loss):
         raise FloatingPointError("the raw loop diverged")
-    return len(batches) * len(batches[0]) / elapsed
+    return len(batches) * len(batches[0]) / elapsed, final_loss
 
 
 def estimator_fit(
@@ -291,8 +311,8 @@ def estimator_fit(
     device: str,
     precision: str,
     seed: int,
-) -> float:
-    """Time ``fit`` (all of it) with ``max_steps=steps``; returns images/s."""
+) -> tuple[float, float]:
+    """Time ``fit`` (all of it) with ``max_steps=steps``; returns (images/s, last loss)."""
     estimator = make_estimator(
         method, steps=steps, batch_size=batch_size, device=device, precision=precision, seed=seed
     )
@@ -302,7 +322,8 @@ def estimator_fit(
     synchronize(device)
     elapsed = time.perf_counter() - start
     assert estimator.n_steps_ == steps, (estimator.n_steps_, steps)
-    return steps * estimator.batch_size / elapsed
+    last_loss = float(estimator.history_[-1, "batches"][-1]["train_loss"])
+    return steps * estimator.batch_size / elapsed, last_loss
 
 
 # --- one row ------------------------------------------------------------------------------
@@ -319,49 +340,46 @@ def measure(
     n_samples: int,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Warm up both sides, then alternate them ``repeats`` times; best images/s of each."""
+    """Warm up both sides, then alternate them ``repeats`` times; best images/s of each.
+
+    Repeat ``r`` trains both sides from seed ``seed + r`` along the same trajectory (same
+    initial weights, batches and random draws), checked by comparing their last loss.
+    """
     batch = None if method.own_batch else batch_size
     warm = make_estimator(
         method, steps=2, batch_size=batch, device=device, precision=precision, seed=seed
     )
     effective_batch = warm.batch_size
-    n = max(n_samples, 2 * effective_batch)
+    # one epoch holds every step, so that both sides draw all their batches up front
+    n = max(n_samples, steps * effective_batch)
     images = make_images(method.images, n, seed=seed)
     warm.fit(images)  # warm-up of the estimator, and the settings of the raw loop
     setup = raw_setup(warm)
-    raw_loop(
-        setup,
-        stage_batches(images, 2, effective_batch, device, seed),
-        device=device,
-        precision=precision,
-        seed=seed,
-    )  # warm-up
-    raw, ours = [], []
+    run = dict(batch_size=effective_batch, device=device, precision=precision)
+    raw_loop(setup, images, steps=2, seed=seed, **run)  # warm-up
+    raw, ours, loss_gaps = [], [], []
     for repeat in range(repeats):
-        # Repeat r trains both sides from seed + r. The cost of a step depends a little
-        # on the weights the run has reached (GroupActionAE at seed 0 ran ~9% slower
-        # than at seeds 1-3 on both sides), so one seed per repeat keeps one lucky or
-        # unlucky trajectory from deciding the ratio.
+        # One seed per repeat: the cost of a step depends a little on the weights the run
+        # has reached (GroupActionAE at one seed ran ~9% slower than at three others, on
+        # both sides), so several trajectories keep one from deciding the ratio.
         run_seed = seed + repeat
-        batches = stage_batches(images, steps, effective_batch, device, run_seed)
-        sides = [("raw", raw), ("ours", ours)]
-        for side, results in sides if repeat % 2 == 0 else sides[::-1]:
+        losses = {}
+        for side in ("raw", "ours") if repeat % 2 == 0 else ("ours", "raw"):
             if side == "raw":
-                results.append(
-                    raw_loop(setup, batches, device=device, precision=precision, seed=run_seed)
-                )
+                speed, losses[side] = raw_loop(setup, images, steps=steps, seed=run_seed, **run)
+                raw.append(speed)
             else:
-                results.append(
-                    estimator_fit(
-                        method,
-                        images,
-                        steps=steps,
-                        batch_size=batch,
-                        device=device,
-                        precision=precision,
-                        seed=run_seed,
-                    )
+                speed, losses[side] = estimator_fit(
+                    method,
+                    images,
+                    steps=steps,
+                    batch_size=batch,
+                    device=device,
+                    precision=precision,
+                    seed=run_seed,
                 )
+                ours.append(speed)
+        loss_gaps.append(abs(losses["ours"] - losses["raw"]) / max(abs(losses["raw"]), 1e-12))
     return {
         "method": method.label,
         "precision": precision,
@@ -371,6 +389,8 @@ def measure(
         "raw": max(raw),
         "ours": max(ours),
         "ratio": max(ours) / max(raw),
+        "paired_ratios": [o / r for o, r in zip(ours, raw)],
+        "loss_gap": max(loss_gaps),
         "raw_runs": raw,
         "ours_runs": ours,
     }
@@ -386,13 +406,13 @@ def print_table(rows: list[dict[str, Any]], device: str) -> None:
     name = device_name(device)
     print(
         f"{'method':<17} {'precision':<10} {'input':<9} {'batch':>5} {'steps':>5} "
-        f"{'est. img/s':>11} {'raw img/s':>10} {'ratio':>6}  device"
+        f"{'est. img/s':>11} {'raw img/s':>10} {'ratio':>6} {'loss gap':>8}  device"
     )
     for row in rows:
         print(
             f"{row['method']:<17} {row['precision']:<10} {row['shape']:<9} {row['batch']:>5} "
             f"{row['steps']:>5} {row['ours']:>11.1f} {row['raw']:>10.1f} "
-            f"{row['ratio']:>6.3f}  {name}"
+            f"{row['ratio']:>6.3f} {row['loss_gap']:>8.1e}  {name}"
         )
     if rows:
         worst = min(rows, key=lambda row: row["ratio"])
@@ -434,6 +454,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{load:.2f}; best of {args.repeats} alternating runs after a warm-up; the "
         "estimator's time is all of fit (set-up included, amortised over the steps)"
     )
+    allocator = {
+        name: os.environ[name]
+        for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+        if name in os.environ
+    }
+    print(f"allocator settings: {allocator or 'defaults'}")
     rows = []
     for key in args.methods:
         method = METHODS[key]
@@ -453,7 +479,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"  {row['method']} {precision}: raw runs "
                     f"{', '.join(f'{v:.0f}' for v in row['raw_runs'])}; estimator runs "
-                    f"{', '.join(f'{v:.0f}' for v in row['ours_runs'])}",
+                    f"{', '.join(f'{v:.0f}' for v in row['ours_runs'])}; paired ratios "
+                    f"{', '.join(f'{v:.3f}' for v in row['paired_ratios'])}",
                     flush=True,
                 )
     print_table(rows, args.device)

@@ -365,6 +365,9 @@ class DisentanglerNet(NeuralNet):
             self.history.record_batch(prefix + "_loss", step["loss"].detach())
             self.history.record_batch(prefix + "_batch_size", len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
+            # the step's outputs are not kept into the next step (its forward and
+            # backward would run with them still allocated)
+            del step, batch
             batch_count += 1
             if training and self.n_steps_ - self._checked_steps >= self.divergence_check_every:
                 self._check_divergence()
