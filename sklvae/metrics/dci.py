@@ -29,9 +29,11 @@ from sklearn.tree import DecisionTreeRegressor
 from ._information import check_random_seed_sequence, resolve_train_test
 
 try:  # the leaf update of a boosting stage (private; without it, boost sequentially)
-    from sklearn.ensemble._gb import _update_terminal_regions
+    from sklearn._loss.loss import HalfMultinomialLoss
+    from sklearn.ensemble._gb import _safe_divide
+    from sklearn.tree._tree import TREE_LEAF
 except ImportError:  # pragma: no cover
-    _update_terminal_regions = None
+    HalfMultinomialLoss = _safe_divide = TREE_LEAF = None
 
 __all__ = ["dci", "disentanglement_score", "completeness_score", "fast_dci_classifier"]
 
@@ -114,9 +116,11 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
         pool = getattr(self, "_thread_pool", None)
         if (
             pool is None
-            or not self._loss.is_multiclass
+            or not isinstance(self._loss, HalfMultinomialLoss)
             or self.subsample < 1.0
+            or not _all_ones(sample_weight)
             or X_csc is not None
+            or X.dtype != np.float32
         ):
             return super()._fit_stage(
                 i, X, y, raw_predictions, sample_weight, sample_mask, random_state, X_csc, X_csr
@@ -145,19 +149,19 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
                 random_state=streams[k],
                 ccp_alpha=self.ccp_alpha,
             )
-            tree.fit(X, neg_gradient[:, k], sample_weight=sample_weight, check_input=False)
-            # Newton step on the leaves; writes raw_predictions[:, k] only.
-            _update_terminal_regions(
-                self._loss,
+            # ``fit`` minus its parameter validation (the parameters are the
+            # booster's, validated once by its own ``fit``); unit weights are the
+            # unweighted tree, float for float, without re-checking the weights
+            tree._fit(X, neg_gradient[:, k], sample_weight=None, check_input=False)
+            _newton_leaf_update(
                 tree.tree_,
                 X,
                 np.array(y == k, dtype=np.float64),
                 neg_gradient[:, k],
                 raw_predictions,
-                sample_weight,
-                sample_mask,
-                learning_rate=self.learning_rate,
-                k=k,
+                k,
+                self._loss.n_classes,
+                self.learning_rate,
             )
             return tree
 
@@ -167,13 +171,61 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
 
     def fit_on_threads(self, X, y, n_threads: int):
         """``fit`` with each stage's trees built on ``n_threads`` threads."""
-        if n_threads <= 1 or _update_terminal_regions is None:
+        if n_threads <= 1 or HalfMultinomialLoss is None:
             return self.fit(X, y)
         with ThreadPoolExecutor(max_workers=n_threads) as self._thread_pool:
             try:
                 return self.fit(X, y)
             finally:
                 del self._thread_pool
+
+
+def _all_ones(sample_weight) -> bool:
+    return sample_weight is None or bool(np.all(sample_weight == 1.0))
+
+
+def _newton_leaf_update(
+    tree,
+    X: np.ndarray,
+    is_class_k: np.ndarray,
+    neg_gradient_k: np.ndarray,
+    raw_predictions: np.ndarray,
+    k: int,
+    n_classes: int,
+    learning_rate: float,
+) -> None:
+    """The multinomial Newton step on a stage's k-th tree, as scikit-learn takes it.
+
+    Each leaf's value becomes ``(K-1)/K * mean(g) / mean(p (1 - p))`` over the leaf's
+    samples, with ``g`` the negative gradient of class k and ``p = 1[y = k] - g``
+    (Friedman 2001, algorithm 6), then ``raw_predictions[:, k]`` moves by
+    ``learning_rate`` times the sample's leaf value. Arithmetic for arithmetic the
+    loop of scikit-learn's ``_update_terminal_regions`` with unit sample weights (the
+    same samples, in the same order, summed pairwise as ``np.average`` sums them, so the
+    same floats); the samples of all leaves are found by one stable sort instead of one
+    scan of all samples per leaf.
+    """
+    leaf_of_sample = tree.apply(X)
+    # the samples of each leaf, in increasing order (as np.nonzero lists them), as
+    # consecutive runs of one stable sort
+    order = np.argsort(leaf_of_sample, kind="stable")
+    sorted_leaves = leaf_of_sample[order]
+    leaves = np.flatnonzero(tree.children_left == TREE_LEAF)
+    bounds = np.searchsorted(sorted_leaves, leaves, side="left").tolist()
+    ends = np.searchsorted(sorted_leaves, leaves, side="right").tolist()
+    # element-wise terms of all samples at once; each leaf then averages its run, a
+    # contiguous slice summed pairwise like the gathered copy scikit-learn averages
+    neg_g = neg_gradient_k.take(order, axis=0)
+    prob = is_class_k.take(order, axis=0) - neg_g
+    hessian = prob * (1 - prob)
+    values = tree.value
+    shrink = (n_classes - 1) / n_classes
+    for leaf, start, end in zip(leaves.tolist(), bounds, ends):
+        numerator = neg_g[start:end].mean()
+        numerator *= shrink
+        denominator = hessian[start:end].mean()
+        values[leaf, 0, 0] = _safe_divide(numerator, denominator)
+    raw_predictions[:, k] += learning_rate * values[:, 0, 0].take(leaf_of_sample, axis=0)
 
 
 def _fit_factor(classifier, seed, z_train, y_train, z_test, y_test, n_threads=1):

@@ -10,68 +10,103 @@ over factors of the gap between the two largest entries of each column.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from joblib import Parallel, delayed
 from numpy.typing import ArrayLike
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_class_weight
 
 from ._information import _as_2d_float, resolve_train_test
 
 __all__ = ["sap"]
 
 
-try:  # the function LinearSVC.fit calls, without the estimator's per-fit input checks
-    from sklearn.svm._base import _fit_liblinear
-except ImportError:  # pragma: no cover - a scikit-learn without it: use the estimator
-    _fit_liblinear = None
+try:  # the solver LinearSVC.fit calls, without the estimator's per-fit input handling
+    import inspect
+
+    from sklearn.svm import _liblinear
+    from sklearn.svm._base import _get_liblinear_solver_type
+
+    _TRAIN_WRAP_PARAMETERS = (
+        "X, Y, is_sparse, solver_type, eps, bias, C, class_weight, max_iter, "
+        "random_seed, epsilon, sample_weight"
+    ).split(", ")
+    if list(inspect.signature(_liblinear.train_wrap).parameters) != _TRAIN_WRAP_PARAMETERS:
+        raise ImportError("an unknown liblinear wrapper")  # pragma: no cover
+    # LinearSVC(penalty="l2", loss="squared_hinge"), primal: dual="auto" picks it
+    # for one feature
+    _SOLVER_TYPE = _get_liblinear_solver_type("ovr", "l2", "squared_hinge", False)
+except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover
+    _liblinear = None
 
 
-def _svc_test_accuracy(x_train, y_train, x_test, y_test, C) -> float:
+class _FactorClasses:
+    """A factor's training labels as liblinear takes them, encoded once for all latents.
+
+    What ``LinearSVC.fit`` derives from ``y`` on every call: the sorted classes, each
+    label's class index (as float64), and ``class_weight="balanced"``'s weights
+    ``n_samples / (n_classes * count)``.
+    """
+
+    def __init__(self, y: np.ndarray):
+        self.y = y
+        self.classes, index = np.unique(y, return_inverse=True)
+        self.index = np.ascontiguousarray(index.reshape(-1), dtype=np.float64)
+        self.class_weight = compute_class_weight("balanced", classes=self.classes, y=y)
+
+
+def _svc_test_accuracy(x_train, factor: _FactorClasses, x_test, y_test, C) -> float:
     """Test accuracy of ``LinearSVC(C=C, class_weight="balanced")`` on one latent.
 
     ``x_train``/``x_test`` are C-contiguous (n, 1) float64 columns. The model is
-    fitted by the same liblinear call, with the same arguments, that
-    ``LinearSVC.fit`` makes with its defaults (primal solver, ``dual="auto"``
-    resolving to False for one feature; tol 1e-4, 1000 iterations, intercept
-    scaling 1), and predicts as ``LinearSVC.predict`` does, so the accuracy is
-    the estimator's to the last bit.
+    fitted by the liblinear call that ``LinearSVC.fit`` makes with its defaults
+    (primal solver, ``dual="auto"`` resolving to False for one feature; tol 1e-4,
+    1000 iterations, intercept scaling 1, unit sample weights), and predicts as
+    ``LinearSVC.predict`` does, so the accuracy is the estimator's to the last bit.
     """
-    if _fit_liblinear is None or x_train.shape[0] < 2:  # pragma: no cover
-        classifier = LinearSVC(C=C, class_weight="balanced").fit(x_train, y_train)
+    if _liblinear is None or factor.classes.size < 2:  # pragma: no cover
+        classifier = LinearSVC(C=C, class_weight="balanced").fit(x_train, factor.y)
         return float(np.mean(classifier.predict(x_test) == y_test))
-    coef, intercept, _ = _fit_liblinear(
+    raw_coef, n_iter = _liblinear.train_wrap(
         x_train,
-        y_train,
+        factor.index,
+        False,  # dense
+        _SOLVER_TYPE,
+        1e-4,  # tol
+        1.0,  # bias: intercept_scaling
         C,
-        fit_intercept=True,
-        intercept_scaling=1.0,
-        class_weight="balanced",
-        penalty="l2",
-        dual=False,
-        verbose=0,
-        max_iter=1000,
-        tol=1e-4,
-        random_state=None,
-        multi_class="ovr",
-        loss="squared_hinge",
+        factor.class_weight,
+        1000,  # max_iter
+        0,  # seed: the primal solver draws no random numbers
+        0.1,  # epsilon (regression only)
+        np.ones(x_train.shape[0]),
     )
-    classes = np.unique(y_train)
+    if max(n_iter) >= 1000:
+        warnings.warn(
+            "Liblinear failed to converge, increase the number of iterations.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    coef, intercept = raw_coef[:, :-1], raw_coef[:, -1]
     decision = x_test @ coef.T + intercept  # (n_test, n_classes), or (n_test, 1) for two
-    if classes.size == 2:
-        predicted = classes[(decision[:, 0] > 0).astype(int)]
+    if factor.classes.size == 2:
+        predicted = factor.classes[(decision[:, 0] > 0).astype(int)]
     else:
-        predicted = classes[decision.argmax(axis=1)]
+        predicted = factor.classes[decision.argmax(axis=1)]
     return float(np.mean(predicted == y_test))
 
 
-def _latent_scores(z_train, y_train, z_test, y_test, C) -> np.ndarray:
+def _latent_scores(z_train, factors: list[_FactorClasses], z_test, y_test, C) -> np.ndarray:
     """One row of the score matrix: latent column against every factor."""
     x_train = np.ascontiguousarray(z_train[:, None])
     x_test = np.ascontiguousarray(z_test[:, None])
     return np.array(
         [
-            _svc_test_accuracy(x_train, y_train[:, j], x_test, y_test[:, j], C)
-            for j in range(y_train.shape[1])
+            _svc_test_accuracy(x_train, factor, x_test, y_test[:, j], C)
+            for j, factor in enumerate(factors)
         ]
     )
 
@@ -147,8 +182,11 @@ def sap(
             latents, factors, latents_test, factors_test, test_size, random_state
         )
         # One task per latent (equal work); liblinear releases the GIL, so threads scale.
+        factors_train = [_FactorClasses(y_train[:, j]) for j in range(y_train.shape[1])]
+        if _liblinear is not None:
+            _liblinear.set_verbosity_wrap(0)  # liblinear's print switch is global
         rows = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_latent_scores)(z_train[:, i], y_train, z_test[:, i], y_test, C)
+            delayed(_latent_scores)(z_train[:, i], factors_train, z_test[:, i], y_test, C)
             for i in range(z_train.shape[1])
         )
         scores = np.stack(rows)

@@ -9,6 +9,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.svm import LinearSVC
 
 from sklvae.metrics import dci, fast_dci_classifier, mig, modularity_explicitness, sap
 from sklvae.metrics._information import check_random_seed_sequence
@@ -40,6 +41,22 @@ def test_mig_equals_reference(points):
     assert mig(z, f)["discrete_mig"] == pytest.approx(ref_mig(z.T, f.T)["discrete_mig"], abs=1e-12)
 
 
+def test_sap_score_matrix_is_linearsvc_accuracy_pair_by_pair(points):
+    z, f, z_test, f_test = points
+    # labels that are not 0..K-1, and a binary factor
+    f = np.c_[np.array([2, 5, 9])[f[:, 1] % 3], f[:, 0] % 2]
+    f_test = np.c_[np.array([2, 5, 9])[f_test[:, 1] % 3], f_test[:, 0] % 2]
+    before = np.random.get_state()
+    scores = sap(z, f, z_test, f_test, n_jobs=2)["score_matrix"]
+    after = np.random.get_state()
+    # the primal solver draws no random numbers: numpy's global stream is left alone
+    assert np.array_equal(after[1], before[1]) and after[2] == before[2]
+    for i in range(z.shape[1]):
+        for j in range(f.shape[1]):
+            svc = LinearSVC(C=0.01, class_weight="balanced").fit(z[:, [i]], f[:, j])
+            assert scores[i, j] == np.mean(svc.predict(z_test[:, [i]]) == f_test[:, j]), (i, j)
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_sap_equals_reference(points, n_jobs):
     z, f, z_test, f_test = points
@@ -68,12 +85,20 @@ def test_macro_auc_equals_roc_auc_score_with_ties():
     assert _macro_auc(np.arange(4), y, probabilities) == pytest.approx(expected, abs=1e-14)
 
 
-def test_stage_parallel_boosting_is_sklearns_tree_for_tree(points):
+@pytest.mark.parametrize("rounded", [False, True])
+def test_stage_parallel_boosting_is_sklearns_tree_for_tree(points, rounded):
     z, f, z_test, _ = points
-    sequential = GradientBoostingClassifier(n_estimators=5, random_state=7).fit(z, f[:, 2])
+    if rounded:  # many equal latent values: ties between splits and shared leaves
+        z, z_test = np.round(z, 1), np.round(z_test, 1)
+    sequential = GradientBoostingClassifier(n_estimators=8, random_state=7).fit(z, f[:, 2])
     threaded = _StageParallelGradientBoosting(random_state=7)
-    threaded.n_estimators = 5
+    threaded.n_estimators = 8
     threaded.fit_on_threads(z, f[:, 2], n_threads=2)
+    for mine, theirs in zip(threaded.estimators_.ravel(), sequential.estimators_.ravel()):
+        # the same splits and, after the Newton step on the leaves, the same leaf values
+        np.testing.assert_array_equal(mine.tree_.threshold, theirs.tree_.threshold)
+        np.testing.assert_array_equal(mine.tree_.value, theirs.tree_.value)
+    np.testing.assert_array_equal(threaded.train_score_, sequential.train_score_)
     np.testing.assert_array_equal(threaded.feature_importances_, sequential.feature_importances_)
     np.testing.assert_array_equal(threaded.predict_proba(z_test), sequential.predict_proba(z_test))
 
