@@ -28,10 +28,19 @@ side is reported, so that machine noise (other processes, page faults) is filter
 a step's cost depends a little on the weights reached, hence one seed per repeat.
 images/s = steps x batch / seconds.
 
-On a 2-core machine the runs of one side differ by up to ~10% from noise alone, so
-compare ratios over several invocations (or raise ``--repeats``) before reading a
-difference of a few percent. glibc's allocator settings change both sides' speed alike
-(``MALLOC_MMAP_THRESHOLD_``, see the speed guide); the header line prints them.
+The allocator. With glibc's default settings a CPU step pays ~18,000 page faults
+(large buffers go back to the system after each step and come back zeroed), and how
+many depends on where small long-lived objects happen to sit in the heap: in one
+process the estimator's fits then run a few percent faster than the raw loop's for one
+method and slower for another, and the signs change from one invocation to the next
+(measured: 0.90 to 1.07, both sides on the same trajectory). To measure the loop's
+overhead rather than that, keep freed memory in the process:
+
+    MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824 \
+        python benchmarks/fit_overhead.py --threads 2
+
+(the faults disappear, both sides get ~25-40% faster, and the ratios settle within a
+few percent of 1). The header line prints the allocator settings in effect.
 
     python benchmarks/fit_overhead.py --threads 2
     python benchmarks/fit_overhead.py --methods beta-vae factorq-vae --steps 40
