@@ -136,9 +136,16 @@ class _StageParallelGradientBoosting(GradientBoostingClassifier):
             streams.append(stream)
             random_state.randint(0, _TREE_SEED_MAX)
 
+        # older scikit-learn grows the trees with the booster's criterion (default
+        # "friedman_mse"); newer versions deprecate it and use "squared_error"
+        criterion = getattr(self, "criterion", "deprecated")
+        tree_criterion = (
+            criterion if criterion in ("friedman_mse", "squared_error") else "squared_error"
+        )
+
         def grow(k):
             tree = DecisionTreeRegressor(
-                criterion="squared_error",
+                criterion=tree_criterion,
                 max_depth=self.max_depth,
                 min_samples_split=self.min_samples_split,
                 min_samples_leaf=self.min_samples_leaf,
