@@ -10,8 +10,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_overhead.py"
 
 @pytest.fixture(scope="module")
 def fit_overhead():
-    module = runpy.run_path(str(SCRIPT), run_name="fit_overhead")
-    return module
+    return runpy.run_path(str(SCRIPT), run_name="fit_overhead")
 
 
 @pytest.mark.parametrize("key", ["beta-vae", "factor-vae", "mipet-vae", "group-action-ae"])

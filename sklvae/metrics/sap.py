@@ -10,6 +10,7 @@ over factors of the gap between the two largest entries of each column.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -25,8 +26,6 @@ __all__ = ["sap"]
 
 
 try:  # the solver LinearSVC.fit calls, without the estimator's per-fit input handling
-    import inspect
-
     from sklearn.svm import _liblinear
     from sklearn.svm._base import _get_liblinear_solver_type
 
@@ -47,8 +46,8 @@ class _FactorClasses:
     """A factor's training labels as liblinear takes them, encoded once for all latents.
 
     What ``LinearSVC.fit`` derives from ``y`` on every call: the sorted classes, each
-    label's class index (as float64), and ``class_weight="balanced"``'s weights
-    ``n_samples / (n_classes * count)``.
+    label's class index (as float64), ``class_weight="balanced"``'s weights
+    ``n_samples / (n_classes * count)`` and the unit sample weights.
     """
 
     def __init__(self, y: np.ndarray):
@@ -56,6 +55,7 @@ class _FactorClasses:
         self.classes, index = np.unique(y, return_inverse=True)
         self.index = np.ascontiguousarray(index.reshape(-1), dtype=np.float64)
         self.class_weight = compute_class_weight("balanced", classes=self.classes, y=y)
+        self.sample_weight = np.ones(len(y))
 
 
 def _svc_test_accuracy(x_train, factor: _FactorClasses, x_test, y_test, C) -> float:
@@ -82,7 +82,7 @@ def _svc_test_accuracy(x_train, factor: _FactorClasses, x_test, y_test, C) -> fl
         1000,  # max_iter
         0,  # seed: the primal solver draws no random numbers
         0.1,  # epsilon (regression only)
-        np.ones(x_train.shape[0]),
+        factor.sample_weight,
     )
     if max(n_iter) >= 1000:
         warnings.warn(
