@@ -19,6 +19,8 @@ import re
 import textwrap
 from typing import Any
 
+from .nn.backbones import BACKBONES
+
 __all__ = ["fill_estimator_docstring", "COMMON_PARAMETERS", "COMMON_ATTRIBUTES"]
 
 #: name -> (type description, description); the default is read from the signature
@@ -28,8 +30,8 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
         "Number of latent dimensions: the width of ``transform``'s output.",
     ),
     "backbone": (
-        '{"auto", "burgess", "mipet", "dalle", "conv_grid", "mlp"} or tuple',
-        "Encoder/decoder architecture (see :mod:`sklvae.nn.backbones`): a registered "
+        "{" + ", ".join(f'"{name}"' for name in ("auto", *BACKBONES)) + "} or tuple",
+        "Encoder/decoder architecture (see :mod:`sklvae.nn.backbones`): a backbone "
         'name, ``"auto"`` (the method\'s default for images, ``"mlp"`` for tabular '
         "data), or a custom ``(encoder_builder, decoder_builder)`` pair of callables "
         "(contract in :mod:`sklvae.nn.backbones`). Backbone settings go through "

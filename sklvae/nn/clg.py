@@ -241,7 +241,7 @@ class CLGVAEModule(DisentanglerModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone, likelihood
+    input_shape, n_latents
         See :class:`sklvae.nn.module.DisentanglerModule`.
     backbone_params : dict, optional
         For the ``"mipet"`` backbone ``hidden_dim`` defaults to 256, the official Lie
@@ -262,16 +262,19 @@ class CLGVAEModule(DisentanglerModule):
         Group features per subgroup (m² for m × m matrices).
     subspace_sizes : sequence of int or None, default=None
         Latents per subgroup; None means ``(n_latents,)``.
+    **common
+        ``backbone`` (default ``"mipet"``), ``likelihood``: see
+        :class:`sklvae.nn.module.DisentanglerModule`.
     """
 
     elbo_terms = ("reconstruction", "kl")
+    default_backbone = "mipet"
 
     def __init__(
         self,
         input_shape: tuple,
         n_latents: int,
-        backbone: str = "mipet",
-        likelihood: str = "bernoulli",
+        *,
         backbone_params: dict | None = None,
         beta: float = 1.0,
         hessian_weight: float = 40.0,
@@ -282,15 +285,18 @@ class CLGVAEModule(DisentanglerModule):
         lie_basis_init: str = "official",
         subgroup_sizes=(100,),
         subspace_sizes=None,
+        **common,
     ):
         # the estimators validate the settings; the layout is parsed here
         groups, spaces = check_group_sizes(subgroup_sizes, subspace_sizes, int(n_latents))
         params = dict(backbone_params or {})
-        if backbone == "mipet":
+        if common.get("backbone", self.default_backbone) == "mipet":
             params.setdefault("hidden_dim", 256)
-        super().__init__(input_shape, n_latents, backbone, likelihood, params)
+        super().__init__(input_shape, n_latents, backbone_params=params, **common)
         # the image decoder reads the group features, not the latent
-        self.decoder = make_decoder(backbone, self.input_shape, sum(groups), **params)
+        self.decoder = make_decoder(
+            self.backbone, self.input_shape, sum(groups), **self.backbone_params
+        )
         self.group_head = GroupFeatureHead(self.encoder.feature_dim, groups, spaces)
         self.lie_algebra = LieAlgebraBasis(groups, spaces, init=lie_basis_init)
         self.commutator = commutator

@@ -268,12 +268,6 @@ class GroupActionModule(DisentanglerModule):
         Number of latent *channels*; the latent map is ``(n_latents, *grid)`` with
         ``grid = spatial sides / 2**n_layers``. The module's ``n_latents`` attribute is
         the flattened size ``n_latents * prod(grid)`` (the width of a full code).
-    backbone : {"conv_grid"}
-    likelihood : {"mse", "gaussian", "bernoulli"}, default="mse"
-        ``"mse"`` is the official loss: the decoder ends in a tanh (here ``0.5 tanh`` so
-        that the mean is ``0.5 tanh + 0.5`` in [0, 1]) and the squared error is averaged
-        over pixels; its weight is 4 so that it equals the official mean MSE on [-1, 1]
-        images.
     backbone_params : dict, optional
         Overrides of the ``conv_grid`` builder's settings.
     group : str or FiniteGroup, default="c4"
@@ -285,16 +279,23 @@ class GroupActionModule(DisentanglerModule):
         Weights of the invariance and equivariance terms.
     action : {"fixed", "learned"}
         Channel part of the latent action (:class:`LatentGroupAction`).
+    **common
+        ``backbone`` (``"conv_grid"``, the default) and ``likelihood`` (``{"mse",
+        "gaussian", "bernoulli"}``, default ``"mse"``): ``"mse"`` is the official loss:
+        the decoder ends in a tanh (here ``0.5 tanh`` so that the mean is
+        ``0.5 tanh + 0.5`` in [0, 1]) and the squared error is averaged over pixels; its
+        weight is 4 so that it equals the official mean MSE on [-1, 1] images.
     """
 
     elbo_terms = ("reconstruction",)
+    default_backbone = "conv_grid"
+    default_likelihood = "mse"
 
     def __init__(
         self,
         input_shape: tuple,
         n_latents: int,
-        backbone: str = "conv_grid",
-        likelihood: str = "mse",
+        *,
         backbone_params: dict | None = None,
         group: str | FiniteGroup = "c4",
         n_layers: int = 2,
@@ -304,6 +305,7 @@ class GroupActionModule(DisentanglerModule):
         lambda_inv: float = 1.0,
         lambda_equiv: float = 1.0,
         action: str = "fixed",
+        **common,
     ):
         params = {
             "n_channels": int(n_latents),
@@ -312,7 +314,7 @@ class GroupActionModule(DisentanglerModule):
         }
         params.update(backbone_params or {})
         grid = conv_grid_shape(tuple(input_shape), params["n_channels"], params["n_layers"])
-        super().__init__(input_shape, math.prod(grid), backbone, likelihood, params)
+        super().__init__(input_shape, math.prod(grid), backbone_params=params, **common)
         self.group = get_group(group)
         check_group_fits(self.group, tuple(input_shape))
         self.latent_shape = tuple(self.encoder.grid_shape)
@@ -324,7 +326,7 @@ class GroupActionModule(DisentanglerModule):
         self.spatial_axes = tuple(range(2, 2 + self.group.ndim))
         self.loss_weights = {
             # official loss is the mean MSE of [-1, 1] images: 4x the one on [0, 1] images
-            "reconstruction": 4.0 if likelihood == "mse" else 1.0,
+            "reconstruction": 4.0 if self.likelihood == "mse" else 1.0,
             "invariance": float(lambda_inv),
             "equivariance": float(lambda_equiv),
             "variant_fraction": 0.0,  # logged only (degenerate-mask guard)

@@ -22,6 +22,8 @@ Pieces
 
 from __future__ import annotations
 
+from functools import reduce
+
 import torch
 from torch import Tensor, nn
 
@@ -33,25 +35,12 @@ __all__ = [
     "IPEUnit",
     "MultiIPE",
     "calibration_loss",
-    "xavier_init_",
 ]
 
 
-def xavier_init_(module: nn.Module) -> None:
-    """Xavier-uniform initialise every parameter with two or more dimensions.
-
-    This is the official ``init_weights``: it covers convolution and
-    linear weights as well as the IPE matrices and the EF sub-network matrices;
-    one-dimensional parameters (biases) keep PyTorch's default.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        Module whose parameters are re-initialised in place.
-    """
-    for parameter in module.parameters():
-        if parameter.dim() >= 2:
-            nn.init.xavier_uniform_(parameter)
+def _product_of_exponentials(generators: list[Tensor]) -> Tensor:
+    """``exp(G_1) @ exp(G_2) @ ...``, multiplied left to right."""
+    return reduce(torch.matmul, [torch.matrix_exp(g) for g in generators])
 
 
 class IPETransform(nn.Module):
@@ -103,19 +92,11 @@ class IPETransform(nn.Module):
 
     def matrix(self) -> Tensor:
         """The ``d × d`` matrix E of ψ (``ψ(z) = z @ E``)."""
-        exps = [torch.matrix_exp(g) for g in self.generators()]
-        out = exps[0]
-        for e in exps[1:]:
-            out = out @ e
-        return out
+        return _product_of_exponentials(self.generators())
 
     def inverse_matrix(self) -> Tensor:
         """E⁻¹, computed exactly as the reversed product of ``exp(-S_i)``."""
-        exps = [torch.matrix_exp(-g) for g in reversed(self.generators())]
-        out = exps[0]
-        for e in exps[1:]:
-            out = out @ e
-        return out
+        return _product_of_exponentials([-g for g in reversed(self.generators())])
 
     def forward(self, z: Tensor) -> Tensor:
         """Apply ψ to row vectors ``z`` of shape ``(..., d)``."""
@@ -129,7 +110,22 @@ class IPETransform(nn.Module):
         return f"n_latents={self.n_latents}, form={self.form!r}, symmetric={self.symmetric}"
 
 
-class FactorizedLinear(nn.Module):
+class _TwoFactors(nn.Module):
+    """Two bias-free weight matrices ``W1 ∈ R^{d×(expansion·d)}``, ``W2 ∈ R^{(expansion·d)×d}``.
+
+    Both are initialised xavier-uniform (the official ``init_weights``).
+    """
+
+    def __init__(self, n_features: int, expansion: int = 5) -> None:
+        super().__init__()
+        hidden = expansion * n_features
+        self.weight1 = nn.Parameter(torch.empty(n_features, hidden))
+        self.weight2 = nn.Parameter(torch.empty(hidden, n_features))
+        nn.init.xavier_uniform_(self.weight1)
+        nn.init.xavier_uniform_(self.weight2)
+
+
+class FactorizedLinear(_TwoFactors):
     """Bias-free linear map ``x ↦ x W1 W2`` through a wider hidden width.
 
     The official code builds every EF sub-network this way (no activation), with
@@ -143,19 +139,11 @@ class FactorizedLinear(nn.Module):
         Hidden width as a multiple of d.
     """
 
-    def __init__(self, n_features: int, expansion: int = 5) -> None:
-        super().__init__()
-        hidden = expansion * n_features
-        self.weight1 = nn.Parameter(torch.empty(n_features, hidden))
-        self.weight2 = nn.Parameter(torch.empty(hidden, n_features))
-        nn.init.xavier_uniform_(self.weight1)
-        nn.init.xavier_uniform_(self.weight2)
-
     def forward(self, x: Tensor) -> Tensor:
         return x @ self.weight1 @ self.weight2
 
 
-class MaskedLogPartition(nn.Module):
+class MaskedLogPartition(_TwoFactors):
     """Log-partition network ``L_A(x) = σ(x W̃1 W̃2)`` with a weight-magnitude mask.
 
     In training mode each weight matrix is masked as
@@ -177,13 +165,8 @@ class MaskedLogPartition(nn.Module):
     def __init__(
         self, n_features: int, expansion: int = 5, mask_threshold: float | None = 0.0
     ) -> None:
-        super().__init__()
-        hidden = expansion * n_features
-        self.weight1 = nn.Parameter(torch.empty(n_features, hidden))
-        self.weight2 = nn.Parameter(torch.empty(hidden, n_features))
+        super().__init__(n_features, expansion)
         self.mask_threshold = mask_threshold
-        nn.init.xavier_uniform_(self.weight1)
-        nn.init.xavier_uniform_(self.weight2)
 
     def _masked(self, weight: Tensor) -> Tensor:
         if not self.training or self.mask_threshold is None:

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._layers import xavier_init_
 from .gaussian import gaussian_kl, tc_decomposition
-from .ipe import MultiIPE, calibration_loss, xavier_init_
+from .ipe import MultiIPE, calibration_loss
 from .module import GaussianVAEModule
 from .reconstruction import output_mean
 
-__all__ = ["MIPETBase", "BASES", "REPRESENTATIONS", "MIPETModule"]
+__all__ = ["MIPETBase", "BASES", "REPRESENTATIONS", "IPERepresentation", "MIPETModule"]
 
 #: what ``representation(x, kind=...)`` can return
 REPRESENTATIONS = ("mean", "transformed", "sample")
@@ -96,14 +97,42 @@ BASES: dict[str, MIPETBase] = {
 }
 
 
-class MIPETModule(GaussianVAEModule):
+class IPERepresentation:
+    """``representation(x, kind)`` of a Gaussian encoder followed by IPE units (a mixin).
+
+    For modules with ``encode(x) -> (mu, logvar)`` and an ``ipe`` whose ``transform``
+    maps codes to the (unit-averaged) ψ(z): :class:`MIPETModule` and
+    :class:`sklvae.nn.mipet_clg.MIPETCLGModule`.
+    """
+
+    ipe: nn.Module
+    encode: Callable
+
+    def representation(self, x: torch.Tensor, kind: str = "mean") -> torch.Tensor:
+        """The code of ``x``.
+
+        Parameters
+        ----------
+        x : Tensor
+        kind : {"mean", "transformed", "sample"}, default="mean"
+            μ, ψ(μ) (averaged over the units), or a posterior sample of the pre-IPE z.
+        """
+        mu, logvar = self.encode(x)
+        if kind == "sample":
+            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        if kind == "transformed":
+            return self.ipe.transform(mu)
+        return mu
+
+
+class MIPETModule(IPERepresentation, GaussianVAEModule):
     """Gaussian encoder, K parallel IPE units with EF conversion, one shared decoder.
 
     The hyperparameters are validated by :class:`sklvae.models.mipet.MIPETVAE`.
 
     Parameters
     ----------
-    input_shape, n_latents, backbone, likelihood, backbone_params
+    input_shape, n_latents
         See :class:`sklvae.nn.module.DisentanglerModule`.
     base : {"beta_vae", "beta_tcvae"}, default="beta_vae"
         The base objective, a key of :data:`BASES` (``"clg_vae"`` is built by
@@ -127,15 +156,18 @@ class MIPETModule(GaussianVAEModule):
     mask_threshold : float or None, default=0.0
         Log-partition weight mask ``|W| ≥ mean|W| − k·std|W|`` (training only); ``None``
         disables it.
+    **common
+        ``backbone`` (default ``"mipet"``), ``likelihood``, ``backbone_params``: see
+        :class:`sklvae.nn.module.DisentanglerModule`.
     """
+
+    default_backbone = "mipet"
 
     def __init__(
         self,
         input_shape: tuple,
         n_latents: int,
-        backbone: str = "mipet",
-        likelihood: str = "bernoulli",
-        backbone_params: dict | None = None,
+        *,
         base: str = "beta_vae",
         n_units: int = 3,
         beta: float = 1.0,
@@ -146,8 +178,9 @@ class MIPETModule(GaussianVAEModule):
         symmetric: bool = True,
         ef_conversion: bool = True,
         mask_threshold: float | None = 0.0,
+        **common,
     ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params, beta)
+        super().__init__(input_shape, n_latents, beta=beta, **common)
         self.base = base
         self.dataset_size = int(dataset_size)
         self.ipe = MultiIPE(
@@ -244,22 +277,6 @@ class MIPETModule(GaussianVAEModule):
         return terms
 
     # --- inference ----------------------------------------------------------------------
-    def representation(self, x: torch.Tensor, kind: str = "mean") -> torch.Tensor:
-        """The code of ``x``.
-
-        Parameters
-        ----------
-        x : Tensor
-        kind : {"mean", "transformed", "sample"}, default="mean"
-            μ, the unit-averaged ψ_m(μ), or a posterior sample of the pre-IPE z.
-        """
-        mu, logvar = self.encode(x)
-        if kind == "sample":
-            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        if kind == "transformed":
-            return self.ipe.transform(mu)
-        return mu
-
     def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
         """Per-sample −ELBO of the unit-averaged likelihood with the pre-IPE Gaussian KL."""
         mu, logvar = self.encode(x)

@@ -21,13 +21,13 @@ from torch import Tensor
 from .clg import CLGVAEModule
 from .gaussian import gaussian_kl
 from .ipe import IPEUnit, calibration_loss
-from .mipet import BASES
+from .mipet import BASES, IPERepresentation
 from .reconstruction import output_mean
 
 __all__ = ["MIPETCLGModule"]
 
 
-class MIPETCLGModule(CLGVAEModule):
+class MIPETCLGModule(IPERepresentation, CLGVAEModule):
     """CLG-VAE whose latent passes through one IPE unit with EF conversion.
 
     ``loss_terms`` returns ``reconstruction``, ``kl`` (the EF-KL; the Gaussian KL of the
@@ -40,9 +40,9 @@ class MIPETCLGModule(CLGVAEModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone, likelihood, backbone_params, beta,
-    hessian_weight, commutator_weight, group_recon_weight, group_path_prob,
-    commutator, lie_basis_init, subgroup_sizes, subspace_sizes
+    input_shape, n_latents, backbone_params, beta, hessian_weight, commutator_weight,
+    group_recon_weight, group_path_prob, commutator, lie_basis_init, subgroup_sizes,
+    subspace_sizes, **common
         See :class:`sklvae.nn.clg.CLGVAEModule`; ``beta`` weighs the EF-KL (the official
         objective uses 1).
     ipe_form, symmetric, ef_conversion, mask_threshold
@@ -53,8 +53,7 @@ class MIPETCLGModule(CLGVAEModule):
         self,
         input_shape: tuple,
         n_latents: int,
-        backbone: str = "mipet",
-        likelihood: str = "bernoulli",
+        *,
         backbone_params: dict | None = None,
         beta: float = 1.0,
         hessian_weight: float = 40.0,
@@ -69,22 +68,22 @@ class MIPETCLGModule(CLGVAEModule):
         symmetric: bool = True,
         ef_conversion: bool = True,
         mask_threshold: float | None = 0.0,
+        **common,
     ):
         super().__init__(
             input_shape,
             n_latents,
-            backbone,
-            likelihood,
-            backbone_params,
-            beta,
-            hessian_weight,
-            commutator_weight,
-            group_recon_weight,
-            group_path_prob,
-            commutator,
-            lie_basis_init,
-            subgroup_sizes,
-            subspace_sizes,
+            backbone_params=backbone_params,
+            beta=beta,
+            hessian_weight=hessian_weight,
+            commutator_weight=commutator_weight,
+            group_recon_weight=group_recon_weight,
+            group_path_prob=group_path_prob,
+            commutator=commutator,
+            lie_basis_init=lie_basis_init,
+            subgroup_sizes=subgroup_sizes,
+            subspace_sizes=subspace_sizes,
+            **common,
         )
         # the IPE unit initialises its matrices xavier-uniform itself (official init_weights)
         self.ipe = IPEUnit(
@@ -128,22 +127,6 @@ class MIPETCLGModule(CLGVAEModule):
         return terms
 
     # --- inference ----------------------------------------------------------------------
-    def representation(self, x: Tensor, kind: str = "mean") -> Tensor:
-        """The code of ``x``.
-
-        Parameters
-        ----------
-        x : Tensor
-        kind : {"mean", "transformed", "sample"}, default="mean"
-            μ, ψ(μ), or a posterior sample of the pre-IPE z.
-        """
-        mu, logvar = self.encode(x)
-        if kind == "sample":
-            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        if kind == "transformed":
-            return self.ipe.transform(mu)
-        return mu
-
     def decode_mean(self, z: Tensor, kind: str = "mean") -> Tensor:
         """Mean of p(x | z); ``z`` lives where ``representation(x, kind=kind)`` lives.
 

@@ -24,20 +24,24 @@ class DisentanglerModule(nn.Module):
         ``(C, H, W)`` images, ``(1, D, H, W)`` volumes or ``(d,)`` features.
     n_latents : int
         Width of the representation.
-    backbone : str or (encoder_builder, decoder_builder)
-        A name registered in :mod:`sklvae.nn.backbones`, or a custom pair of builders
-        (checked on a trial batch, see that module).
-    likelihood : {"bernoulli", "gaussian", "mse"}
-        Reconstruction loss (:mod:`sklvae.nn.reconstruction`).
+    backbone : str or (encoder_builder, decoder_builder), optional
+        A name of :data:`sklvae.nn.backbones.BACKBONES`, or a custom pair of builders
+        (checked on a trial batch, see that module). None means the class's
+        ``default_backbone``.
+    likelihood : {"bernoulli", "gaussian", "mse"}, optional
+        Reconstruction loss (:mod:`sklvae.nn.reconstruction`). None means the class's
+        ``default_likelihood``.
     backbone_params : dict, optional
         Keyword arguments for the backbone builders (e.g. ``{"hidden_dim": 64}``).
 
     Notes
     -----
-    The estimator validates every value before building the module; modules do not
-    check them again. Subclasses add their own keyword arguments (the estimator's
-    ``_module_parameters``), put their encoder head on ``self.encoder.feature_dim``
-    features and set ``loss_weights``.
+    The estimator validates every value before building the module (and always names
+    the backbone and the likelihood); modules do not check them again. Subclasses take
+    ``(input_shape, n_latents, *, <their own keyword arguments>, **common)``, pass
+    ``common`` (``backbone``, ``likelihood``, ``backbone_params``) on to this class, set
+    ``default_backbone`` / ``default_likelihood`` where theirs differ, put their encoder
+    head on ``self.encoder.feature_dim`` features and set ``loss_weights``.
     """
 
     #: weights of the terms returned by ``loss_terms`` (missing names weigh 1.0,
@@ -47,23 +51,30 @@ class DisentanglerModule(nn.Module):
     #: the terms whose sum is the per-batch negative ELBO, for ``score``
     elbo_terms: tuple[str, ...] = ("reconstruction", "kl")
 
+    #: the backbone and the likelihood when none is named (estimators always name them)
+    default_backbone: str = "burgess"
+    default_likelihood: str = "bernoulli"
+
     def __init__(
         self,
         input_shape: tuple,
         n_latents: int,
-        backbone: str = "burgess",
-        likelihood: str = "bernoulli",
+        backbone: str | tuple | None = None,
+        likelihood: str | None = None,
         backbone_params: dict | None = None,
     ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         self.n_latents = int(n_latents)
-        self.likelihood = likelihood
+        self.backbone = self.default_backbone if backbone is None else backbone
+        self.likelihood = self.default_likelihood if likelihood is None else likelihood
         # image data live in [0, 1]: their mean goes through a sigmoid
         self.bounded = len(self.input_shape) > 1
-        params = dict(backbone_params or {})
-        self.encoder = make_encoder(backbone, self.input_shape, **params)
-        self.decoder = make_decoder(backbone, self.input_shape, self.n_latents, **params)
+        self.backbone_params = dict(backbone_params or {})
+        self.encoder = make_encoder(self.backbone, self.input_shape, **self.backbone_params)
+        self.decoder = make_decoder(
+            self.backbone, self.input_shape, self.n_latents, **self.backbone_params
+        )
         self.loss_weights = {}
         self.adversary: nn.Module | None = None
 
@@ -132,22 +143,16 @@ class GaussianVAEModule(DisentanglerModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone, likelihood, backbone_params
+    input_shape, n_latents
         As :class:`DisentanglerModule`.
     beta : float, default=1.0
         Weight of the KL term.
+    **common
+        ``backbone``, ``likelihood``, ``backbone_params``: as :class:`DisentanglerModule`.
     """
 
-    def __init__(
-        self,
-        input_shape: tuple,
-        n_latents: int,
-        backbone: str = "burgess",
-        likelihood: str = "bernoulli",
-        backbone_params: dict | None = None,
-        beta: float = 1.0,
-    ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+    def __init__(self, input_shape: tuple, n_latents: int, *, beta: float = 1.0, **common):
+        super().__init__(input_shape, n_latents, **common)
         features = self.encoder.feature_dim
         self.mu = nn.Linear(features, self.n_latents)
         self.logvar = nn.Linear(features, self.n_latents)

@@ -26,28 +26,27 @@ class CenteredAEModule(DisentanglerModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone, likelihood, backbone_params
+    input_shape, n_latents
         See :class:`~sklvae.nn.module.DisentanglerModule`.
     head_dim : int
         Width of the linear head on the encoder features (the latent layer's input).
     center_input : bool, default=True
         Shift images from [0, 1] to [-0.5, 0.5] before the encoder (the official input).
+    **common
+        ``backbone`` (default ``"dalle"``), ``likelihood`` (default ``"mse"``),
+        ``backbone_params``: see :class:`~sklvae.nn.module.DisentanglerModule`.
     """
 
+    default_backbone = "dalle"
+    default_likelihood = "mse"
+
     def __init__(
-        self,
-        input_shape,
-        n_latents,
-        backbone,
-        likelihood,
-        backbone_params,
-        head_dim: int,
-        center_input: bool = True,
+        self, input_shape, n_latents, *, head_dim: int, center_input: bool = True, **common
     ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        super().__init__(input_shape, n_latents, **common)
         self.center_input = bool(center_input)
         self.head = nn.Linear(self.encoder.feature_dim, int(head_dim))
-        if backbone == "dalle":
+        if self.backbone == "dalle":
             dalle_init_(self.head)  # the official N(0, 0.02) init covers the projection too
 
     def encode_head(self, x: torch.Tensor) -> torch.Tensor:
@@ -76,8 +75,8 @@ class QuantizedAEModule(CenteredAEModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone, likelihood, backbone_params
-        See :class:`~sklvae.nn.module.DisentanglerModule`.
+    input_shape, n_latents, **common
+        See :class:`CenteredAEModule`.
     codebook_size : int, default=64
         Codes ``K`` per codebook.
     codebook : {"global", "per_latent"}, default="global"
@@ -108,9 +107,7 @@ class QuantizedAEModule(CenteredAEModule):
         self,
         input_shape,
         n_latents,
-        backbone="dalle",
-        likelihood="mse",
-        backbone_params=None,
+        *,
         codebook_size=64,
         codebook="global",
         quantization="gumbel",
@@ -125,6 +122,7 @@ class QuantizedAEModule(CenteredAEModule):
         discriminator_hidden_dim=1000,
         discriminator_layers=5,
         center_input=True,
+        **common,
     ):
         quantizer = ScalarQuantizer(
             n_latents,
@@ -138,11 +136,9 @@ class QuantizedAEModule(CenteredAEModule):
         super().__init__(
             input_shape,
             n_latents,
-            backbone,
-            likelihood,
-            backbone_params,
             head_dim=quantizer.input_dim,
             center_input=center_input,
+            **common,
         )
         self.quantizer = quantizer
         if discriminator:
@@ -259,21 +255,14 @@ class BioAEModule(CenteredAEModule):
         self,
         input_shape,
         n_latents,
-        backbone="dalle",
-        likelihood="mse",
-        backbone_params=None,
+        *,
         nonnegative_weight=1.0,
         activity_weight=1e-2,
         center_input=True,
+        **common,
     ):
         super().__init__(
-            input_shape,
-            n_latents,
-            backbone,
-            likelihood,
-            backbone_params,
-            head_dim=n_latents,
-            center_input=center_input,
+            input_shape, n_latents, head_dim=n_latents, center_input=center_input, **common
         )
         self.loss_weights = {
             "reconstruction": 1.0,

@@ -28,16 +28,15 @@ class BetaTCVAEModule(GaussianVAEModule):
         self,
         input_shape,
         n_latents,
-        backbone="burgess",
-        likelihood="bernoulli",
-        backbone_params=None,
+        *,
         alpha=1.0,
         beta=6.0,
         gamma=1.0,
         dataset_size=1,
         estimator="mss",
+        **common,
     ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        super().__init__(input_shape, n_latents, **common)
         self.dataset_size = int(dataset_size)
         self.estimator = estimator
         self.loss_weights = {
@@ -75,15 +74,14 @@ class FactorVAEModule(GaussianVAEModule):
         self,
         input_shape,
         n_latents,
-        backbone="burgess",
-        likelihood="bernoulli",
-        backbone_params=None,
+        *,
         gamma=10.0,
         discriminator_hidden_dim=1000,
         discriminator_layers=6,
         discriminator_batch="split",
+        **common,
     ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        super().__init__(input_shape, n_latents, **common)
         self.discriminator_batch = discriminator_batch
         self.adversary = TCDiscriminator(n_latents, discriminator_hidden_dim, discriminator_layers)
         self.loss_weights = {"reconstruction": 1.0, "kl": 1.0, "total_correlation": float(gamma)}
@@ -120,14 +118,13 @@ class AnnealedVAEModule(GaussianVAEModule):
         self,
         input_shape,
         n_latents,
-        backbone="burgess",
-        likelihood="bernoulli",
-        backbone_params=None,
+        *,
         gamma=1000.0,
         c_max=25.0,
         iteration_threshold=100000,
+        **common,
     ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        super().__init__(input_shape, n_latents, **common)
         self.c_max = float(c_max)
         self.iteration_threshold = int(iteration_threshold)
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
@@ -176,14 +173,13 @@ class DIPVAEModule(GaussianVAEModule):
         self,
         input_shape,
         n_latents,
-        backbone="burgess",
-        likelihood="bernoulli",
-        backbone_params=None,
+        *,
         variant="i",
         lambda_od=10.0,
         lambda_d_factor=10.0,
+        **common,
     ):
-        super().__init__(input_shape, n_latents, backbone, likelihood, backbone_params)
+        super().__init__(input_shape, n_latents, **common)
         self.variant = variant
         self.loss_weights = {
             "reconstruction": 1.0,

@@ -1,7 +1,27 @@
+import re
+
 import pytest
 import torch
+from sklearn.utils._param_validation import StrOptions
 
-from sklvae.nn.backbones import available_backbones, default_backbone, make_decoder, make_encoder
+import sklvae
+from sklvae.nn import backbones
+from sklvae.nn.backbones import (
+    BACKBONES,
+    BackboneConstraint,
+    default_backbone,
+    make_decoder,
+    make_encoder,
+)
+
+#: a small sample shape (and settings) each backbone of the table accepts
+SMALL = {
+    "burgess": ((3, 32, 32), {}),
+    "mipet": ((1, 64, 64), {}),
+    "dalle": ((3, 8, 8), {"channel": 8, "hidden_dim": 16, "input_channel": 4}),
+    "conv_grid": ((1, 8, 8), {"n_channels": 3, "hidden_channels": 4}),
+    "mlp": ((5,), {}),
+}
 
 
 @pytest.mark.parametrize(
@@ -49,4 +69,59 @@ def test_bad_backbone_requests_are_explained():
         make_encoder("resnet", (1, 64, 64))
     assert default_backbone((1, 28, 28)) == "mlp"
     assert default_backbone((3, 64, 64)) == "burgess"
-    assert {"burgess", "mipet", "mlp"} <= set(available_backbones())
+
+
+def test_unknown_backbone_message_lists_the_table():
+    with pytest.raises(ValueError, match=re.escape(f"use one of {', '.join(BACKBONES)} or")):
+        make_encoder("resnet", (1, 64, 64))
+
+
+@pytest.mark.parametrize("name", ["dalle", "conv_grid"])
+def test_unknown_backbone_setting_is_named(name):
+    shape, settings = SMALL[name]
+    with pytest.raises(TypeError, match=rf"The '{name}' backbone has no setting\(s\) \['width'\]"):
+        make_encoder(name, shape, **settings, width=3)
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_every_backbone_of_the_table_builds(name):
+    shape, settings = SMALL[name]
+    encoder = make_encoder(name, shape, **settings)
+    n_latents = encoder.feature_dim if name == "conv_grid" else 3
+    decoder = make_decoder(name, shape, n_latents, **settings)
+    assert encoder(torch.rand(2, *shape)).shape == (2, encoder.feature_dim)
+    assert decoder(torch.randn(2, n_latents)).shape == (2, *shape)
+
+
+def test_constraint_reads_the_table():
+    constraint = BackboneConstraint()
+    assert all(constraint.is_satisfied_by(name) for name in ("auto", *BACKBONES))
+    assert not constraint.is_satisfied_by("resnet")
+    assert constraint.is_satisfied_by(BACKBONES["mlp"])  # a pair of builders is a custom pair
+    assert str(constraint).startswith(
+        "a str among {" + ", ".join(repr(n) for n in ("auto", *BACKBONES)) + "}"
+    )
+
+
+def test_module_docstring_describes_the_table_in_order():
+    described = re.findall(r'^``"(\w+)"``$', backbones.__doc__, flags=re.M)
+    assert described == list(BACKBONES)
+
+
+def _documented_backbones(estimator) -> set[str]:
+    line = re.search(r"^\s*backbone : \{(.*?)\}", estimator.__doc__, flags=re.M)
+    assert line, f"{estimator.__name__} does not document backbone"
+    return set(re.findall(r'"(\w+)"', line.group(1)))
+
+
+@pytest.mark.parametrize("name", [n for n in sklvae.__all__ if hasattr(getattr(sklvae, n), "fit")])
+def test_estimator_docstrings_list_the_backbones_they_accept(name):
+    """The ``backbone`` type line names exactly what the parameter constraint accepts."""
+    estimator = getattr(sklvae, name)
+    (constraint,) = estimator._parameter_constraints["backbone"]
+    if isinstance(constraint, BackboneConstraint):
+        accepted = {"auto", *BACKBONES}
+    else:
+        assert isinstance(constraint, StrOptions)
+        accepted = set(constraint.options)
+    assert _documented_backbones(estimator) == accepted
