@@ -8,10 +8,6 @@
 ``module__*`` routing, devices and pickling are skorch's.
 """
 
-# Over 450 lines on purpose: the common parameters, their validation, the net they
-# build and fit/partial_fit are one estimator contract, read together (inference and
-# devices are already apart, in _inference.py and _devices.py).
-
 from __future__ import annotations
 
 import warnings

@@ -17,9 +17,6 @@ known generative factors. It follows the contract in ``docs/design.md``:
   scores. The index arithmetic lives in :class:`~sklvae.datasets._grid.FactorGrid`.
 """
 
-# Over 450 lines on purpose: one class, GroundTruthDataset: the array-like protocol and the ground-truth API
-# belong together (the grid arithmetic, fetching and storage are in their own files).
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence

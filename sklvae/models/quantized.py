@@ -18,9 +18,6 @@ BioAE           continuous (no quantizer)                                    non
 Defaults follow the official Shapes3D configuration; ``docs/methods/quantized.md`` has the math.
 """
 
-# Over 450 lines on purpose: six estimators, each with the explicit ``__init__`` scikit-learn requires (every
-# parameter named), which the formatter lays out one parameter per line.
-
 from __future__ import annotations
 
 from sklearn.utils._param_validation import StrOptions

@@ -9,9 +9,6 @@ averaged over the batch, so ``beta`` means what it means in dlib's sweeps
 defaults and departures are described in ``docs/methods/gaussian_vaes.md``.
 """
 
-# Over 450 lines on purpose: six estimators, each with the explicit ``__init__`` scikit-learn requires (every
-# parameter named), which the formatter lays out one parameter per line.
-
 from __future__ import annotations
 
 from numbers import Integral, Real

@@ -154,10 +154,8 @@ class MaskedLogPartition(_TwoFactors):
 
     Parameters
     ----------
-    n_features : int
-        Input and output width d.
-    expansion : int, default=5
-        Hidden width as a multiple of d.
+    n_features, expansion : int
+        As :class:`FactorizedLinear`.
     mask_threshold : float or None, default=0.0
         k above; ``None`` disables the mask.
     """
