@@ -89,7 +89,7 @@ _Settings = TypeVar("_Settings")
 
 def _read_settings(settings_class: type[_Settings], name: str, params: dict) -> _Settings:
     """The settings dataclass of backbone ``name`` from ``backbone_params``."""
-    known = [field.name for field in dataclasses.fields(settings_class)]  # type: ignore[arg-type]
+    known = [field.name for field in dataclasses.fields(settings_class)]
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise TypeError(

@@ -27,7 +27,7 @@ from .ipe import MultiIPE, calibration_loss
 from .module import GaussianVAEModule
 from .reconstruction import output_mean
 
-__all__ = ["MIPETBase", "BASES", "REPRESENTATIONS", "IPERepresentation", "MIPETModule"]
+__all__ = ["MIPETBase", "BASES", "REPRESENTATIONS", "ipe_code", "MIPETModule"]
 
 #: what ``representation(x, kind=...)`` can return
 REPRESENTATIONS = ("mean", "transformed", "sample")
@@ -97,35 +97,28 @@ BASES: dict[str, MIPETBase] = {
 }
 
 
-class IPERepresentation:
-    """``representation(x, kind)`` of a Gaussian encoder followed by IPE units (a mixin).
+def ipe_code(
+    mu: torch.Tensor, logvar: torch.Tensor, transform: Callable, kind: str = "mean"
+) -> torch.Tensor:
+    """The code ``representation(x, kind=kind)`` returns, from the posterior of ``x``.
 
-    For modules with ``encode(x) -> (mu, logvar)`` and an ``ipe`` whose ``transform``
-    maps codes to the (unit-averaged) ψ(z): :class:`MIPETModule` and
-    :class:`sklvae.nn.mipet_clg.MIPETCLGModule`.
+    Parameters
+    ----------
+    mu, logvar : Tensor of shape (B, d)
+        The Gaussian posterior of ``x``.
+    transform : callable
+        ψ (averaged over the units where there are several), applied to codes.
+    kind : {"mean", "transformed", "sample"}, default="mean"
+        μ, ψ(μ), or a posterior sample of the pre-IPE z.
     """
-
-    ipe: nn.Module
-    encode: Callable
-
-    def representation(self, x: torch.Tensor, kind: str = "mean") -> torch.Tensor:
-        """The code of ``x``.
-
-        Parameters
-        ----------
-        x : Tensor
-        kind : {"mean", "transformed", "sample"}, default="mean"
-            μ, ψ(μ) (averaged over the units), or a posterior sample of the pre-IPE z.
-        """
-        mu, logvar = self.encode(x)
-        if kind == "sample":
-            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        if kind == "transformed":
-            return self.ipe.transform(mu)
-        return mu
+    if kind == "sample":
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    if kind == "transformed":
+        return transform(mu)
+    return mu
 
 
-class MIPETModule(IPERepresentation, GaussianVAEModule):
+class MIPETModule(GaussianVAEModule):
     """Gaussian encoder, K parallel IPE units with EF conversion, one shared decoder.
 
     The hyperparameters are validated by :class:`sklvae.models.mipet.MIPETVAE`.
@@ -277,6 +270,10 @@ class MIPETModule(IPERepresentation, GaussianVAEModule):
         return terms
 
     # --- inference ----------------------------------------------------------------------
+    def representation(self, x: torch.Tensor, kind: str = "mean") -> torch.Tensor:
+        """The code of ``x``: μ, the unit-averaged ψ_m(μ) or a sample (:func:`ipe_code`)."""
+        return ipe_code(*self.encode(x), self.ipe.transform, kind)
+
     def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
         """Per-sample −ELBO of the unit-averaged likelihood with the pre-IPE Gaussian KL."""
         mu, logvar = self.encode(x)

@@ -21,13 +21,13 @@ from torch import Tensor
 from .clg import CLGVAEModule
 from .gaussian import gaussian_kl
 from .ipe import IPEUnit, calibration_loss
-from .mipet import BASES, IPERepresentation
+from .mipet import BASES, ipe_code
 from .reconstruction import output_mean
 
 __all__ = ["MIPETCLGModule"]
 
 
-class MIPETCLGModule(IPERepresentation, CLGVAEModule):
+class MIPETCLGModule(CLGVAEModule):
     """CLG-VAE whose latent passes through one IPE unit with EF conversion.
 
     ``loss_terms`` returns ``reconstruction``, ``kl`` (the EF-KL; the Gaussian KL of the
@@ -127,6 +127,10 @@ class MIPETCLGModule(IPERepresentation, CLGVAEModule):
         return terms
 
     # --- inference ----------------------------------------------------------------------
+    def representation(self, x: Tensor, kind: str = "mean") -> Tensor:
+        """The code of ``x``: μ, ψ(μ) or a posterior sample (:func:`~sklvae.nn.mipet.ipe_code`)."""
+        return ipe_code(*self.encode(x), self.ipe.transform, kind)
+
     def decode_mean(self, z: Tensor, kind: str = "mean") -> Tensor:
         """Mean of p(x | z); ``z`` lives where ``representation(x, kind=kind)`` lives.
 
