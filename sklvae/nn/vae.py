@@ -86,28 +86,22 @@ class FactorVAEModule(GaussianVAEModule):
         self.adversary = TCDiscriminator(n_latents, discriminator_hidden_dim, discriminator_layers)
         self.loss_weights = {"reconstruction": 1.0, "kl": 1.0, "total_correlation": float(gamma)}
 
-    def _halves(self, tensor):
-        if self.discriminator_batch == "same":
-            return tensor, tensor
-        half = tensor.shape[0] // 2
-        return tensor[:half], tensor[half:]
+    def _n_vae(self, n: int) -> int:
+        """Samples of a batch of ``n`` that the VAE terms use (the first ones)."""
+        return n if self.discriminator_batch == "same" else n // 2
 
     def loss_terms(self, outputs, x):
-        first = slice(
-            0,
-            outputs["z"].shape[0]
-            if self.discriminator_batch == "same"
-            else outputs["z"].shape[0] // 2,
-        )
-        terms = {
+        first = slice(0, self._n_vae(outputs["z"].shape[0]))
+        return {
             "reconstruction": self.reconstruction(outputs["outputs"][first], x[first]).mean(),
             "kl": gaussian_kl(outputs["mu"][first], outputs["logvar"][first]).sum(1).mean(),
             "total_correlation": self.adversary.total_correlation(outputs["z"][first]),
         }
-        return terms
 
     def adversary_loss(self, outputs, x):
-        z_joint, z_other = self._halves(outputs["z"].detach())
+        z = outputs["z"].detach()
+        n_vae = self._n_vae(z.shape[0])
+        z_joint, z_other = (z, z) if self.discriminator_batch == "same" else (z[:n_vae], z[n_vae:])
         return self.adversary.loss(z_joint, permute_dims(z_other))
 
 
