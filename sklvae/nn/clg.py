@@ -290,7 +290,7 @@ class CLGVAEModule(DisentanglerModule):
         # the estimators validate the settings; the layout is parsed here
         groups, spaces = check_group_sizes(subgroup_sizes, subspace_sizes, int(n_latents))
         params = dict(backbone_params or {})
-        if common.get("backbone", self.default_backbone) == "mipet":
+        if (common.get("backbone") or self.default_backbone) == "mipet":
             params.setdefault("hidden_dim", 256)
         super().__init__(input_shape, n_latents, backbone_params=params, **common)
         # the image decoder reads the group features, not the latent
