@@ -1,13 +1,14 @@
-"""Interventional metrics (BetaVAE / FactorVAE scores), the sampling helper, the
-scorers in GridSearchCV / cross_validate, and the dlib-protocol evaluation."""
+"""Scorers in GridSearchCV / cross_validate, the dlib-protocol evaluation, and misuse."""
 
 import pickle
 
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_validate
 
+import sklvae.metrics as sm
 from sklvae.metrics import (
     DISENTANGLEMENT_METRICS,
     beta_vae_score,
@@ -25,45 +26,17 @@ from sklvae.metrics import (
 )
 
 # loop-for-loop re-statements of disentanglement_lib (test helper module)
-from tests._dlib_reference import ref_beta_vae, ref_factor_vae
-
-
-class IdentityObservations:
-    """dlib's IdentityObservationsData: the observation is the factor vector."""
-
-    def __init__(self, factor_sizes=(3, 4, 5)):
-        self.factor_sizes = tuple(factor_sizes)
-
-    def sample_factors(self, n, random_state):
-        return np.stack([random_state.randint(s, size=n) for s in self.factor_sizes], axis=1)
-
-    def sample_observations(self, factors, random_state):
-        return np.asarray(factors, dtype=np.float64)
-
-
-class Encoder:
-    """A 'fitted estimator' mapping observations to a fixed representation."""
-
-    def __init__(self, kind="identity", seed=0):
-        self.kind = kind
-        self.seed = seed
-        self.calls = 0
-
-    def transform(self, X):
-        self.calls += 1
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        if self.kind == "identity":
-            return X
-        if self.kind == "constant":
-            return np.zeros_like(X)
-        if self.kind == "padded":  # identity plus two constant latents
-            return np.c_[X, np.zeros((len(X), 2))]
-        if self.kind == "entangled":  # a fixed rotation and squashing of the factors
-            mixing = np.random.RandomState(0).randn(X.shape[1], X.shape[1] + 1)
-            return np.tanh((X / (np.arange(X.shape[1]) + 2)) @ mixing)
-        if self.kind == "noise":
-            return np.random.RandomState(self.seed + self.calls).randn(len(X), X.shape[1])
-        raise ValueError(self.kind)
+from .conftest import (
+    DEAD,
+    FACTORS,
+    FITTED,
+    GRID,
+    SMALL,
+    Encoder,
+    IdentityObservations,
+    Shift,
+    parametrize_misuse,
+)
 
 
 class NoisyIdentity(TransformerMixin, BaseEstimator):
@@ -86,97 +59,6 @@ def factor_data():
     rng = np.random.RandomState(0)
     factors = np.stack([rng.randint(s, size=240) for s in (3, 4, 2)], axis=1)
     return factors + 0.05 * rng.randn(*factors.shape), factors
-
-
-# --------------------------------------------------------------------------- #
-# sampling helper
-# --------------------------------------------------------------------------- #
-def test_sample_latents_and_factors_follows_dlib_stream():
-    dataset = IdentityObservations()
-    latents, factors = sample_latents_and_factors(Encoder(), dataset, 50, np.random.RandomState(0))
-    rng = np.random.RandomState(0)
-    expected = np.concatenate(
-        [dataset.sample_factors(b, rng) for b in [16, 16, 16, 2]], axis=0
-    )  # dlib draws batches of 16
-    np.testing.assert_array_equal(factors, expected)
-    np.testing.assert_array_equal(latents, expected)
-    again = sample_latents_and_factors(Encoder(), dataset, 50, 0, transform_batch_size=7)
-    np.testing.assert_array_equal(again[1], expected)
-
-
-def test_sampling_rejects_bad_inputs():
-    with pytest.raises(TypeError, match="lacks"):
-        sample_latents_and_factors(Encoder(), object(), 10)
-    with pytest.raises(ValueError, match="n_samples"):
-        sample_latents_and_factors(Encoder(), IdentityObservations(), 0)
-
-    class NaNEncoder:
-        def transform(self, X):
-            return np.full((len(X), 2), np.nan)
-
-    with pytest.raises(ValueError, match="NaN"):
-        sample_latents_and_factors(NaNEncoder(), IdentityObservations(), 5)
-
-
-# --------------------------------------------------------------------------- #
-# interventional metrics
-# --------------------------------------------------------------------------- #
-def test_beta_vae_score_equals_dlib_loop():
-    dataset = IdentityObservations()
-    encoder = Encoder("noise")  # noisy so that the score is not trivially 1
-    for kind in ("identity", "entangled"):
-        mine = beta_vae_score(
-            Encoder(kind), dataset, batch_size=8, n_train=60, n_eval=30, random_state=3
-        )
-        ref = ref_beta_vae(dataset, Encoder(kind).transform, 8, 60, 30, np.random.RandomState(3))
-        assert mine == pytest.approx(ref)
-        assert (mine["eval_accuracy"] == 1.0) == (kind == "identity")
-    bad = beta_vae_score(encoder, dataset, batch_size=8, n_train=60, n_eval=60, random_state=3)
-    assert bad["eval_accuracy"] < 0.6
-
-
-def test_beta_vae_score_does_not_depend_on_transform_batching():
-    dataset = IdentityObservations()
-    kwargs = dict(batch_size=4, n_train=30, n_eval=20, random_state=1)
-    a = beta_vae_score(Encoder("padded"), dataset, transform_batch_size=1, **kwargs)
-    b = beta_vae_score(Encoder("padded"), dataset, transform_batch_size=10_000, **kwargs)
-    assert a == b
-
-
-def test_factor_vae_score_equals_dlib_loop_and_fixes_num_active_dims():
-    dataset = IdentityObservations()
-    kwargs = dict(batch_size=16, n_train=80, n_eval=40, n_variance_estimate=500, random_state=5)
-    mine = factor_vae_score(Encoder("padded"), dataset, **kwargs)
-    ref = ref_factor_vae(
-        dataset, Encoder("padded").transform, 16, 80, 40, 500, 0.05, np.random.RandomState(5)
-    )
-    assert mine["train_accuracy"] == pytest.approx(ref["train_accuracy"])
-    assert mine["eval_accuracy"] == pytest.approx(ref["eval_accuracy"])
-    assert mine["eval_accuracy"] == 1.0
-    assert mine["num_active_dims"] == 3  # dlib reports len(mask) = 5
-    entangled = factor_vae_score(Encoder("entangled"), dataset, **kwargs)
-    ref = ref_factor_vae(
-        dataset, Encoder("entangled").transform, 16, 80, 40, 500, 0.05, np.random.RandomState(5)
-    )
-    assert entangled["eval_accuracy"] == pytest.approx(ref["eval_accuracy"])
-    assert entangled["train_accuracy"] == pytest.approx(ref["train_accuracy"])
-    assert entangled["eval_accuracy"] < 0.9
-    np.testing.assert_array_equal(mine["active_dims"], [True, True, True, False, False])
-    # votes are indexed by original latents; the constant ones get none
-    assert mine["train_votes"][:, 3:].sum() == 0
-
-
-def test_factor_vae_score_oracles():
-    dataset = IdentityObservations()
-    kwargs = dict(batch_size=16, n_train=60, n_eval=60, n_variance_estimate=300, random_state=0)
-    constant = factor_vae_score(Encoder("constant"), dataset, **kwargs)
-    assert constant["eval_accuracy"] == 0.0 and constant["num_active_dims"] == 0
-    noise = factor_vae_score(Encoder("noise"), dataset, **kwargs)
-    assert noise["eval_accuracy"] < 0.6
-    with pytest.raises(ValueError, match="prune_threshold"):
-        factor_vae_score(Encoder(), dataset, prune_threshold=-1)
-    with pytest.raises(TypeError, match="ground-truth dataset"):
-        factor_vae_score(Encoder(), np.zeros((3, 3)))
 
 
 # --------------------------------------------------------------------------- #
@@ -352,3 +234,148 @@ def test_interventional_scores_and_evaluation_of_a_fitted_beta_vae():
     )
     assert 0.0 <= results["mig"]["discrete_mig"] <= 1.0
     assert results["dci"]["importance_matrix"].shape == (3, 2)
+
+
+def test_unsupervised_scorer_raises_instead_of_returning_nan():
+    scorer = sm.make_disentanglement_scorer("unsupervised")
+    fitted = Shift().fit(DEAD)
+    message = r"'gaussian_total_correlation' is nan .* latent\(s\) \[1\] .* constant"
+    with pytest.raises(ValueError, match=message):
+        scorer(fitted, DEAD)
+    # a score that stays defined is returned (negated: lower is better)
+    value = sm.make_disentanglement_scorer("unsupervised", key="mutual_info_score")(fitted, DEAD)
+    assert np.isfinite(value) and value <= 0
+
+
+def test_search_reports_the_dead_latents():
+    scorer = sm.make_disentanglement_scorer("unsupervised")
+    search = GridSearchCV(Shift(), {}, scoring=scorer, cv=2, error_score="raise")
+    with pytest.raises(ValueError, match=r"latent\(s\) \[1\] of the representation are constant"):
+        search.fit(DEAD)
+
+
+#: misuse cases: (id, call, exception, message)
+MISUSE = [
+    (
+        "scorer unfitted",
+        lambda: sm.dci_scorer(Shift(), FACTORS, FACTORS),
+        NotFittedError,
+        "Shift instance is not fitted",
+    ),
+    (
+        "scorer without y",
+        lambda: sm.mig_scorer(FITTED, FACTORS),
+        ValueError,
+        "the 'mig' scorer needs the factor classes",
+    ),
+    (
+        "scorer y rows",
+        lambda: sm.sap_scorer(FITTED, FACTORS, FACTORS[:50]),
+        ValueError,
+        "y has 50 rows but X has 60 samples",
+    ),
+    (
+        "scorer y 1-D",
+        lambda: sm.mig_scorer(FITTED, FACTORS, FACTORS[:, 0]),
+        ValueError,
+        "factors must be 2-D",
+    ),
+    (
+        "scorer y non-integer",
+        lambda: sm.mig_scorer(FITTED, FACTORS, FACTORS + 0.5),
+        ValueError,
+        "integer factor classes",
+    ),
+    (
+        "interventional scorer unfitted",
+        lambda: sm.make_beta_vae_scorer(GRID, **SMALL)(Shift(), None, None),
+        NotFittedError,
+        "Shift instance is not fitted",
+    ),
+    (
+        "scorer unknown metric",
+        lambda: sm.make_disentanglement_scorer("udr"),
+        ValueError,
+        "unknown metric 'udr'",
+    ),
+    (
+        "scorer unknown key",
+        lambda: sm.make_disentanglement_scorer("dci", key="score"),
+        ValueError,
+        "metric 'dci' has no score 'score'",
+    ),
+    (
+        "scorer unknown kwarg",
+        lambda: sm.make_disentanglement_scorer("mig", bins=3),
+        TypeError,
+        r"unexpected keyword argument\(s\) \['bins'\]",
+    ),
+    (
+        "scorer for interventional metric",
+        lambda: sm.make_disentanglement_scorer("beta_vae"),
+        ValueError,
+        r"use make_beta_vae_scorer\(dataset",
+    ),
+    (
+        "interventional scorer without dataset",
+        lambda: sm.make_factor_vae_scorer(FACTORS),
+        TypeError,
+        "must be a ground-truth dataset",
+    ),
+    (
+        "evaluate unfitted",
+        lambda: sm.evaluate_disentanglement(Shift(), GRID, ["mig"]),
+        NotFittedError,
+        "Shift instance is not fitted",
+    ),
+    (
+        "evaluate metrics as a string",
+        lambda: sm.evaluate_disentanglement(FITTED, GRID, "mig"),
+        TypeError,
+        r"metrics must be a list of metric names, e.g. \['mig'\]",
+    ),
+    (
+        "evaluate unknown metric",
+        lambda: sm.evaluate_disentanglement(FITTED, GRID, ["udr"]),
+        ValueError,
+        r"unknown metric\(s\) \['udr'\]",
+    ),
+    (
+        "evaluate n_train zero",
+        lambda: sm.evaluate_disentanglement(FITTED, GRID, ["mig"], n_train=0),
+        ValueError,
+        "n_train must be a positive integer, got 0",
+    ),
+    (
+        "evaluate n_test negative",
+        lambda: sm.evaluate_disentanglement(FITTED, GRID, ["dci"], n_test=-5),
+        ValueError,
+        "n_test must be a positive integer, got -5",
+    ),
+    (
+        "evaluate params not a dict",
+        lambda: sm.evaluate_disentanglement(FITTED, GRID, ["mig"], metric_params={"mig": 20}),
+        TypeError,
+        r"the value for \['mig'\] is not a dict",
+    ),
+    (
+        "evaluate params for other metric",
+        lambda: sm.evaluate_disentanglement(FITTED, GRID, ["mig"], metric_params={"sap": {}}),
+        ValueError,
+        r"metrics not evaluated: \['sap'\]",
+    ),
+    (
+        "evaluate random_state object",
+        lambda: sm.evaluate_disentanglement(
+            FITTED, GRID, ["mig"], random_state=np.random.RandomState(0)
+        ),
+        ValueError,
+        "random_state must be an int or None",
+    ),
+]
+
+
+@parametrize_misuse(MISUSE)
+def test_misuse_raises_a_clear_error(call, exception, message):
+    with pytest.raises(exception, match=message):
+        call()

@@ -1,88 +1,65 @@
-"""Metric options and the faster code paths: values equal to the reference algorithms.
+"""DCI: hand-computed scores, oracles, the reference re-statement, classifier options."""
 
-The reference values come from loop-for-loop re-statements of disentanglement_lib
-(``tests/_dlib_reference.py``), in dlib's orientation ``(n_columns, n_samples)``.
-"""
-
+import joblib
 import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.svm import LinearSVC
 
-from sklvae.metrics import dci, fast_dci_classifier, mig, modularity_explicitness, sap
+from sklvae.metrics import (
+    completeness_score,
+    dci,
+    disentanglement_score,
+    fast_dci_classifier,
+)
 from sklvae.metrics._information import check_random_seed_sequence
 from sklvae.metrics.dci import _StageParallelGradientBoosting
-from sklvae.metrics.modularity import _macro_auc
-from tests._dlib_reference import ref_dci, ref_mig, ref_modularity_explicitness, ref_sap
+from tests._dlib_reference import ref_dci
 
-FACTOR_SIZES = (2, 3, 6)
-
-
-def make_points(n, seed):
-    """Latents of 3 factors (one binary): 3 informative, 1 mixed, 2 noise."""
-    rng = np.random.RandomState(seed)
-    factors = np.stack([rng.randint(s, size=n) for s in FACTOR_SIZES], axis=1)
-    scaled = factors / (np.array(FACTOR_SIZES) - 1.0)
-    latents = np.c_[scaled, scaled[:, 0] + scaled[:, 2], rng.randn(n, 2)]
-    return latents + 0.1 * rng.randn(*latents.shape), factors
+from .conftest import LN2, uniform_factors
 
 
-@pytest.fixture(scope="module")
-def points():
-    z, f = make_points(600, 0)
-    z_test, f_test = make_points(300, 1)
-    return z, f, z_test, f_test
+def test_dci_scores_hand_computed():
+    assert disentanglement_score(np.eye(3)) == pytest.approx(1.0, abs=1e-8)
+    assert completeness_score(np.eye(3)) == pytest.approx(1.0, abs=1e-8)
+    assert disentanglement_score(np.ones((3, 3))) == pytest.approx(0.0, abs=1e-12)
+    assert completeness_score(np.zeros((3, 3))) == pytest.approx(0.0, abs=1e-12)
+    # factor 0 spread over two of three latents: C_0 = 1 - ln2/ln3, weight 2/3
+    duplicated = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    expected_c = 2 / 3 * (1 - LN2 / np.log(3)) + 1 / 3
+    assert completeness_score(duplicated) == pytest.approx(expected_c, abs=1e-8)
+    assert disentanglement_score(duplicated) == pytest.approx(1.0, abs=1e-8)
+    # one latent shared by two factors: D_0 = 1 - H_2(1/2, 1/2) = 0
+    # one latent shared by factors 0 and 1 (base K = 3): D_0 = 1 - ln2/ln3
+    assert disentanglement_score(duplicated.T) == pytest.approx(expected_c, abs=1e-8)
 
 
-def test_mig_equals_reference(points):
-    z, f, _, _ = points
-    assert mig(z, f)["discrete_mig"] == pytest.approx(ref_mig(z.T, f.T)["discrete_mig"], abs=1e-12)
-
-
-def test_sap_score_matrix_is_linearsvc_accuracy_pair_by_pair(points):
-    z, f, z_test, f_test = points
-    # labels that are not 0..K-1, and a binary factor
-    f = np.c_[np.array([2, 5, 9])[f[:, 1] % 3], f[:, 0] % 2]
-    f_test = np.c_[np.array([2, 5, 9])[f_test[:, 1] % 3], f_test[:, 0] % 2]
-    before = np.random.get_state()
-    scores = sap(z, f, z_test, f_test, n_jobs=2)["score_matrix"]
-    after = np.random.get_state()
-    # the primal solver draws no random numbers: numpy's global stream is left alone
-    assert np.array_equal(after[1], before[1]) and after[2] == before[2]
-    for i in range(z.shape[1]):
-        for j in range(f.shape[1]):
-            svc = LinearSVC(C=0.01, class_weight="balanced").fit(z[:, [i]], f[:, j])
-            assert scores[i, j] == np.mean(svc.predict(z_test[:, [i]]) == f_test[:, j]), (i, j)
-
-
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_sap_equals_reference(points, n_jobs):
-    z, f, z_test, f_test = points
-    result = sap(z, f, z_test, f_test, n_jobs=n_jobs)
-    expected = ref_sap(z.T, f.T, z_test.T, f_test.T)["SAP_score"]
-    assert result["SAP_score"] == expected  # same liblinear fits, same predictions
-    assert result["score_matrix"].shape == (6, 3)
-
-
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_modularity_explicitness_equals_reference(points, n_jobs):
-    z, f, z_test, f_test = points
-    result = modularity_explicitness(z, f, z_test, f_test, n_jobs=n_jobs)
-    expected = ref_modularity_explicitness(z.T, f.T, z_test.T, f_test.T)
-    for key, value in expected.items():
-        assert result[key] == pytest.approx(value, abs=1e-12), key
-
-
-def test_macro_auc_equals_roc_auc_score_with_ties():
+def test_dci_oracles():
+    f = uniform_factors(450, sizes=(3, 4, 2))
     rng = np.random.RandomState(0)
-    y = rng.randint(4, size=200)
-    # rounded scores: many ties, which count one half in the ROC area
-    probabilities = np.round(rng.dirichlet(np.ones(4), size=200), 1)
-    indicator = (y[:, None] == np.arange(4)).astype(int)
-    expected = roc_auc_score(indicator, probabilities)
-    assert _macro_auc(np.arange(4), y, probabilities) == pytest.approx(expected, abs=1e-14)
+    z = f + 0.05 * rng.randn(*f.shape)
+    result = dci(z, f, random_state=0)
+    assert result["disentanglement"] > 0.9 and result["completeness"] > 0.9
+    assert result["informativeness_test"] == 1.0 and result["informativeness_train"] == 1.0
+    assert result["importance_matrix"].shape == (3, 3)
+    permuted = dci(z[:, [1, 2, 0]], f, random_state=0)
+    assert permuted["disentanglement"] == pytest.approx(result["disentanglement"], abs=1e-3)
+    assert permuted["completeness"] == pytest.approx(result["completeness"], abs=1e-3)
+    duplicated = dci(np.hstack([z, z]), f, random_state=0)
+    assert duplicated["completeness"] < result["completeness"] - 0.15
+    noise = dci(rng.randn(450, 3), f, random_state=0)
+    assert noise["disentanglement"] < 0.2 and noise["completeness"] < 0.2
+    constant = dci(np.zeros((450, 3)), f, random_state=0)
+    assert constant["disentanglement"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_dci_is_reproducible_and_parallel():
+    f = uniform_factors(300, sizes=(3, 2))
+    z = f + 0.3 * np.random.RandomState(0).randn(*f.shape)
+    a = dci(z, f, random_state=4)
+    with joblib.parallel_config(backend="threading"):  # no process start-up in tests
+        b = dci(z, f, random_state=4, n_jobs=2)
+    np.testing.assert_array_equal(a["importance_matrix"], b["importance_matrix"])
 
 
 @pytest.mark.parametrize("rounded", [False, True])
