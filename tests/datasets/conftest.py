@@ -1,8 +1,11 @@
 """Fakes of the network for the dataset tests (no test touches the real network)."""
 
+import numpy as np
 import pooch
 import pytest
 import requests
+
+from sklvae.datasets import GroundTruthDataset, get_data_home, make_dsprites
 
 
 class FakeNetwork:
@@ -42,3 +45,68 @@ def fake_network(monkeypatch):
     monkeypatch.setattr(pooch.HTTPDownloader, "__call__", call)
     monkeypatch.setattr(pooch.core.time, "sleep", lambda seconds: None)
     return network
+
+
+# --- misuse cases: each test module lists (id, call(ctx), exception, pattern) rows ---------
+
+
+@pytest.fixture(scope="module")
+def small_dsprites():
+    return make_dsprites(20, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def stored():
+    """A stored (not rendered) dataset of 6 rows holding part of a 2 x 3 x 2 grid."""
+    images = np.arange(6 * 4, dtype=np.uint8).reshape(6, 2, 2)
+    return GroundTruthDataset(
+        ("a", "b", "c"), (2, 3, 2), (2, 2), storage=images, grid_indices=[0, 2, 4, 6, 8, 10]
+    )
+
+
+def tiny_dataset(**kwargs):
+    """A stored 2 x 3 dataset of 2 x 2 images; ``kwargs`` replace its arguments."""
+    args = dict(
+        factor_names=("a", "b"),
+        factor_sizes=(2, 3),
+        image_shape=(2, 2),
+        storage=np.zeros((6, 2, 2), np.uint8),
+    )
+    args.update(kwargs)
+    return GroundTruthDataset(
+        args.pop("factor_names"), args.pop("factor_sizes"), args.pop("image_shape"), **args
+    )
+
+
+class MisuseContext:
+    """What a misuse row's ``call(ctx)`` may use: datasets, a file, a folder, the env."""
+
+    def __init__(self, dsprites, stored, tmp_path, monkeypatch):
+        self.dsprites, self.stored = dsprites, stored
+        self.folder = tmp_path / "data"
+        self.file = tmp_path / "not_a_folder"
+        self.file.write_text("x")
+        self._monkeypatch = monkeypatch
+
+    def env_file(self):
+        self._monkeypatch.setenv("SKLVAE_DATA", str(self.file))
+        return get_data_home()
+
+
+@pytest.fixture
+def misuse_context(small_dsprites, stored, tmp_path, monkeypatch):
+    return MisuseContext(small_dsprites, stored, tmp_path, monkeypatch)
+
+
+def parametrize_misuse(cases):
+    """Parametrize a test over ``(id, call(ctx), exception, pattern)`` rows."""
+    return pytest.mark.parametrize(
+        "call, error, pattern", [c[1:] for c in cases], ids=[c[0] for c in cases]
+    )
+
+
+def check_misuse(call, error, pattern, context, network):
+    """The call raises ``error`` matching ``pattern``, before any download."""
+    with pytest.raises(error, match=pattern):
+        call(context)
+    assert network.calls == []  # validation happens before any download

@@ -16,6 +16,8 @@ from sklvae.datasets import (
 )
 from sklvae.datasets import digits as digits_module
 
+from .conftest import check_misuse, parametrize_misuse
+
 
 def test_make_rotated_digits_applies_the_returned_rotation():
     images, labels, elements = make_rotated_digits(60, upsample=2, random_state=0)
@@ -123,3 +125,116 @@ def test_plot_factor_grid():
     with pytest.raises(ValueError, match="factors are required"):
         plot_factor_grid(ds[:3])
     matplotlib.pyplot.close("all")
+
+
+# misuse: (id, call(ctx), exception, pattern); ctx has .dsprites, .stored, .file, .folder
+MISUSE = [
+    (
+        "digits-n-float",
+        lambda c: make_rotated_digits(3.7),
+        TypeError,
+        r"n_samples must be an integer",
+    ),
+    ("digits-n-zero", lambda c: make_rotated_digits(0), ValueError, r"n_samples must be >= 1"),
+    (
+        "digits-upsample-zero",
+        lambda c: make_rotated_digits(5, upsample=0),
+        ValueError,
+        r"upsample must be >= 1",
+    ),
+    (
+        "digits-upsample-float",
+        lambda c: make_rotated_digits(5, upsample=1.5),
+        TypeError,
+        r"upsample must be an integer",
+    ),
+    (
+        "digits-group-unknown",
+        lambda c: make_rotated_digits(5, group="c5"),
+        ValueError,
+        r"group must be one of",
+    ),
+    (
+        "digits-group-3d",
+        lambda c: make_rotated_digits(5, group="cube"),
+        ValueError,
+        r"group must act on images",
+    ),
+    (
+        "digits-rs-str",
+        lambda c: make_rotated_digits(5, random_state="x"),
+        TypeError,
+        r"random_state",
+    ),
+    (
+        "pairs-element-out-of-group",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", elements=[0, 4]),
+        ValueError,
+        r"elements must be in \[0, 4\)",
+    ),
+    (
+        "pairs-element-negative",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", elements=[-1, 0]),
+        ValueError,
+        r"elements must be in",
+    ),
+    (
+        "pairs-element-fraction",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", elements=[0.5, 1]),
+        ValueError,
+        r"elements must hold integers",
+    ),
+    (
+        "pairs-element-str",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", elements=["a", "b"]),
+        TypeError,
+        r"elements must hold integers",
+    ),
+    (
+        "pairs-elements-length",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", elements=[0]),
+        ValueError,
+        r"elements has 1 entries for 2 images",
+    ),
+    (
+        "pairs-axes-count",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", axes=(1,)),
+        ValueError,
+        r"acts on 2 axes",
+    ),
+    (
+        "pairs-too-few-dims",
+        lambda c: make_group_pairs(np.zeros((4, 4)), "c4"),
+        ValueError,
+        r"sample axis and 2 spatial axes",
+    ),
+    (
+        "pairs-rs-str",
+        lambda c: make_group_pairs(np.zeros((2, 4, 4)), "c4", random_state="x"),
+        TypeError,
+        r"random_state",
+    ),
+    (
+        "mnist-data-home-is-file",
+        lambda c: fetch_mnist(data_home=c.file),
+        ValueError,
+        r"is a file, not a folder",
+    ),
+    (
+        "mnist-retries-negative",
+        lambda c: fetch_mnist(data_home=c.folder, n_retries=-1),
+        ValueError,
+        r"n_retries must be >= 0",
+    ),
+    (
+        "mnist-retries-float",
+        lambda c: fetch_mnist(data_home=c.folder, n_retries=1.5),
+        TypeError,
+        r"n_retries must be an integer",
+    ),
+]
+
+
+@parametrize_misuse(MISUSE)
+def test_misuse_raises_clear_error(call, error, pattern, misuse_context, fake_network):
+    check_misuse(call, error, pattern, misuse_context, fake_network)

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from sklvae.datasets import GroundTruthDataset, make_dsprites, make_shapes3d
+from sklvae.datasets import (
+    GroundTruthDataset,
+    make_dsprites,
+    make_shapes3d,
+)
 from sklvae.datasets.shapes3d import hsv_to_rgb
+
+from .conftest import check_misuse, parametrize_misuse, tiny_dataset
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +286,289 @@ def test_shapes3d_subset_and_batches():
     np.testing.assert_array_equal(ds[:10], full[ds.grid_indices[:10]])
     total = sum(len(b) for b in ds.iter_batches(16))
     assert total == 40
+
+
+# misuse: (id, call(ctx), exception, pattern); ctx has .dsprites, .stored, .file, .folder
+MISUSE = [
+    (
+        "dsprites-n-float",
+        lambda c: make_dsprites(2.5),
+        TypeError,
+        r"n_samples must be an integer or None, got 2\.5",
+    ),
+    (
+        "dsprites-n-whole-float",
+        lambda c: make_dsprites(10.0),
+        TypeError,
+        r"n_samples must be an integer",
+    ),
+    ("dsprites-n-str", lambda c: make_dsprites("10"), TypeError, r"n_samples must be an integer"),
+    ("dsprites-n-bool", lambda c: make_dsprites(True), TypeError, r"n_samples must be an integer"),
+    (
+        "dsprites-n-zero",
+        lambda c: make_dsprites(0),
+        ValueError,
+        r"n_samples must be in \[1, 737280\], got 0",
+    ),
+    (
+        "dsprites-n-too-many",
+        lambda c: make_dsprites(10**7),
+        ValueError,
+        r"n_samples must be in \[1, 737280\]",
+    ),
+    (
+        "dsprites-rs-str",
+        lambda c: make_dsprites(5, random_state="abc"),
+        TypeError,
+        r"random_state must be None, an int seed",
+    ),
+    (
+        "dsprites-rs-float",
+        lambda c: make_dsprites(5, random_state=0.5),
+        TypeError,
+        r"random_state must be None",
+    ),
+    (
+        "dsprites-rs-negative",
+        lambda c: make_dsprites(5, random_state=-1),
+        ValueError,
+        r"random_state must be in \[0, 2\*\*32\)",
+    ),
+    (
+        "dsprites-rs-bad-even-without-n",
+        lambda c: make_dsprites(random_state="abc"),
+        TypeError,
+        r"random_state",
+    ),
+    (
+        "dsprites-lazy-str",
+        lambda c: make_dsprites(5, lazy="yes"),
+        TypeError,
+        r"lazy must be True or False",
+    ),
+    ("shapes3d-n-float", lambda c: make_shapes3d(1.5), TypeError, r"n_samples must be an integer"),
+    (
+        "shapes3d-n-negative",
+        lambda c: make_shapes3d(-3),
+        ValueError,
+        r"n_samples must be in \[1, 480000\]",
+    ),
+    (
+        "shapes3d-rs-list",
+        lambda c: make_shapes3d(3, random_state=[1, 2]),
+        TypeError,
+        r"random_state",
+    ),
+    (
+        "index-of-wrong-factor-count",
+        lambda c: c.dsprites.index_of([[0, 0, 0]]),
+        ValueError,
+        r"factors must have shape \(n, 5\) .*got \(1, 3\)",
+    ),
+    (
+        "index-of-out-of-range",
+        lambda c: c.dsprites.index_of([[3, 0, 0, 0, 0]]),
+        ValueError,
+        r"factor 'shape' has classes outside \[0, 3\): \[3\]",
+    ),
+    (
+        "index-of-negative",
+        lambda c: c.dsprites.index_of([[0, 0, 0, 0, -1]]),
+        ValueError,
+        r"factor 'posY' has classes outside \[0, 32\)",
+    ),
+    (
+        "index-of-fraction",
+        lambda c: c.dsprites.index_of([[0.5, 0, 0, 0, 0]]),
+        ValueError,
+        r"factors must be integer class indices",
+    ),
+    (
+        "index-of-str",
+        lambda c: c.dsprites.index_of([["a"] * 5]),
+        TypeError,
+        r"factors must be integer class indices, got dtype <U1",
+    ),
+    (
+        "factors-of-index-negative",
+        lambda c: c.dsprites.factors_of_index([-1]),
+        ValueError,
+        r"grid indices must be in \[0, 737280\)",
+    ),
+    (
+        "factors-of-index-too-large",
+        lambda c: c.dsprites.factors_of_index([737_280]),
+        ValueError,
+        r"grid indices must be in \[0, 737280\), got \[737280\]",
+    ),
+    (
+        "factors-of-index-fraction",
+        lambda c: c.dsprites.factors_of_index([1.5]),
+        ValueError,
+        r"grid indices must hold integers",
+    ),
+    (
+        "values-of-wrong-shape",
+        lambda c: c.dsprites.values_of([1, 2]),
+        ValueError,
+        r"factors must have shape \(n, 5\)",
+    ),
+    (
+        "sample-observations-out-of-range",
+        lambda c: c.dsprites.sample_observations([[0, 6, 0, 0, 0]]),
+        ValueError,
+        r"factor 'scale' has classes outside \[0, 6\)",
+    ),
+    (
+        "sample-observations-missing-row",
+        lambda c: c.stored.sample_observations([[0, 0, 1]]),
+        ValueError,
+        r"holds no image for factor classes \[\[0, 0, 1\]\]",
+    ),
+    (
+        "sample-factors-zero",
+        lambda c: c.dsprites.sample_factors(0),
+        ValueError,
+        r"n must be >= 1, got 0",
+    ),
+    (
+        "sample-factors-negative",
+        lambda c: c.stored.sample_factors(-2),
+        ValueError,
+        r"n must be >= 1, got -2",
+    ),
+    (
+        "sample-factors-float",
+        lambda c: c.dsprites.sample_factors(2.5),
+        TypeError,
+        r"n must be an integer, got 2\.5",
+    ),
+    (
+        "sample-factors-rs-str",
+        lambda c: c.dsprites.sample_factors(5, random_state="seed"),
+        TypeError,
+        r"random_state must be None",
+    ),
+    ("sample-float", lambda c: c.dsprites.sample(2.0), TypeError, r"n must be an integer"),
+    (
+        "fixed-factor-index-too-large",
+        lambda c: c.dsprites.sample_fixed_factor_batch(5, 10),
+        ValueError,
+        r"factor_index must be in \[0, 4\], got 5",
+    ),
+    (
+        "fixed-factor-index-float",
+        lambda c: c.dsprites.sample_fixed_factor_batch(1.0, 10),
+        TypeError,
+        r"factor_index must be an integer",
+    ),
+    (
+        "fixed-factor-batch-zero",
+        lambda c: c.dsprites.sample_fixed_factor_batch(1, 0),
+        ValueError,
+        r"batch_size must be >= 1",
+    ),
+    (
+        "fixed-factor-batch-float",
+        lambda c: c.stored.sample_fixed_factor_batch(1, 2.5),
+        TypeError,
+        r"batch_size must be an integer",
+    ),
+    (
+        "fixed-factor-rs-str",
+        lambda c: c.dsprites.sample_fixed_factor_batch(1, 4, random_state="x"),
+        TypeError,
+        r"random_state",
+    ),
+    (
+        "subset-row-out-of-range",
+        lambda c: c.stored.subset([0, 6]),
+        ValueError,
+        r"subset rows: index \[6\] is out of bounds for a dataset of 6 images",
+    ),
+    (
+        "subset-row-float",
+        lambda c: c.stored.subset([0.5]),
+        TypeError,
+        r"subset rows: only integers, slices",
+    ),
+    (
+        "subset-mask-length",
+        lambda c: c.stored.subset(np.ones(5, bool)),
+        ValueError,
+        r"boolean index has shape \(5,\), expected \(6,\)",
+    ),
+    ("subset-empty", lambda c: c.stored.subset([]), ValueError, r"subset rows select no image"),
+    (
+        "getitem-out-of-range",
+        lambda c: c.stored[[0, 6]],
+        IndexError,
+        r"out of bounds for a dataset of 6 images",
+    ),
+    ("getitem-float", lambda c: c.stored[[0.5]], IndexError, r"only integers, slices"),
+    (
+        "iter-batches-zero",
+        lambda c: next(c.stored.iter_batches(0)),
+        ValueError,
+        r"batch_size must be >= 1",
+    ),
+    (
+        "iter-batches-float",
+        lambda c: next(c.stored.iter_batches(1.5)),
+        TypeError,
+        r"batch_size must be an integer",
+    ),
+    (
+        "dataset-size-zero",
+        lambda c: tiny_dataset(factor_sizes=(2, 0)),
+        ValueError,
+        r"factor_sizes\[1\] must be >= 1, got 0",
+    ),
+    (
+        "dataset-size-float",
+        lambda c: tiny_dataset(factor_sizes=(2, 2.5)),
+        TypeError,
+        r"factor_sizes\[1\] must be an integer",
+    ),
+    (
+        "dataset-names-sizes",
+        lambda c: tiny_dataset(factor_names=("a",)),
+        ValueError,
+        r"factor_names has 1 entries but factor_sizes has 2",
+    ),
+    (
+        "dataset-values-shape",
+        lambda c: tiny_dataset(factor_values=[[0, 1], [0, 1]]),
+        ValueError,
+        r"factor_values for 'b' has shape \(2,\), expected \(3,\)",
+    ),
+    (
+        "dataset-image-shape",
+        lambda c: tiny_dataset(image_shape=(2, 0)),
+        ValueError,
+        r"image_shape entries must be >= 1",
+    ),
+    (
+        "dataset-renderer-and-storage",
+        lambda c: tiny_dataset(renderer=lambda f: f),
+        ValueError,
+        r"exactly one of `renderer` and `storage`",
+    ),
+    (
+        "dataset-grid-indices",
+        lambda c: tiny_dataset(grid_indices=[0, 6]),
+        ValueError,
+        r"grid_indices must be in \[0, 6\)",
+    ),
+    (
+        "dataset-storage-rows",
+        lambda c: tiny_dataset(storage_rows=[0, 1]),
+        ValueError,
+        r"storage_rows has 2 entries for 6 rows",
+    ),
+]
+
+
+@parametrize_misuse(MISUSE)
+def test_misuse_raises_clear_error(call, error, pattern, misuse_context, fake_network):
+    check_misuse(call, error, pattern, misuse_context, fake_network)

@@ -30,6 +30,8 @@ from sklvae.datasets import (
 )
 from sklvae.datasets.cars3d import area_downsample
 
+from .conftest import check_misuse, parametrize_misuse
+
 
 @pytest.fixture(autouse=True)
 def network(fake_network):
@@ -298,3 +300,72 @@ def test_fetch_mpi3d_variants_and_errors(tmp_path):
     path.write_bytes(data[:50_000])
     with pytest.raises(CorruptDatasetError, match="truncated"):
         fetch_mpi3d("toy", data_home=tmp_path)
+
+
+# misuse: (id, call(ctx), exception, pattern); ctx has .dsprites, .stored, .file, .folder
+MISUSE = [
+    (
+        "data-home-is-file",
+        lambda c: get_data_home(c.file),
+        ValueError,
+        r"data_home .* is a file, not a folder",
+    ),
+    ("data-home-int", lambda c: get_data_home(123), TypeError, r"data_home must be a folder path"),
+    ("data-home-env-is-file", lambda c: c.env_file(), ValueError, r"\$SKLVAE_DATA .* is a file"),
+    (
+        "mpi3d-variant",
+        lambda c: fetch_mpi3d("simulated", data_home=c.folder),
+        ValueError,
+        r"variant must be one of \('toy', 'realistic', 'real'\)",
+    ),
+    (
+        "mpi3d-variant-int",
+        lambda c: fetch_mpi3d(3, data_home=c.folder),
+        ValueError,
+        r"variant must be one of",
+    ),
+]
+FETCHERS = {
+    "fetch_dsprites": fetch_dsprites,
+    "fetch_shapes3d": fetch_shapes3d,
+    "fetch_cars3d": fetch_cars3d,
+    "fetch_mpi3d": fetch_mpi3d,
+}
+for _name, _fetch in FETCHERS.items():
+    MISUSE += [
+        (
+            f"{_name}-data-home-is-file",
+            lambda c, f=_fetch: f(data_home=c.file),
+            ValueError,
+            r"is a file, not a folder",
+        ),
+        (
+            f"{_name}-data-home-int",
+            lambda c, f=_fetch: f(data_home=3.5),
+            TypeError,
+            r"data_home must be a folder path",
+        ),
+        (
+            f"{_name}-download-str",
+            lambda c, f=_fetch: f(data_home=c.folder, download_if_missing="no"),
+            TypeError,
+            r"download_if_missing must be True or False",
+        ),
+        (
+            f"{_name}-overwrite-int",
+            lambda c, f=_fetch: f(data_home=c.folder, overwrite=1),
+            TypeError,
+            r"overwrite must be True or False",
+        ),
+        (
+            f"{_name}-overwrite-without-download",
+            lambda c, f=_fetch: f(data_home=c.folder, download_if_missing=False, overwrite=True),
+            ValueError,
+            r"overwrite=True .* needs download_if_missing=True",
+        ),
+    ]
+
+
+@parametrize_misuse(MISUSE)
+def test_misuse_raises_clear_error(call, error, pattern, misuse_context, fake_network):
+    check_misuse(call, error, pattern, misuse_context, fake_network)
