@@ -32,3 +32,21 @@ def squares64():
 
 #: settings that make any estimator fit in a fraction of a second
 TINY = dict(n_latents=3, max_steps=3, batch_size=16, random_state=0)
+
+
+def _public_estimators() -> list[type]:
+    """Every estimator sklvae exports: the subclasses of BaseDisentangler in ``sklvae.__all__``."""
+    import sklvae
+    from sklvae.base import BaseDisentangler
+
+    return [
+        obj
+        for obj in (getattr(sklvae, name) for name in sklvae.__all__)
+        if isinstance(obj, type)
+        and issubclass(obj, BaseDisentangler)
+        and obj is not BaseDisentangler
+    ]
+
+
+#: the estimators the contract and compatibility tests run on, discovered (no list to edit)
+PUBLIC_ESTIMATORS = _public_estimators()
