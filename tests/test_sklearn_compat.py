@@ -11,7 +11,7 @@ tabular data and tiny settings. What does not run, and why:
   feature map acted on by rotations, so it only takes images/volumes
   (``input_tags.two_d_array=False``) and the generic checks only feed 2-D tables. Its
   clone / params / pickling / pipeline behaviour is tested below and in
-  ``tests/models/test_group_action_ae.py``.
+  ``tests/models/test_group.py``.
 """
 
 import inspect
