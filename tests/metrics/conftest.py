@@ -147,11 +147,20 @@ class Encoder:
         raise ValueError(self.kind)
 
 
-def parametrize_misuse(cases):
-    """Parametrize a test over ``(id, call, exception, message)`` misuse cases."""
-    return pytest.mark.parametrize(
+DEAD = np.c_[LATENTS[:, :1], np.full(60, 0.5), LATENTS[:, 1:]]  # latent 1 is dead
+
+
+def misuse_test(cases):
+    """A test over ``(id, call, exception, message)`` rows: each call raises, naming the problem.
+
+    Assign it to a ``test_*`` name in the test module of the feature the rows exercise.
+    """
+
+    @pytest.mark.parametrize(
         "call, exception, message", [case[1:] for case in cases], ids=[case[0] for case in cases]
     )
+    def test(call, exception, message):
+        with pytest.raises(exception, match=message):
+            call()
 
-
-DEAD = np.c_[LATENTS[:, :1], np.full(60, 0.5), LATENTS[:, 1:]]  # latent 1 is dead
+    return test

@@ -14,7 +14,7 @@ from sklvae.metrics import (
     sap,
 )
 
-from .conftest import FACTORS, LATENTS, _with_nan, parametrize_misuse
+from .conftest import FACTORS, LATENTS, _with_nan, misuse_test
 
 
 def test_shape_mismatch_is_reported(perfect, factors):
@@ -183,8 +183,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)

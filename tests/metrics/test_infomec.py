@@ -19,7 +19,7 @@ from .conftest import (
     LN2,
     MI_AND,
     Z_AND,
-    parametrize_misuse,
+    misuse_test,
     uniform_factors,
 )
 
@@ -86,8 +86,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)

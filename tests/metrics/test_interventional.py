@@ -23,7 +23,7 @@ from .conftest import (
     FactorGrid,
     IdentityObservations,
     Shift,
-    parametrize_misuse,
+    misuse_test,
 )
 
 
@@ -161,8 +161,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)

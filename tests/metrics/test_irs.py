@@ -9,7 +9,7 @@ from sklvae.metrics import (
     irs,
 )
 
-from .conftest import FACTORS, LATENTS, parametrize_misuse
+from .conftest import FACTORS, LATENTS, misuse_test
 
 
 def test_irs_hand_computed():
@@ -61,8 +61,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)

@@ -9,7 +9,7 @@ from sklvae.metrics import (
 )
 from tests._dlib_reference import ref_mig
 
-from .conftest import F_AND, FACTORS, LATENTS, LN2, MI_AND, Z_AND, parametrize_misuse
+from .conftest import F_AND, FACTORS, LATENTS, LN2, MI_AND, Z_AND, misuse_test
 
 
 def test_mig_hand_computed():
@@ -50,8 +50,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)

@@ -35,7 +35,7 @@ from .conftest import (
     Encoder,
     IdentityObservations,
     Shift,
-    parametrize_misuse,
+    misuse_test,
 )
 
 
@@ -374,8 +374,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)

@@ -13,7 +13,7 @@ from sklvae.metrics import (
     unsupervised_scores,
 )
 
-from .conftest import DEAD, LATENTS, _with_nan, parametrize_misuse
+from .conftest import DEAD, LATENTS, _with_nan, misuse_test
 
 
 def test_gaussian_correlations_hand_computed():
@@ -87,8 +87,4 @@ MISUSE = [
     ),
 ]
 
-
-@parametrize_misuse(MISUSE)
-def test_misuse_raises_a_clear_error(call, exception, message):
-    with pytest.raises(exception, match=message):
-        call()
+test_misuse_raises_a_clear_error = misuse_test(MISUSE)
