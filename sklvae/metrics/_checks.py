@@ -17,17 +17,23 @@ __all__ = ["check_latents_factors", "resolve_train_test", "check_random_seed_seq
 # ---------------------------------------------------------------------------
 # input validation
 # ---------------------------------------------------------------------------
+def _check_2d(array: np.ndarray, name: str, columns: str, one_column_hint: str) -> None:
+    """Raise unless ``array`` is 2-D ``(n_samples, columns)``; say how to fix a 1-D one."""
+    if array.ndim == 1:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, {columns}); got a 1-D array of shape "
+            f"{array.shape}. {one_column_hint}"
+        )
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, {columns}); got shape {array.shape}.")
+
+
 def _as_2d_float(array, name: str) -> np.ndarray:
     array = np.asarray(array)
     if array.dtype == object:
         raise TypeError(f"{name} must be a numeric array, got dtype=object.")
-    if array.ndim == 1:
-        raise ValueError(
-            f"{name} must be 2-D (n_samples, n_columns); got a 1-D array of shape "
-            f"{array.shape}. Reshape it with {name}.reshape(-1, 1) if it is one column."
-        )
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_columns); got shape {array.shape}.")
+    hint = f"Reshape it with {name}.reshape(-1, 1) if it is one column."
+    _check_2d(array, name, "n_columns", hint)
     if (not np.issubdtype(array.dtype, np.number) and array.dtype != bool) or np.iscomplexobj(
         array
     ):
@@ -42,13 +48,8 @@ def _as_2d_float(array, name: str) -> np.ndarray:
 
 def _as_factor_classes(factors, name: str) -> np.ndarray:
     factors = np.asarray(factors)
-    if factors.ndim == 1:
-        raise ValueError(
-            f"{name} must be 2-D (n_samples, n_factors) integer classes; got a 1-D array "
-            f"of shape {factors.shape}. Use {name}.reshape(-1, 1) for a single factor."
-        )
-    if factors.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_factors); got shape {factors.shape}.")
+    hint = f"Use {name}.reshape(-1, 1) for a single factor (integer classes)."
+    _check_2d(factors, name, "n_factors", hint)
     if factors.shape[0] == 0 or factors.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {factors.shape}).")
     if np.issubdtype(factors.dtype, np.integer) or factors.dtype == bool:

@@ -20,18 +20,9 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma
 from sklearn.utils import check_random_state
 
-from ._checks import (  # noqa: F401  (re-exported: the metrics import them from here)
-    _as_2d_float,
-    _as_factor_classes,
-    _check_n_bins,
-    check_latents_factors,
-    check_random_seed_sequence,
-    resolve_train_test,
-)
+from ._checks import _as_2d_float, _check_n_bins
 
 __all__ = [
-    "check_latents_factors",
-    "resolve_train_test",
     "histogram_discretize",
     "label_encode",
     "discrete_mutual_info",

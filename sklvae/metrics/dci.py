@@ -26,7 +26,7 @@ from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 
-from ._information import check_random_seed_sequence, resolve_train_test
+from ._checks import check_random_seed_sequence, resolve_train_test
 
 try:  # the leaf update of a boosting stage (private; without it, boost sequentially)
     from sklearn._loss.loss import HalfMultinomialLoss
@@ -39,12 +39,6 @@ __all__ = ["dci", "disentanglement_score", "completeness_score", "fast_dci_class
 
 # Largest seed a tree's splitter draws from its random_state (scikit-learn's RAND_R_MAX).
 _TREE_SEED_MAX = 2**31 - 1
-
-
-def _weights(importance: np.ndarray, axis: int) -> np.ndarray:
-    if importance.sum() == 0.0:
-        importance = np.ones_like(importance)
-    return importance.sum(axis=axis) / importance.sum()
 
 
 def disentanglement_score(importance_matrix: ArrayLike) -> float:
@@ -63,26 +57,31 @@ def disentanglement_score(importance_matrix: ArrayLike) -> float:
     """
     importance = np.asarray(importance_matrix, dtype=np.float64)
     per_latent = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1])
-    return float(np.sum(per_latent * _weights(importance, axis=1)))
+    if importance.sum() == 0.0:
+        importance = np.ones_like(importance)  # uniform weights
+    weights = importance.sum(axis=1) / importance.sum()
+    return float(np.sum(per_latent * weights))
 
 
 def completeness_score(importance_matrix: ArrayLike) -> float:
     """Compute the completeness C of an importance matrix.
 
+    C is D with the roles of latents and factors swapped: per-factor ``1 -
+    entropy`` over latents, weighted by the factor's share of the total
+    importance (Eastwood & Williams 2018), that is
+    ``disentanglement_score(importance_matrix.T)``.
+
     Parameters
     ----------
     importance_matrix : array-like of shape (n_latents, n_factors)
-        Non-negative importance of each latent for predicting each factor.
+        The importance matrix of :func:`disentanglement_score`, not transposed.
 
     Returns
     -------
     float
-        C in [0, 1]: per-factor ``1 - entropy`` over latents, weighted by the
-        factor's share of the total importance (Eastwood & Williams 2018).
+        C in [0, 1].
     """
-    importance = np.asarray(importance_matrix, dtype=np.float64)
-    per_factor = 1.0 - entropy(importance + 1e-11, base=importance.shape[0])
-    return float(np.sum(per_factor * _weights(importance, axis=0)))
+    return disentanglement_score(np.asarray(importance_matrix, dtype=np.float64).T)
 
 
 class _StageParallelGradientBoosting(GradientBoostingClassifier):
@@ -268,6 +267,9 @@ def dci(
     n_jobs: int | None = None,
 ) -> dict:
     """DCI scores of a representation (disentanglement_lib ``compute_dci``).
+
+    One classifier per factor predicts it from all latents; its feature
+    importances are a column of the importance matrix.
 
     Parameters
     ----------

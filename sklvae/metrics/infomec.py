@@ -29,9 +29,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ._checks import check_latents_factors, check_random_seed_sequence
 from ._information import (
-    check_latents_factors,
-    check_random_seed_sequence,
     discrete_entropy,
     discrete_mutual_info,
     knn_mutual_info_classif,

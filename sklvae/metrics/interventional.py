@@ -31,6 +31,24 @@ from ._representation import (
 __all__ = ["beta_vae_score", "factor_vae_score"]
 
 
+def _check_arguments(
+    estimator, dataset, batch_size, n_train, n_eval, transform_batch_size
+) -> tuple[int, int, int, int, int]:
+    """Check the arguments both scores take: ``n_factors`` and the counts as ints."""
+    n_factors = check_ground_truth_dataset(dataset)
+    check_fitted_estimator(estimator)
+    counts = {
+        "batch_size": batch_size,
+        "n_train": n_train,
+        "n_eval": n_eval,
+        "transform_batch_size": transform_batch_size,
+    }
+    batch_size, n_train, n_eval, transform_batch_size = (
+        _check_positive_int(value, name) for name, value in counts.items()
+    )
+    return n_factors, batch_size, n_train, n_eval, transform_batch_size
+
+
 def _encode_groups(estimator, groups: list[np.ndarray]) -> list[np.ndarray]:
     """Encode a list of observation batches with one transform call; split back."""
     sizes = [len(g) for g in groups]
@@ -108,17 +126,14 @@ def beta_vae_score(
     dict
         ``"train_accuracy"`` and ``"eval_accuracy"``.
     """
-    n_factors = check_ground_truth_dataset(dataset)
+    n_factors, batch_size, n_train, n_eval, transform_batch_size = _check_arguments(
+        estimator, dataset, batch_size, n_train, n_eval, transform_batch_size
+    )
     if n_factors < 2:
         raise ValueError(
             f"the BetaVAE score classifies which factor was held fixed: it needs a dataset with at "
             f"least 2 factors, got {n_factors}."
         )
-    check_fitted_estimator(estimator)
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    n_train = _check_positive_int(n_train, "n_train")
-    n_eval = _check_positive_int(n_eval, "n_eval")
-    transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
     rng = check_random_state(random_state)
     train_x, train_y = _beta_vae_points(
         estimator, dataset, n_factors, batch_size, n_train, rng, transform_batch_size
@@ -222,10 +237,9 @@ def factor_vae_score(
     Parameters
     ----------
     estimator : fitted estimator with ``transform`` (or a callable)
-        The representation to score: ``estimator.transform(images)`` (or
-        ``estimator(images)``) gives ``(n, n_latents)`` codes.
+        The representation to score, as in :func:`beta_vae_score`.
     dataset : GroundTruthDataset
-        Renders the observations of the sampled factor combinations.
+        Renders the batches that share one factor's value.
     batch_size : int, default=64
         Observations per vote (dlib study value).
     n_train, n_eval : int, default=10000, 5000
@@ -254,13 +268,11 @@ def factor_vae_score(
     and votes are recorded against the original latent index (dlib indexes the
     pruned array, which mislabels per-latent diagnostics but not accuracies).
     """
-    n_factors = check_ground_truth_dataset(dataset)
-    check_fitted_estimator(estimator)
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    n_factors, batch_size, n_train, n_eval, transform_batch_size = _check_arguments(
+        estimator, dataset, batch_size, n_train, n_eval, transform_batch_size
+    )
     if batch_size < 2:
         raise ValueError("batch_size must be at least 2 (a variance is computed per batch).")
-    n_train = _check_positive_int(n_train, "n_train")
-    n_eval = _check_positive_int(n_eval, "n_eval")
     n_variance_estimate = _check_positive_int(n_variance_estimate, "n_variance_estimate")
     if n_variance_estimate < 2:
         raise ValueError("n_variance_estimate must be at least 2.")
@@ -270,7 +282,6 @@ def factor_vae_score(
         or not prune_threshold >= 0
     ):
         raise ValueError(f"prune_threshold must be a non-negative number, got {prune_threshold!r}.")
-    transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
     rng = check_random_state(random_state)
     global_variances = _global_variances(
         estimator, dataset, n_variance_estimate, rng, transform_batch_size

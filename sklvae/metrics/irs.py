@@ -16,7 +16,8 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._information import _check_n_bins, check_latents_factors, histogram_discretize
+from ._checks import _check_n_bins, check_latents_factors
+from ._information import histogram_discretize
 
 __all__ = ["irs"]
 

@@ -12,13 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._information import (
-    _check_n_bins,
-    check_latents_factors,
-    discrete_entropy,
-    discrete_mutual_info,
-    histogram_discretize,
-)
+from ._checks import _check_n_bins, check_latents_factors
+from ._information import discrete_entropy, discrete_mutual_info, histogram_discretize
 
 __all__ = ["mig"]
 

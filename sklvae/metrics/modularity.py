@@ -19,12 +19,8 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from ._information import (
-    _check_n_bins,
-    discrete_mutual_info,
-    histogram_discretize,
-    resolve_train_test,
-)
+from ._checks import _check_n_bins, resolve_train_test
+from ._information import discrete_mutual_info, histogram_discretize
 
 __all__ = ["modularity_explicitness", "modularity_score"]
 
@@ -102,6 +98,9 @@ def modularity_explicitness(
     n_jobs: int | None = None,
 ) -> dict:
     """Modularity and explicitness (disentanglement_lib ``compute_modularity_explicitness``).
+
+    Modularity from the mutual information of the discretised latents with each
+    factor; explicitness from one classifier per factor on the standardised latents.
 
     Parameters
     ----------

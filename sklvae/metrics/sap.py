@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._information import _as_2d_float, resolve_train_test
+from ._checks import _as_2d_float, resolve_train_test
 
 __all__ = ["sap"]
 
@@ -138,6 +138,8 @@ def sap(
     n_jobs: int | None = None,
 ) -> dict:
     """Separated Attribute Predictability (disentanglement_lib ``SAP_score``).
+
+    The gap between the two latents that best predict a factor, averaged over factors.
 
     Parameters
     ----------

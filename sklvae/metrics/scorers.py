@@ -46,22 +46,6 @@ from .modularity import modularity_explicitness
 from .sap import sap
 from .unsupervised import ConstantLatentWarning, constant_latents, unsupervised_scores
 
-__all__ = [
-    "DISENTANGLEMENT_METRICS",
-    "DisentanglementScorer",
-    "InterventionalScorer",
-    "make_disentanglement_scorer",
-    "make_beta_vae_scorer",
-    "make_factor_vae_scorer",
-    "evaluate_disentanglement",
-    "dci_scorer",
-    "mig_scorer",
-    "sap_scorer",
-    "modularity_scorer",
-    "infomec_scorer",
-    "irs_scorer",
-]
-
 
 @dataclass(frozen=True)
 class _MetricSpec:
@@ -282,10 +266,22 @@ def make_disentanglement_scorer(
     return DisentanglementScorer(name, key, kwargs)
 
 
-def make_beta_vae_scorer(
-    dataset: Any, *, key: str = "eval_accuracy", **kwargs
-) -> InterventionalScorer:
-    """Make a scorer computing :func:`~sklvae.metrics.beta_vae_score` on ``dataset``.
+def _interventional_scorer_factory(
+    function: Callable[..., dict],
+) -> Callable[..., InterventionalScorer]:
+    """Build ``make_<metric>_scorer`` for an interventional metric function."""
+    name = function.__name__.removesuffix("_score")
+
+    def make_scorer(dataset: Any, *, key: str = "eval_accuracy", **kwargs) -> InterventionalScorer:
+        check_ground_truth_dataset(dataset)
+        _check_key(name, key, ("train_accuracy", "eval_accuracy"))
+        _check_kwargs(function, kwargs, reserved=())
+        kwargs.setdefault("random_state", 0)
+        return InterventionalScorer(name, dataset, key, kwargs)
+
+    make_scorer.__name__ = make_scorer.__qualname__ = f"make_{name}_scorer"
+    metric = f":func:`~sklvae.metrics.{function.__name__}`"
+    make_scorer.__doc__ = f"""Make a scorer computing {metric} on ``dataset``.
 
     The scorer ignores the ``X`` and ``y`` it is called with.
 
@@ -296,47 +292,18 @@ def make_beta_vae_scorer(
     key : str, default="eval_accuracy"
         Which score of the metric's result to return.
     **kwargs
-        Keyword arguments of ``beta_vae_score`` (``random_state`` defaults to 0).
+        Keyword arguments of ``{function.__name__}`` (``random_state`` defaults to 0).
 
     Returns
     -------
     InterventionalScorer
         A scorer ``scorer(estimator, X, y) -> float``.
     """
-    check_ground_truth_dataset(dataset)
-    _check_key("beta_vae", key, ("train_accuracy", "eval_accuracy"))
-    _check_kwargs(beta_vae_score, kwargs, reserved=())
-    kwargs.setdefault("random_state", 0)
-    return InterventionalScorer("beta_vae", dataset, key, kwargs)
+    return make_scorer
 
 
-def make_factor_vae_scorer(
-    dataset: Any, *, key: str = "eval_accuracy", **kwargs
-) -> InterventionalScorer:
-    """Make a scorer computing :func:`~sklvae.metrics.factor_vae_score` on ``dataset``.
-
-    The scorer ignores the ``X`` and ``y`` it is called with.
-
-    Parameters
-    ----------
-    dataset : GroundTruthDataset
-        Renders the observations the metric needs.
-    key : str, default="eval_accuracy"
-        Which score of the metric's result to return.
-    **kwargs
-        Keyword arguments of ``factor_vae_score`` (``random_state`` defaults to 0).
-
-    Returns
-    -------
-    InterventionalScorer
-        A scorer ``scorer(estimator, X, y) -> float``.
-    """
-    check_ground_truth_dataset(dataset)
-    _check_key("factor_vae", key, ("train_accuracy", "eval_accuracy"))
-    _check_kwargs(factor_vae_score, kwargs, reserved=())
-    kwargs.setdefault("random_state", 0)
-    return InterventionalScorer("factor_vae", dataset, key, kwargs)
-
+make_beta_vae_scorer = _interventional_scorer_factory(beta_vae_score)
+make_factor_vae_scorer = _interventional_scorer_factory(factor_vae_score)
 
 dci_scorer = make_disentanglement_scorer("dci")
 mig_scorer = make_disentanglement_scorer("mig")

@@ -39,7 +39,7 @@ from sklearn.linear_model import Lasso
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from ._information import _as_2d_float
+from ._checks import _as_2d_float
 
 __all__ = ["udr", "udr_from_representations", "gaussian_kl_per_latent"]
 

@@ -17,7 +17,8 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from ._information import _as_2d_float, _check_n_bins, discrete_mutual_info, histogram_discretize
+from ._checks import _as_2d_float, _check_n_bins
+from ._information import discrete_mutual_info, histogram_discretize
 
 __all__ = [
     "unsupervised_scores",

@@ -12,7 +12,7 @@ from sklvae.metrics import (
     disentanglement_score,
     fast_dci_classifier,
 )
-from sklvae.metrics._information import check_random_seed_sequence
+from sklvae.metrics._checks import check_random_seed_sequence
 from sklvae.metrics.dci import _StageParallelGradientBoosting
 from tests._dlib_reference import ref_dci
 
