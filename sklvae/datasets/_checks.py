@@ -7,7 +7,7 @@ argument, the value received and what was expected (rather than, say, truncating
 
 - :func:`check_integer`: a whole number (``int`` or numpy integer, not ``bool`` and
   not ``float``) within bounds. ``TypeError`` for the type, ``ValueError`` for the
-  range.
+  range; :func:`check_optional_integer` also accepts ``None``.
 - :func:`check_bool`: ``True`` or ``False``.
 - :func:`check_choice`: one of a fixed set of strings.
 - :func:`check_integer_array`: an array of whole numbers within bounds.
@@ -18,9 +18,11 @@ argument, the value received and what was expected (rather than, say, truncating
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Integral
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +30,7 @@ __all__ = [
     "DatasetNotFoundError",
     "CorruptDatasetError",
     "check_integer",
+    "check_optional_integer",
     "check_bool",
     "check_choice",
     "check_integer_array",
@@ -44,30 +47,25 @@ class CorruptDatasetError(ValueError):
     """A dataset file exists but is truncated, corrupt or not in the expected format."""
 
 
+@contextmanager
+def reading_file(path: Any, what: str) -> Iterator[None]:
+    """Turn a failed read of a data file into a :class:`CorruptDatasetError` naming it.
+
+    ``CorruptDatasetError`` raised inside passes through unchanged.
+    """
+    try:
+        yield
+    except CorruptDatasetError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CorruptDatasetError(
+            f"Cannot read {what} {path} ({exc}); it is probably truncated or corrupt. "
+            "Delete it and download it again (or pass overwrite=True)."
+        ) from exc
+
+
 def _is_integer(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
-
-
-@overload
-def check_integer(
-    value: Any,
-    name: str,
-    *,
-    min_value: int | None = ...,
-    max_value: int | None = ...,
-    allow_none: Literal[False] = ...,
-) -> int: ...
-
-
-@overload
-def check_integer(
-    value: Any,
-    name: str,
-    *,
-    min_value: int | None = ...,
-    max_value: int | None = ...,
-    allow_none: bool,
-) -> int | None: ...
 
 
 def check_integer(
@@ -76,8 +74,7 @@ def check_integer(
     *,
     min_value: int | None = None,
     max_value: int | None = None,
-    allow_none: bool = False,
-) -> int | None:
+) -> int:
     """Return ``value`` as an ``int`` after checking its type and bounds.
 
     Parameters
@@ -88,8 +85,6 @@ def check_integer(
         Argument name used in the error message.
     min_value, max_value : int or None
         Inclusive bounds (``None``: unbounded).
-    allow_none : bool, default=False
-        Accept ``None`` (returned as is).
 
     Raises
     ------
@@ -98,12 +93,25 @@ def check_integer(
     ValueError
         ``value`` is outside ``[min_value, max_value]``.
     """
-    if value is None and allow_none:
+    if not _is_integer(value):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}.")
+    return _check_bounds(int(value), name, min_value, max_value)
+
+
+def check_optional_integer(
+    value: Any, name: str, *, min_value: int | None = None, max_value: int | None = None
+) -> int | None:
+    """``None``, or ``value`` checked as by :func:`check_integer`."""
+    if value is None:
         return None
     if not _is_integer(value):
-        expected = "an integer" + (" or None" if allow_none else "")
-        raise TypeError(f"{name} must be {expected}, got {value!r} of type {type(value).__name__}.")
-    value = int(value)
+        raise TypeError(
+            f"{name} must be an integer or None, got {value!r} of type {type(value).__name__}."
+        )
+    return _check_bounds(int(value), name, min_value, max_value)
+
+
+def _check_bounds(value: int, name: str, min_value: int | None, max_value: int | None) -> int:
     too_small = min_value is not None and value < min_value
     too_large = max_value is not None and value > max_value
     if too_small or too_large:

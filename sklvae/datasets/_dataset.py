@@ -352,7 +352,7 @@ class GroundTruthDataset(FactorGrid):
         n : int
             Number of pairs.
         random_state : int, RandomState or None, default=None
-            Seeds the draw.
+            Seeds the draw of the factors (the images follow from them).
 
         Returns
         -------
@@ -381,12 +381,12 @@ class GroundTruthDataset(FactorGrid):
         batch_size : int
             Rows of the batch.
         random_state : int, RandomState or None, default=None
-            Seeds the draw.
+            Seeds the fixed value and the other factors.
 
         Returns
         -------
         ndarray of int64, shape (batch_size, n_factors)
-            Factor classes.
+            Factor classes; column ``factor_index`` holds one value.
         """
         k = self._check_factor_index(factor_index)
         batch_size = check_integer(batch_size, "batch_size", min_value=1)

@@ -161,14 +161,16 @@ def _download(
 
 def _ensure_file(
     target: Path,
-    *,
     url: str | None,
     checksum: tuple[str, str] | None,
     what: str,
     download_if_missing: Any,
-    overwrite: Any = False,
+    overwrite: Any,
 ) -> Path:
-    """Return ``target``, downloading it when missing (or when ``overwrite``)."""
+    """Return ``target``, downloading it from ``url`` when missing (or when ``overwrite``).
+
+    ``what`` names the file in messages; the two flags are a ``fetch_*``'s arguments.
+    """
     download_if_missing, overwrite = check_download_flags(download_if_missing, overwrite)
     if target.exists() and not overwrite:
         return target

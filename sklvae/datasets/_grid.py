@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_integer, check_integer_array, check_random_state
+from ._checks import check_integer, check_integer_array, check_optional_integer, check_random_state
 
-__all__ = ["FactorGrid", "sample_grid_rows"]
+__all__ = ["FactorGrid", "sample_grid_rows", "grid_indices_of"]
 
 
 class FactorGrid:
@@ -156,14 +156,25 @@ class FactorGrid:
         return factors
 
 
+def grid_indices_of(classes: np.ndarray, factor_sizes: Sequence[int]) -> np.ndarray | None:
+    """Grid index of each row from its factor classes (``None``: the whole grid in order).
+
+    The ``grid_indices`` argument of a :class:`~sklvae.datasets.GroundTruthDataset`
+    built from a file's factor classes.
+    """
+    grid = np.ravel_multi_index(tuple(classes.T), factor_sizes).astype(np.int64)
+    canonical = grid.size == int(np.prod(factor_sizes)) and np.array_equal(
+        grid, np.arange(grid.size)
+    )
+    return None if canonical else grid
+
+
 def sample_grid_rows(n_total: int, n_samples: Any, random_state: Any) -> np.ndarray | None:
     """Sorted distinct random rows of a grid of ``n_total`` (``None``: the whole grid).
 
     Used by the generators' ``n_samples`` argument.
     """
-    n_samples = check_integer(
-        n_samples, "n_samples", min_value=1, max_value=n_total, allow_none=True
-    )
+    n_samples = check_optional_integer(n_samples, "n_samples", min_value=1, max_value=n_total)
     rng = check_random_state(random_state)
     if n_samples is None:
         return None

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import CorruptDatasetError
+from ._checks import CorruptDatasetError, reading_file
 from ._fetch import _atomic_write_npy
 from ._storage import MemmapStorage, PackedBitsStorage
 
@@ -70,25 +70,16 @@ def npz_image_storage(
     """
     path = Path(path)
     member = key + ".npy"
-    try:
-        with zipfile.ZipFile(path) as zf:
-            try:
-                info = zf.getinfo(member)
-            except KeyError:
-                raise CorruptDatasetError(
-                    f"{path} has no array {key!r} ({what}; found "
-                    f"{[n[:-4] for n in zf.namelist()]})."
-                ) from None
-            with zf.open(info) as f:
-                shape, fortran, dtype = _read_npy_header(f)
-                header_len = f.tell()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        if isinstance(exc, CorruptDatasetError):
-            raise
-        raise CorruptDatasetError(
-            f"Cannot read {what} {path} ({exc}); it is probably truncated or corrupt. "
-            "Delete it and download it again (or pass overwrite=True)."
-        ) from exc
+    with reading_file(path, what), zipfile.ZipFile(path) as zf:
+        try:
+            info = zf.getinfo(member)
+        except KeyError:
+            raise CorruptDatasetError(
+                f"{path} has no array {key!r} ({what}; found {[n[:-4] for n in zf.namelist()]})."
+            ) from None
+        with zf.open(info) as f:
+            shape, fortran, dtype = _read_npy_header(f)
+            header_len = f.tell()
     expected = ((n_rows,) if n_rows is not None else tuple(shape[:1])) + tuple(image_shape)
     if tuple(shape) != expected or np.dtype(dtype) != np.uint8 or fortran:
         raise CorruptDatasetError(
@@ -154,7 +145,7 @@ def _build_cache(
     def write(tmp: Path) -> None:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=cache_shape)
         try:
-            with zipfile.ZipFile(path) as zf, zf.open(info) as f:
+            with reading_file(path, what), zipfile.ZipFile(path) as zf, zf.open(info) as f:
                 _read_npy_header(f)
                 for start in range(0, n, rows_per_chunk):
                     stop = min(start + rows_per_chunk, n)
@@ -173,14 +164,7 @@ def _build_cache(
                         out[start:stop] = np.packbits(chunk, axis=1)
                     else:
                         out[start:stop] = chunk.reshape((stop - start,) + cache_shape[1:])
-            out.flush()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            if isinstance(exc, CorruptDatasetError):
-                raise
-            raise CorruptDatasetError(
-                f"Cannot read {what} {path} ({exc}); it is probably truncated or corrupt. "
-                "Delete it and download it again (or pass overwrite=True)."
-            ) from exc
+                out.flush()
         finally:
             del out
 

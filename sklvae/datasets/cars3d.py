@@ -152,6 +152,8 @@ def fetch_cars3d(
 ) -> GroundTruthDataset:
     """Cars3D from the ``cars/car_XXX_mesh.mat`` files in ``data_home``.
 
+    The files are read once and cached at 64 x 64; the cache is memory-mapped.
+
     Parameters
     ----------
     data_home : str or path-like, default=None

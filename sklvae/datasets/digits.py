@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import fetch_openml, load_digits
 
-from ._checks import DatasetNotFoundError, check_integer, check_random_state
+from ._checks import DatasetNotFoundError, check_integer, check_optional_integer, check_random_state
 from ._fetch import get_data_home
 
 __all__ = ["make_rotated_digits", "fetch_mnist", "upsample_images"]
@@ -63,7 +63,7 @@ def make_rotated_digits(
     """
     from ..groups import get_group
 
-    n_samples = check_integer(n_samples, "n_samples", min_value=1, allow_none=True)
+    n_samples = check_optional_integer(n_samples, "n_samples", min_value=1)
     check_integer(upsample, "upsample", min_value=1)
     group = get_group(group)
     if group.ndim != 2:

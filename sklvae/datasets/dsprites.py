@@ -22,16 +22,15 @@ does). Both :func:`make_dsprites` and :func:`fetch_dsprites` return a
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._checks import CorruptDatasetError, check_bool
+from ._checks import CorruptDatasetError, check_bool, reading_file
 from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_file, get_data_home
-from ._grid import sample_grid_rows
+from ._grid import grid_indices_of, sample_grid_rows
 from ._npz import npz_image_storage
 
 __all__ = ["make_dsprites", "fetch_dsprites", "DSPRITES_FACTOR_NAMES", "DSPRITES_FACTOR_SIZES"]
@@ -250,6 +249,8 @@ def fetch_dsprites(
 ) -> GroundTruthDataset:
     """The real dSprites file ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``.
 
+    Downloaded once into the data folder (checksum-verified), then read lazily.
+
     Parameters
     ----------
     data_home : str or path-like, default=None
@@ -274,31 +275,24 @@ def fetch_dsprites(
     so a file holding only part of the grid is read correctly (as a subset).
     """
     home = get_data_home(data_home)
+    what = "the dSprites file"
     path = _ensure_file(
         home / DSPRITES_FILENAME,
-        url=DSPRITES_URL,
-        checksum=DSPRITES_CHECKSUM,
-        what="the dSprites file",
-        download_if_missing=download_if_missing,
-        overwrite=overwrite,
+        DSPRITES_URL,
+        DSPRITES_CHECKSUM,
+        what,
+        download_if_missing,
+        overwrite,
     )
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            keys = set(npz.files)
-            missing = {"imgs", "latents_classes"} - keys
-            if missing:
-                raise CorruptDatasetError(
-                    f"{path} is not the dSprites file: keys {sorted(missing)} are missing "
-                    f"(found {sorted(keys)})."
-                )
-            classes = np.asarray(npz["latents_classes"])
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, CorruptDatasetError):
-            raise
-        raise CorruptDatasetError(
-            f"Cannot read the dSprites file {path} ({exc}); it is probably truncated. "
-            "Delete it and download it again (or pass overwrite=True)."
-        ) from exc
+    with reading_file(path, what), np.load(path, allow_pickle=False) as npz:
+        keys = set(npz.files)
+        missing = {"imgs", "latents_classes"} - keys
+        if missing:
+            raise CorruptDatasetError(
+                f"{path} is not the dSprites file: keys {sorted(missing)} are missing "
+                f"(found {sorted(keys)})."
+            )
+        classes = np.asarray(npz["latents_classes"])
     if classes.ndim != 2 or classes.shape[1] not in (5, 6):
         raise CorruptDatasetError(
             f"{path}: latents_classes has shape {classes.shape}, expected (n, 6)."
@@ -316,16 +310,14 @@ def fetch_dsprites(
         image_shape=(_IMAGE_SIZE, _IMAGE_SIZE),
         cache_dir=home / "sklvae_cache",
         binary=True,
-        what="the dSprites file",
+        what=what,
     )
-    grid = np.ravel_multi_index(tuple(classes.T), DSPRITES_FACTOR_SIZES).astype(np.int64)
-    canonical = grid.size == int(sizes.prod()) and np.array_equal(grid, np.arange(grid.size))
     return GroundTruthDataset(
         DSPRITES_FACTOR_NAMES,
         DSPRITES_FACTOR_SIZES,
         (_IMAGE_SIZE, _IMAGE_SIZE),
         factor_values=_dsprites_factor_values(),
         storage=storage,
-        grid_indices=None if canonical else grid,
+        grid_indices=grid_indices_of(classes, DSPRITES_FACTOR_SIZES),
         name="dsprites",
     )

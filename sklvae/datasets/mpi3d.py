@@ -68,6 +68,8 @@ def fetch_mpi3d(
 ) -> GroundTruthDataset:
     """An MPI3D file ``mpi3d_<variant>.npz``, read lazily.
 
+    The factor sizes follow from the number of images in the file.
+
     Parameters
     ----------
     variant : {"toy", "realistic", "real"}, default="toy"
@@ -92,14 +94,14 @@ def fetch_mpi3d(
     """
     check_choice(variant, "variant", MPI3D_VARIANTS)
     home = get_data_home(data_home)
-    filename = f"mpi3d_{variant}.npz"
+    what = f"the MPI3D {variant} file"
     path = _ensure_file(
-        home / filename,
-        url=_URL.format(variant),
-        checksum=_CHECKSUMS[variant],
-        what=f"the MPI3D {variant} file",
-        download_if_missing=download_if_missing,
-        overwrite=overwrite,
+        home / f"mpi3d_{variant}.npz",
+        _URL.format(variant),
+        _CHECKSUMS[variant],
+        what,
+        download_if_missing,
+        overwrite,
     )
     storage = npz_image_storage(
         path,
@@ -107,7 +109,7 @@ def fetch_mpi3d(
         n_rows=None,
         image_shape=(64, 64, 3),
         cache_dir=home / "sklvae_cache",
-        what=f"the MPI3D {variant} file",
+        what=what,
     )
     n_images = len(storage)
     if n_images not in MPI3D_FACTOR_SIZES_BY_COUNT:

@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import CorruptDatasetError
+from ._checks import CorruptDatasetError, reading_file
 from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_file, get_data_home
-from ._grid import sample_grid_rows
+from ._grid import grid_indices_of, sample_grid_rows
 from ._storage import H5Images
 
 __all__ = ["make_shapes3d", "fetch_shapes3d", "SHAPES3D_FACTOR_NAMES", "SHAPES3D_FACTOR_SIZES"]
@@ -298,8 +298,8 @@ def make_shapes3d(
     Parameters
     ----------
     n_samples : int, default=None
-        ``None``: the whole grid of 480,000 images in canonical order. An int: a
-        random subset of that many distinct grid points (in grid order).
+        Number of distinct grid points drawn at random (kept in grid order);
+        ``None`` for all 480,000 images in canonical order.
     random_state : int, RandomState instance or None, default=None
         Draws the subset.
 
@@ -361,6 +361,8 @@ def fetch_shapes3d(
 ) -> GroundTruthDataset:
     """The real 3D Shapes file ``3dshapes.h5`` (read lazily with h5py).
 
+    The factor classes are recovered from the file's real-valued labels.
+
     Parameters
     ----------
     data_home : str or path-like, default=None
@@ -378,53 +380,42 @@ def fetch_shapes3d(
     """
     import h5py
 
-    home = get_data_home(data_home)
+    what = "the 3D Shapes file"
     path = _ensure_file(
-        home / SHAPES3D_FILENAME,
-        url=SHAPES3D_URL,
-        checksum=SHAPES3D_CHECKSUM,
-        what="the 3D Shapes file",
-        download_if_missing=download_if_missing,
-        overwrite=overwrite,
+        get_data_home(data_home) / SHAPES3D_FILENAME,
+        SHAPES3D_URL,
+        SHAPES3D_CHECKSUM,
+        what,
+        download_if_missing,
+        overwrite,
     )
-    try:
-        with h5py.File(path, "r") as f:
-            missing = {"images", "labels"} - set(f.keys())
-            if missing:
-                raise CorruptDatasetError(
-                    f"{path} is not the 3D Shapes file: datasets {sorted(missing)} are "
-                    f"missing (found {sorted(f.keys())})."
-                )
-            images, labels = f["images"], f["labels"]
-            if images.dtype != np.uint8 or images.shape[1:] != (_IMAGE_SIZE, _IMAGE_SIZE, 3):
-                raise CorruptDatasetError(
-                    f"{path}: images are {images.dtype} {images.shape}, expected uint8 "
-                    f"(n, 64, 64, 3)."
-                )
-            if labels.ndim != 2 or labels.shape != (images.shape[0], 6):
-                raise CorruptDatasetError(
-                    f"{path}: labels have shape {labels.shape}, expected ({images.shape[0]}, 6)."
-                )
-            values = np.asarray(labels[:], dtype=np.float64)
-            # touch the last image so that a truncated file fails now, not mid-training
-            if images.shape[0]:
-                images[images.shape[0] - 1]
-    except OSError as exc:
-        raise CorruptDatasetError(
-            f"Cannot read the 3D Shapes file {path} ({exc}); it is probably truncated or "
-            "corrupt. Delete it and download it again (or pass overwrite=True)."
-        ) from exc
+    with reading_file(path, what), h5py.File(path, "r") as f:
+        missing = {"images", "labels"} - set(f.keys())
+        if missing:
+            raise CorruptDatasetError(
+                f"{path} is not the 3D Shapes file: datasets {sorted(missing)} are "
+                f"missing (found {sorted(f.keys())})."
+            )
+        images, labels = f["images"], f["labels"]
+        if images.dtype != np.uint8 or images.shape[1:] != (_IMAGE_SIZE, _IMAGE_SIZE, 3):
+            raise CorruptDatasetError(
+                f"{path}: images are {images.dtype} {images.shape}, expected uint8 (n, 64, 64, 3)."
+            )
+        if labels.ndim != 2 or labels.shape != (images.shape[0], 6):
+            raise CorruptDatasetError(
+                f"{path}: labels have shape {labels.shape}, expected ({images.shape[0]}, 6)."
+            )
+        values = np.asarray(labels[:], dtype=np.float64)
+        # touch the last image so that a truncated file fails now, not mid-training
+        if images.shape[0]:
+            images[images.shape[0] - 1]
     classes = _classes_from_values(values, _shapes3d_factor_values(), path)
-    grid = np.ravel_multi_index(tuple(classes.T), SHAPES3D_FACTOR_SIZES).astype(np.int64)
-    canonical = grid.size == int(np.prod(SHAPES3D_FACTOR_SIZES)) and np.array_equal(
-        grid, np.arange(grid.size)
-    )
     return GroundTruthDataset(
         SHAPES3D_FACTOR_NAMES,
         SHAPES3D_FACTOR_SIZES,
         (_IMAGE_SIZE, _IMAGE_SIZE, 3),
         factor_values=_shapes3d_factor_values(),
         storage=H5Images(path, "images"),
-        grid_indices=None if canonical else grid,
+        grid_indices=grid_indices_of(classes, SHAPES3D_FACTOR_SIZES),
         name="shapes3d",
     )
