@@ -54,7 +54,7 @@ def plot_factor_grid(
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        The grid of tiles, ``n_cols`` per row.
     """
     plt = import_pyplot()
     n_cols = check_positive(n_cols, "n_cols", integer=True)
@@ -183,7 +183,7 @@ def plot_latent_traversals(
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        One row per latent, ``n_steps`` images per row.
     """
     plt = import_pyplot()
     check_fitted(estimator, ("transform", "inverse_transform"))
@@ -254,7 +254,7 @@ def plot_reconstructions(
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        Two rows: the originals above their reconstructions.
     """
     plt = import_pyplot()
     check_fitted(estimator, ("reconstruct",))

@@ -44,6 +44,38 @@ def _matrix_and_labels(
     return matrix, rows, cols
 
 
+def _figure_and_axes(plt, ax, figsize: tuple[float, float]):
+    """``(figure, axes)``: a new figure of ``figsize`` when ``ax`` is None, else ``ax``'s."""
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def _write_values(ax, matrix: np.ndarray, white: np.ndarray) -> None:
+    """Write each value of ``matrix`` in its cell; ``white`` marks cells with white text."""
+    for (row, col), value in np.ndenumerate(matrix):
+        ax.text(
+            col,
+            row,
+            f"{value:.2f}",
+            ha="center",
+            va="center",
+            color="white" if white[row, col] else "black",
+            fontsize=8,
+        )
+
+
+def _label_matrix_axes(fig, ax, title: str | None, new_figure: bool):
+    """Axis labels (latents across, factors down), title, and the layout of a new figure."""
+    ax.set_xlabel("latent")
+    ax.set_ylabel("factor")
+    if title:
+        ax.set_title(title)
+    if new_figure:
+        fig.tight_layout()
+    return fig
+
+
 def plot_dci_matrix(
     importance_matrix: Any,
     *,
@@ -71,14 +103,14 @@ def plot_dci_matrix(
     color : str, default="tab:blue"
         Colour of the squares.
     ax : matplotlib Axes, optional
-        Draw into this Axes instead of a new figure.
+        Axes to draw the diagram into; a new figure by default.
     title : str or None, default="DCI importance matrix"
         Axes title; None or "" for none.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        The figure of the diagram (``ax``'s figure when given).
     """
     plt = import_pyplot()
     from matplotlib.patches import Rectangle
@@ -102,10 +134,8 @@ def plot_dci_matrix(
     weights = matrix.T  # rows: factors, columns: latents
     top = float(max_weight) if max_weight is not None else float(weights.max())
     new_figure = ax is None
-    if new_figure:
-        fig, ax = plt.subplots(figsize=(0.5 * weights.shape[1] + 1.5, 0.5 * weights.shape[0] + 1.2))
-    else:
-        fig = ax.figure
+    figsize = (0.5 * weights.shape[1] + 1.5, 0.5 * weights.shape[0] + 1.2)
+    fig, ax = _figure_and_axes(plt, ax, figsize)
     ax.set_facecolor("white")
     ax.set_aspect("equal", "box")
     for (row, col), weight in np.ndenumerate(weights):
@@ -125,13 +155,7 @@ def plot_dci_matrix(
     ax.set_yticks(np.arange(-0.5, weights.shape[0]), minor=True)
     ax.grid(which="minor", color="0.85", linewidth=0.5)
     ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("latent")
-    ax.set_ylabel("factor")
-    if title:
-        ax.set_title(title)
-    if new_figure:
-        fig.tight_layout()
-    return fig
+    return _label_matrix_axes(fig, ax, title, new_figure)
 
 
 def plot_nmi_heatmap(
@@ -161,14 +185,14 @@ def plot_nmi_heatmap(
     cmap : str, default="viridis"
         Matplotlib colour map.
     ax : matplotlib Axes, optional
-        Draw into this Axes instead of a new figure.
+        Draw the heatmap and its colour bar into this Axes (default: a new figure).
     title : str or None, default="normalised mutual information"
         Axes title; None or "" for none.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        The figure, with a colour bar beside the heatmap.
     """
     plt = import_pyplot()
     check_axes(ax)
@@ -185,10 +209,7 @@ def plot_nmi_heatmap(
             )
         latents = [name if on else f"{name}*" for name, on in zip(latents, active_latents)]
     new_figure = ax is None
-    if new_figure:
-        fig, ax = plt.subplots(figsize=(0.6 * matrix.shape[1] + 2.0, 0.5 * matrix.shape[0] + 1.2))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(plt, ax, (0.6 * matrix.shape[1] + 2.0, 0.5 * matrix.shape[0] + 1.2))
     image = ax.imshow(
         matrix, cmap=cmap, vmin=0.0, vmax=max(1.0, float(matrix.max())), aspect="auto"
     )
@@ -200,20 +221,5 @@ def plot_nmi_heatmap(
             if not on:
                 label.set_color("0.6")
     if annotate:
-        for (row, col), value in np.ndenumerate(matrix):
-            ax.text(
-                col,
-                row,
-                f"{value:.2f}",
-                ha="center",
-                va="center",
-                color="white" if value < 0.5 else "black",
-                fontsize=8,
-            )
-    ax.set_xlabel("latent")
-    ax.set_ylabel("factor")
-    if title:
-        ax.set_title(title)
-    if new_figure:
-        fig.tight_layout()
-    return fig
+        _write_values(ax, matrix, white=matrix < 0.5)
+    return _label_matrix_axes(fig, ax, title, new_figure)

@@ -16,22 +16,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from ..model_selection import INFO_COLUMNS, KEY_COLUMNS
 from ._checks import check_axes, import_pyplot
+from .matrices import _figure_and_axes, _write_values
 
 #: Table columns that describe a fit rather than score it.
-_NON_METRIC_COLUMNS = {
-    "method",
-    "params",
-    "seed",
-    "fit_time",
-    "n_steps",
-    "device",
-    "sklvae_version",
-    "torch_version",
-    "sklearn_version",
-    "model_file",
-    "reconstruction_error",
-}
+_NON_METRIC_COLUMNS = {*KEY_COLUMNS, *INFO_COLUMNS, "model_file"}
 
 
 def _study_columns(results: Any) -> dict[str, np.ndarray]:
@@ -109,7 +99,7 @@ def plot_metric_distributions(
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        One panel per metric, ``n_cols`` panels per row.
     """
     plt = import_pyplot()
     columns = _study_columns(results)
@@ -184,7 +174,7 @@ def plot_metric_vs_param(
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        The figure of ``ax`` (or a new one), with a legend of the methods.
     """
     plt = import_pyplot()
     check_axes(ax)
@@ -205,10 +195,7 @@ def plot_metric_vs_param(
         raise ValueError(
             f"{param!r} takes non-numeric values; plot it as a method label instead."
         ) from err
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(plt, ax, (5, 3.5))
     y_all = columns[metric].astype(float)
     for method in _methods(columns):
         rows = (columns["method"] == method) & has_param
@@ -250,12 +237,12 @@ def plot_metric_rank_correlation(
     annotate : bool, default=True
         Write each coefficient in its cell.
     ax : matplotlib Axes, optional
-        Draw into this Axes instead of a new figure.
+        Axes for the heatmap (default: a new figure).
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on.
+        The heatmap of Spearman's ρ between every pair of metrics.
     """
     plt = import_pyplot()
     check_axes(ax)
@@ -271,25 +258,13 @@ def plot_metric_rank_correlation(
         )
     rho = np.atleast_2d(spearmanr(table).statistic)
     rho = np.where(np.isfinite(rho), rho, 0.0)  # a constant metric correlates with nothing
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(0.7 * len(metrics) + 2.5, 0.6 * len(metrics) + 1.8))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(plt, ax, (0.7 * len(metrics) + 2.5, 0.6 * len(metrics) + 1.8))
     image = ax.imshow(rho, cmap="RdBu_r", vmin=-1, vmax=1)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="Spearman ρ")
     ax.set_xticks(range(len(metrics)), metrics, rotation=45, ha="right")
     ax.set_yticks(range(len(metrics)), metrics)
     if annotate:
-        for (i, j), value in np.ndenumerate(rho):
-            ax.text(
-                j,
-                i,
-                f"{value:.2f}",
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if abs(value) > 0.6 else "black",
-            )
+        _write_values(ax, rho, white=np.abs(rho) > 0.6)
     ax.set_title(f"rank correlation over {len(table)} fits")
     fig.tight_layout()
     return fig
