@@ -62,7 +62,7 @@ class CosineAnnealing(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            Its optimizer's learning rate is set for step ``net.n_steps_``.
         **kwargs
             Other arguments of skorch's hook, ignored.
         """
@@ -74,7 +74,7 @@ class CosineAnnealing(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            The net that has just finished a batch.
         training : bool, default=False
             Whether the batch was a training batch (validation batches change nothing).
         **kwargs
@@ -205,7 +205,7 @@ class DisentanglementMonitor(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            The net being trained (unused).
         X : ImageDataset, optional
             The training data as skorch sees it (it carries the input layout).
         **kwargs
@@ -242,7 +242,7 @@ class DisentanglementMonitor(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            Its module encodes the sample; the score goes to its history.
         **kwargs
             Other arguments of skorch's hook, ignored.
         """
@@ -286,7 +286,7 @@ class GumbelTemperatureSchedule(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            Its ``module_.quantizer`` gets the step.
         training : bool, default=False
             Whether the batch is a training batch.
         **kwargs : dict
@@ -320,7 +320,7 @@ class VariantFractionGuard(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            The net being trained (unused).
         **kwargs : dict
             Other arguments skorch passes to the hook.
         """
@@ -332,7 +332,7 @@ class VariantFractionGuard(Callback):
         Parameters
         ----------
         net : skorch.NeuralNet
-            The net being trained.
+            Its module's mask gives the fraction; its history records it.
         **kwargs : dict
             Other arguments skorch passes to the hook.
         """

@@ -11,7 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
-__all__ = ["check_latents_factors", "resolve_train_test", "check_random_seed_sequence"]
+__all__ = [
+    "check_latents_factors",
+    "resolve_train_test",
+    "check_random_seed_sequence",
+    "check_positive_int",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -174,7 +179,8 @@ def check_random_seed_sequence(random_state, n: int) -> list[int]:
     return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n)]
 
 
-def _check_n_bins(n_bins) -> int:
-    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    return int(n_bins)
+def check_positive_int(value, name: str) -> int:
+    """``value`` as an ``int`` if it is a whole number >= 1 (not a bool); else a ValueError."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)

@@ -13,14 +13,12 @@ Orientation is scikit-learn's: ``(n_samples, n_columns)``.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma
 from sklearn.utils import check_random_state
 
-from ._checks import _as_2d_float, _check_n_bins
+from ._checks import _as_2d_float, check_positive_int
 
 __all__ = [
     "histogram_discretize",
@@ -57,7 +55,7 @@ def histogram_discretize(values: ArrayLike, n_bins: int = 20) -> np.ndarray:
     ndarray of int64, shape (n_samples, n_columns)
         Bin indices in ``1..n_bins``.
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_positive_int(n_bins, "n_bins")
     values = _as_2d_float(values, "values")
     low = values.min(axis=0)
     high = values.max(axis=0)
@@ -280,8 +278,7 @@ def knn_mutual_info_classif(
     -------
     ndarray of shape (n_latents,), nats, clipped at 0.
     """
-    if not isinstance(n_neighbors, numbers.Integral) or n_neighbors < 1:
-        raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
+    n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
     x = np.array(latents, dtype=np.float64, copy=True)
     n, n_latents = x.shape
     rng = check_random_state(random_state)

@@ -10,12 +10,13 @@ inference is used efficiently; the random stream does not depend on it.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+
+from ._checks import check_positive_int
 
 __all__ = [
     "encode",
@@ -100,12 +101,6 @@ def encode(estimator: Any, observations: Any) -> np.ndarray:
     return latents
 
 
-def _check_positive_int(value, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
 def sample_latents_and_factors(
     estimator: Any,
     dataset: Any,
@@ -143,9 +138,9 @@ def sample_latents_and_factors(
     """
     check_ground_truth_dataset(dataset)
     check_fitted_estimator(estimator)
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    sampling_batch_size = _check_positive_int(sampling_batch_size, "sampling_batch_size")
-    transform_batch_size = _check_positive_int(transform_batch_size, "transform_batch_size")
+    n_samples = check_positive_int(n_samples, "n_samples")
+    sampling_batch_size = check_positive_int(sampling_batch_size, "sampling_batch_size")
+    transform_batch_size = check_positive_int(transform_batch_size, "transform_batch_size")
     rng = check_random_state(random_state)
     latents, factors = [], []
     pending_obs, pending_factors, pending = [], [], 0

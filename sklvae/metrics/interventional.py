@@ -20,8 +20,8 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
+from ._checks import check_positive_int
 from ._representation import (
-    _check_positive_int,
     check_fitted_estimator,
     check_ground_truth_dataset,
     encode,
@@ -44,7 +44,7 @@ def _check_arguments(
         "transform_batch_size": transform_batch_size,
     }
     batch_size, n_train, n_eval, transform_batch_size = (
-        _check_positive_int(value, name) for name, value in counts.items()
+        check_positive_int(value, name) for name, value in counts.items()
     )
     return n_factors, batch_size, n_train, n_eval, transform_batch_size
 
@@ -273,7 +273,7 @@ def factor_vae_score(
     )
     if batch_size < 2:
         raise ValueError("batch_size must be at least 2 (a variance is computed per batch).")
-    n_variance_estimate = _check_positive_int(n_variance_estimate, "n_variance_estimate")
+    n_variance_estimate = check_positive_int(n_variance_estimate, "n_variance_estimate")
     if n_variance_estimate < 2:
         raise ValueError("n_variance_estimate must be at least 2.")
     if (

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import _check_n_bins, check_latents_factors
+from ._checks import check_latents_factors, check_positive_int
 from ._information import histogram_discretize
 
 __all__ = ["irs"]
@@ -57,7 +57,7 @@ def irs(
         or not 0.0 <= diff_quantile <= 1.0
     ):
         raise ValueError(f"diff_quantile must be in [0, 1], got {diff_quantile!r}.")
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_positive_int(n_bins, "n_bins")
     latents, factors = check_latents_factors(latents, factors, min_factor_classes=1)
     active = latents.var(axis=0) > 0.0
     result_empty = {

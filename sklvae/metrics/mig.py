@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import _check_n_bins, check_latents_factors
+from ._checks import check_latents_factors, check_positive_int
 from ._information import discrete_entropy, discrete_mutual_info, histogram_discretize
 
 __all__ = ["mig"]
@@ -49,7 +49,7 @@ def mig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 20) -> dict:
     >>> round(mig(factors.astype(float), factors)["discrete_mig"], 6)
     1.0
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_positive_int(n_bins, "n_bins")
     latents, factors = check_latents_factors(latents, factors)
     discretized = histogram_discretize(latents, n_bins)
     mi = discrete_mutual_info(discretized, factors)  # (n_latents, n_factors)

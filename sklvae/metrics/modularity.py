@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from ._checks import _check_n_bins, resolve_train_test
+from ._checks import check_positive_int, resolve_train_test
 from ._information import discrete_mutual_info, histogram_discretize
 
 __all__ = ["modularity_explicitness", "modularity_score"]
@@ -132,7 +132,7 @@ def modularity_explicitness(
     A latent with zero training standard deviation is divided by 1 instead of 0
     (dlib would produce NaNs and fail).
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_positive_int(n_bins, "n_bins")
     (z_train, y_train), (z_test, y_test) = resolve_train_test(
         latents, factors, latents_test, factors_test, test_size, random_state
     )

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._checks import check_positive_int
 from ._representation import (
-    _check_positive_int,
     check_fitted_estimator,
     check_ground_truth_dataset,
     encode,
@@ -367,8 +367,8 @@ def evaluate_disentanglement(
             f"metric_params must map metric names to dicts of keyword arguments; the value for "
             f"{not_dicts} is not a dict."
         )
-    n_train = _check_positive_int(n_train, "n_train")
-    n_test = _check_positive_int(n_test, "n_test")
+    n_train = check_positive_int(n_train, "n_train")
+    n_test = check_positive_int(n_test, "n_test")
     unknown = sorted(set(metrics) - set(DISENTANGLEMENT_METRICS))
     if unknown:
         raise ValueError(

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from ._checks import _as_2d_float, _check_n_bins
+from ._checks import _as_2d_float, check_positive_int
 from ._information import discrete_mutual_info, histogram_discretize
 
 __all__ = [
@@ -103,7 +103,7 @@ def unsupervised_scores(
         every latent is constant, ``gaussian_wasserstein_correlation_norm`` (0 / 0) is
         ``nan`` too. The scorers built on these scores raise instead of returning NaN.
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_positive_int(n_bins, "n_bins")
     latents = _as_2d_float(latents, "latents")
     n_latents = latents.shape[1]
     if n_latents < 2:

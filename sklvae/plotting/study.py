@@ -17,7 +17,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..model_selection import INFO_COLUMNS, KEY_COLUMNS
-from ._checks import check_axes, import_pyplot
+from ._checks import check_axes, check_positive, import_pyplot
 from .matrices import _figure_and_axes, _write_values
 
 #: Table columns that describe a fit rather than score it.
@@ -106,8 +106,7 @@ def plot_metric_distributions(
     metrics = _metric_names(columns, metrics)
     if kind not in ("box", "strip"):
         raise ValueError(f"kind must be 'box' or 'strip', got {kind!r}.")
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
-        raise ValueError(f"n_cols must be a positive integer, got {n_cols!r}.")
+    n_cols = check_positive(n_cols, "n_cols", integer=True)
     methods = _methods(columns)
     n_cols = min(n_cols, len(metrics))
     n_rows = -(-len(metrics) // n_cols)
