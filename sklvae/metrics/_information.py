@@ -8,7 +8,7 @@ pairs of columns and call scikit-learn once per pair; we build all contingency
 tables with one :func:`numpy.bincount` instead and compute the same plug-in
 estimates (MIG, modularity, the unsupervised scores, InfoMEC).
 
-Orientation is scikit-learn's: ``(n_samples, n_columns)``.
+Arrays hold one variable per column and one sample per row, as in scikit-learn.
 """
 
 from __future__ import annotations
