@@ -37,16 +37,13 @@ def _check_arguments(
     """Check the arguments both scores take: ``n_factors`` and the counts as ints."""
     n_factors = check_ground_truth_dataset(dataset)
     check_fitted_estimator(estimator)
-    counts = {
-        "batch_size": batch_size,
-        "n_train": n_train,
-        "n_eval": n_eval,
-        "transform_batch_size": transform_batch_size,
-    }
-    batch_size, n_train, n_eval, transform_batch_size = (
-        check_positive_int(value, name) for name, value in counts.items()
+    return (
+        n_factors,
+        check_positive_int(batch_size, "batch_size"),
+        check_positive_int(n_train, "n_train"),
+        check_positive_int(n_eval, "n_eval"),
+        check_positive_int(transform_batch_size, "transform_batch_size"),
     )
-    return n_factors, batch_size, n_train, n_eval, transform_batch_size
 
 
 def _encode_groups(estimator, groups: list[np.ndarray]) -> list[np.ndarray]:
