@@ -17,12 +17,17 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
-from skorch.utils import TeeGenerator
+from skorch.utils import TeeGenerator, _check_f_arguments, get_map_location
+
+from ._checkpoint import CheckpointError, _load_into, load_history_file, load_state_file
 
 from ._validation import InputSpec, to_module_tensor
 
 #: autocast dtype of each ``precision`` (None: full float32)
 _AUTOCAST_DTYPES = {"32": None, "bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+
+#: key of ``optimizer.pt``'s dict of optimizer states (absent in skorch's single-optimizer file)
+_TRAINING_STATE = "sklvae_optimizers"
 
 __all__ = [
     "DisentanglerNet",
@@ -42,13 +47,22 @@ def _encode_rng_state(cuda_devices: list[int]) -> str:
     return "|".join(base64.b64encode(state.numpy().tobytes()).decode("ascii") for state in states)
 
 
-def _decode_rng_state(encoded: str, cuda_devices: list[int]) -> None:
+def _decode_rng_state(encoded: str) -> list[torch.Tensor]:
+    """The states :func:`_encode_rng_state` encoded (ValueError if they cannot be)."""
+    if not isinstance(encoded, str):
+        raise ValueError(f"the RNG state is a {type(encoded).__name__}, not a string")
     parts = [
-        torch.from_numpy(np.frombuffer(base64.b64decode(part), dtype=np.uint8).copy())
+        torch.from_numpy(np.frombuffer(base64.b64decode(part, validate=True), np.uint8).copy())
         for part in encoded.split("|")
     ]
-    torch.set_rng_state(parts[0])
-    for device, state in zip(cuda_devices, parts[1:]):
+    if parts[0].numel() != torch.get_rng_state().numel():
+        raise ValueError("the CPU RNG state has the wrong size")
+    return parts
+
+
+def _set_rng_state(states: list[torch.Tensor], cuda_devices: list[int]) -> None:
+    torch.set_rng_state(states[0])
+    for device, state in zip(cuda_devices, states[1:]):
         torch.cuda.set_rng_state(state, device)
 
 
@@ -241,7 +255,7 @@ class DisentanglerNet(NeuralNet):
         """Continue the stream saved by :meth:`save_rng_state`."""
         state = getattr(self, "rng_state_", None)
         if state is not None:
-            _decode_rng_state(state, self._rng_devices())
+            _set_rng_state(_decode_rng_state(state), self._rng_devices())
 
     def notify(self, method_name, **cb_kwargs):
         if method_name == "on_epoch_end":
@@ -251,18 +265,146 @@ class DisentanglerNet(NeuralNet):
             self.history.record("rng_state", _encode_rng_state(self._rng_devices()))
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":
-            self._resume_from_loaded_history()
+            # after LoadInitState replaced the history: continue from its resume point
+            if self.history is not getattr(self, "_history_seen", None) and (
+                self.resume_from_history()
+            ):
+                self.restore_rng_state()
 
-    def _resume_from_loaded_history(self) -> None:
-        """After ``LoadInitState`` replaced the history: its step count and RNG state."""
-        if self.history is getattr(self, "_history_seen", None) or not len(self.history):
-            return
-        last = self.history[-1]
-        if "n_steps" in last and "rng_state" in last:
-            self.n_steps_ = int(last["n_steps"])
-            self._checked_steps = self.n_steps_
-            _decode_rng_state(last["rng_state"], self._rng_devices())
+    def resume_from_history(self) -> bool:
+        """Take the step count and RNG state of the history's last epoch (a loaded one).
+
+        Returns
+        -------
+        bool
+            Whether the history held a resume point (histories of sklvae's nets do).
+        """
         self._history_seen = self.history
+        last = self.history[-1] if len(self.history) else {}
+        if "n_steps" not in last or "rng_state" not in last:
+            return False
+        try:
+            n_steps = int(last["n_steps"])
+            _decode_rng_state(last["rng_state"])  # checked here, applied by the caller
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(
+                "The loaded history's last epoch has an invalid resume point "
+                f"({type(exc).__name__}: {exc}): the history file is corrupt. Resume from "
+                "an intact checkpoint, or delete the checkpoint's files to train from the start."
+            ) from exc
+        self.n_steps_ = self._checked_steps = n_steps
+        self.rng_state_ = last["rng_state"]
+        return True
+
+    # --- checkpoint files (the formats: sklvae/_checkpoint.py) ------------------------
+    def _optimizer_names(self) -> list[str]:
+        names = ["optimizer_"]
+        if hasattr(self, "optimizer_adversary_"):
+            names.append("optimizer_adversary_")
+        return names
+
+    def training_state_dict(self) -> dict:
+        """Every optimizer's state and the gradient scalers' (what ``optimizer.pt`` holds)."""
+        return {
+            _TRAINING_STATE: {name: getattr(self, name).state_dict() for name in self._optimizer_names()},
+            "grad_scalers": {
+                name: scaler.state_dict()
+                for name, scaler in self.__dict__.get("grad_scalers_", {}).items()
+            },
+        }
+
+    def load_training_state_dict(self, state, file=None) -> None:
+        """Load :meth:`training_state_dict`'s output (or a single optimizer's state)."""
+        if not isinstance(state, dict) or _TRAINING_STATE not in state:
+            _load_into(self.optimizer_, state, file)  # skorch's format: the main optimizer
+            return
+        optimizers = state[_TRAINING_STATE]
+        if sorted(optimizers) != sorted(self._optimizer_names()):
+            raise CheckpointError(
+                f"The checkpoint file {file!s} holds the optimizers {sorted(optimizers)}, "
+                f"but this model has {self._optimizer_names()}: it was written by another "
+                "kind of model. Load it into an estimator built with the same parameters."
+            )
+        for name, optimizer_state in optimizers.items():
+            _load_into(getattr(self, name), optimizer_state, file)
+        for name, scaler_state in state.get("grad_scalers", {}).items():
+            scaler = self._scaler(name)
+            if scaler is not None:
+                _load_into(scaler, scaler_state, file)
+
+    def save_params(
+        self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None, **kwargs
+    ):
+        """skorch's ``save_params``; ``f_optimizer`` holds every optimizer (and scaler).
+
+        skorch's ``Checkpoint`` callback saves through this method. The files hold data
+        only (state dicts, JSON), so :meth:`load_params` reads them without running code.
+        """
+        if f_optimizer is not None and not kwargs.get("use_safetensors", False):
+            if not self.initialized_:
+                self.check_is_fitted(["optimizer_"])
+            torch.save(self.training_state_dict(), f_optimizer)
+            f_optimizer = None
+        return super().save_params(
+            f_params=f_params,
+            f_optimizer=f_optimizer,
+            f_criterion=f_criterion,
+            f_history=f_history,
+            **kwargs,
+        )
+
+    def load_params(
+        self,
+        f_params=None,
+        f_optimizer=None,
+        f_criterion=None,
+        f_history=None,
+        checkpoint=None,
+        use_safetensors=False,
+        **kwargs,
+    ):
+        """skorch's ``load_params``, reading files as data only (``weights_only=True``).
+
+        skorch's ``LoadInitState`` callback loads through this method. A file that is
+        corrupt, truncated, holds code or belongs to another model raises a
+        :class:`~sklvae._checkpoint.CheckpointError` naming it; a missing file raises
+        ``FileNotFoundError`` (``LoadInitState`` then trains from the start).
+        """
+        if use_safetensors:
+            return super().load_params(
+                f_params, f_optimizer, f_criterion, f_history, checkpoint, True, **kwargs
+            )
+        files = {}
+        if checkpoint is not None:
+            if not self.initialized_:
+                self.initialize()
+            if f_history is None and checkpoint.f_history is not None:
+                # read first: the other files' names may depend on it (best epoch)
+                self.history = load_history_file(checkpoint.f_history_)
+            files.update(checkpoint.get_formatted_files(self))
+        files.update(kwargs)
+        explicit = [
+            ("f_params", f_params),
+            ("f_optimizer", f_optimizer),
+            ("f_criterion", f_criterion),
+            ("f_history", f_history),
+        ]
+        files.update({key: value for key, value in explicit if value})
+        modules, others = _check_f_arguments("load_params", **files)
+        if others.get("f_history") is not None:
+            self.history = load_history_file(others["f_history"])
+        map_location = get_map_location(self.device)
+        self.device = self._check_device(self.device, map_location)
+        for attribute, file in modules.items():
+            if not self.initialized_:
+                self.check_is_fitted([attribute])
+            state = load_state_file(file, map_location)
+            if attribute == "optimizer_":
+                self.load_training_state_dict(state, file)
+            else:
+                message = "load_params: the net has no {name}_ to load a state into."
+                _load_into(self._get_module(attribute, msg=message), state, file)
+        return None
 
     # --- data on the device -----------------------------------------------------------
     @property

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Any
 
@@ -22,6 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names
 from skorch.callbacks import ProgressBar
 
+from ._checkpoint import CheckpointMixin
 from ._devices import available_devices, resolve_device
 from ._docstrings import fill_estimator_docstring
 from ._inference import InconsistentSklvaeVersionWarning, InferenceMixin
@@ -63,7 +66,11 @@ def _is_routed(key: str) -> bool:
 
 @fill_estimator_docstring
 class BaseDisentangler(
-    InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    CheckpointMixin,
+    InferenceMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Base class of sklvae's estimators (not used directly).
 
@@ -355,8 +362,6 @@ class BaseDisentangler(
             iterator_valid__pin_memory=pinned,
             iterator_train__collate_fn=identity_collate,
             iterator_valid__collate_fn=identity_collate,
-            # the pickled module is the user's own model: allow full unpickling
-            torch_load_kwargs={"weights_only": False},
         )
         net_kwargs.update(self._net_params())
         net_kwargs.update(self._routed_params())
@@ -447,6 +452,13 @@ class BaseDisentangler(
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
+    @contextmanager
+    def _training_rng(self) -> Iterator[None]:
+        """A torch RNG stream seeded from ``random_state``; the caller's stream is kept."""
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            torch.manual_seed(self._seed())
+            yield
+
     def _run_training(self, X, *, initialize: bool, epochs: int | None = None) -> None:
         """Train ``net_`` on ``X`` in a forked torch RNG stream.
 
@@ -458,8 +470,7 @@ class BaseDisentangler(
         where an uninterrupted run does.
         """
         dataset = ImageDataset(X, self.input_spec_)
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(self._seed())
+        with self._training_rng():
             if initialize:
                 self.net_.initialize()
             else:
