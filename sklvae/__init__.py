@@ -1,6 +1,7 @@
 """sklvae: disentangling VAEs as scikit-learn estimators, trained with skorch."""
 
 from . import datasets, metrics, model_selection, plotting  # noqa: F401  (sklvae.metrics.dci_scorer, ...)
+from ._checkpoint import CheckpointError
 from ._training import TrainingDivergedError
 from .base import BaseDisentangler
 from .models.clg import CLGVAE
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BaseDisentangler",
     "TrainingDivergedError",
+    "CheckpointError",
     "VAE",
     "BetaVAE",
     "BetaTCVAE",

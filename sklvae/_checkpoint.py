@@ -49,8 +49,7 @@ CHECKPOINT_FILES = {
 ESTIMATOR_FILE = "estimator.json"
 
 _REMEDY = (
-    "Resume from an intact checkpoint, or delete the checkpoint's files to train from the "
-    "start."
+    "Resume from an intact checkpoint, or delete the checkpoint's files to train from the start."
 )
 
 
@@ -106,8 +105,7 @@ def load_state_file(file, map_location=None) -> Any:
 def _corrupt(file, exc: BaseException) -> CheckpointError:
     return CheckpointError(
         f"Cannot read the checkpoint file {_describe(file)}: it is corrupt or truncated "
-        f"(e.g. written by a process that was killed; {type(exc).__name__}: {exc}). "
-        + _REMEDY
+        f"(e.g. written by a process that was killed; {type(exc).__name__}: {exc}). " + _REMEDY
     )
 
 
@@ -260,8 +258,7 @@ class CheckpointMixin:
             n_samples, saved_class = int(info["n_samples_fit"]), info["estimator"]
         except FileNotFoundError as exc:
             raise CheckpointError(
-                f"{info_file} does not exist: {folder} is not a folder written by "
-                "save_checkpoint."
+                f"{info_file} does not exist: {folder} is not a folder written by save_checkpoint."
             ) from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise _corrupt(info_file, exc) from exc
@@ -288,4 +285,3 @@ class CheckpointMixin:
         self.history_ = self.net_.history
         self.n_steps_ = self.net_.n_steps_
         return self
-

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,7 +21,6 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import TeeGenerator, _check_f_arguments, get_map_location
 
 from ._checkpoint import CheckpointError, _load_into, load_history_file, load_state_file
-
 from ._validation import InputSpec, to_module_tensor
 
 #: autocast dtype of each ``precision`` (None: full float32)
@@ -146,6 +146,8 @@ class DisentanglerNet(NeuralNet):
     """
 
     prefixes_ = NeuralNet.prefixes_ + ["optimizer_adversary"]
+
+    device: Any  # skorch's ``device`` parameter
 
     # per-training-call state of the lazy divergence check (set in on_train_begin)
     _first_bad_step: torch.Tensor | None = None
@@ -306,7 +308,9 @@ class DisentanglerNet(NeuralNet):
     def training_state_dict(self) -> dict:
         """Every optimizer's state and the gradient scalers' (what ``optimizer.pt`` holds)."""
         return {
-            _TRAINING_STATE: {name: getattr(self, name).state_dict() for name in self._optimizer_names()},
+            _TRAINING_STATE: {
+                name: getattr(self, name).state_dict() for name in self._optimizer_names()
+            },
             "grad_scalers": {
                 name: scaler.state_dict()
                 for name, scaler in self.__dict__.get("grad_scalers_", {}).items()
