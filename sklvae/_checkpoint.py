@@ -141,21 +141,6 @@ def load_history_file(file) -> History:
     return history
 
 
-def load_module_state(module: torch.nn.Module, file, map_location=None) -> None:
-    """Load ``file`` (a state dict) into ``module``, naming the file when it does not fit.
-
-    Parameters
-    ----------
-    module : torch.nn.Module or torch.optim.Optimizer
-        What the state is loaded into.
-    file : str, path-like or file-like
-        The state dict's file.
-    map_location : optional
-        Passed to :func:`torch.load`.
-    """
-    _load_into(module, load_state_file(file, map_location), file)
-
-
 def _load_into(target, state, file) -> None:
     try:
         target.load_state_dict(state)

@@ -395,14 +395,26 @@ class DisentanglerNet(NeuralNet):
         ]
         files.update({key: value for key, value in explicit if value})
         modules, others = _check_f_arguments("load_params", **files)
+        loaded = None  # the first file read: a later missing one makes the set incomplete
         if others.get("f_history") is not None:
             self.history = load_history_file(others["f_history"])
+            loaded = others["f_history"]
         map_location = get_map_location(self.device)
         self.device = self._check_device(self.device, map_location)
         for attribute, file in modules.items():
             if not self.initialized_:
                 self.check_is_fitted([attribute])
-            state = load_state_file(file, map_location)
+            try:
+                state = load_state_file(file, map_location)
+            except FileNotFoundError as exc:
+                if loaded is None:
+                    raise
+                raise CheckpointError(
+                    f"The checkpoint is incomplete: {file!s} is missing, but {loaded!s} "
+                    "exists (a process killed while writing it?). Delete the checkpoint's "
+                    "files to train from the start."
+                ) from exc
+            loaded = loaded or file
             if attribute == "optimizer_":
                 self.load_training_state_dict(state, file)
             else:

@@ -87,6 +87,13 @@ def test_truncated_checkpoint_names_the_file(checkpoint_dir, name):
         _resume(checkpoint_dir).fit(X)
 
 
+def test_incomplete_checkpoint_is_an_error(checkpoint_dir):
+    # history written, params missing: resuming would pair fresh weights with its epochs
+    (checkpoint_dir / "params.pt").unlink()
+    with pytest.raises(CheckpointError, match=r"incomplete: .*params.pt is missing"):
+        _resume(checkpoint_dir).fit(X)
+
+
 def test_checkpoint_of_another_model_is_named(checkpoint_dir):
     checkpoint = Checkpoint(dirname=str(checkpoint_dir), monitor=None)
     other = BetaVAE(**{**PARAMS, "n_latents": 3}, callbacks=[checkpoint, LoadInitState(checkpoint)])
@@ -124,6 +131,14 @@ def test_save_and_load_checkpoint_continue_training_exactly(tmp_path):
     np.testing.assert_array_equal(
         loaded.partial_fit(frame).transform(frame), model.partial_fit(frame).transform(frame)
     )
+
+
+def test_gradient_scaler_state_is_saved(tmp_path):
+    model = BetaVAE(**PARAMS, precision="16-mixed").fit(X)
+    model.net_.grad_scalers_["optimizer"].update(new_scale=123.0)  # as after overflows
+    model.save_checkpoint(tmp_path)
+    loaded = BetaVAE(**PARAMS, precision="16-mixed").load_checkpoint(tmp_path)
+    assert loaded.net_.grad_scalers_["optimizer"].get_scale() == 123.0
 
 
 def test_load_checkpoint_errors_name_the_problem(tmp_path):
