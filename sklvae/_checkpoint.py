@@ -243,7 +243,10 @@ class CheckpointMixin:
             n_samples, saved_class = int(info["n_samples_fit"]), info["estimator"]
         except FileNotFoundError as exc:
             raise CheckpointError(
-                f"{info_file} does not exist: {folder} is not a folder written by save_checkpoint."
+                f"{info_file} does not exist: {folder} is not a folder written by "
+                "save_checkpoint. A folder of skorch's Checkpoint callback is resumed by "
+                "LoadInitState, or loaded into a fitted model with "
+                "model.net_.load_params(checkpoint=checkpoint)."
             ) from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise _corrupt(info_file, exc) from exc
