@@ -1,15 +1,20 @@
-"""Complete estimator docstrings from one description of each common parameter.
+"""The one docstring mechanism of the estimators: shared descriptions, declared once.
 
 Every estimator documents all of its parameters and fitted attributes (scikit-learn's
-convention), but the dozen parameters every estimator shares are described once, here.
-:func:`fill_estimator_docstring` merges them into the class docstring in the order of
-the ``__init__`` signature, with *that estimator's* defaults read from the signature, so
-the rendered docstring (``help``, Sphinx, numpydoc validation) is complete and cannot
-drift from the code.
+convention). The parameters several estimators share are described once, in
+:data:`PARAMETER_DOCS`: the dozen every estimator has, and the family-shared groups (the
+quantized family's schedules, the Lie-group settings of ``CLGVAE`` and
+``MIPETVAE(base="clg_vae")``) as more entries of the same table.
+:func:`fill_estimator_docstring` (called for every public subclass of
+:class:`sklvae.base.BaseDisentangler` by its ``__init_subclass__``) merges them into the
+class docstring in the order of the ``__init__`` signature.
 
-A class docstring written for it has a ``Parameters`` section with the method's own
-parameters (a description given there wins over the common one) and an optional
-``Attributes`` section; the common fitted attributes are appended to the latter.
+Defaults are never written in docstrings: every ``default=`` the user sees is read from
+the signature, so the rendered docstring (``help``, Sphinx, numpydoc validation) cannot
+drift from the code. A class docstring written for it has a ``Parameters`` section with
+the method's own parameters as ``name : type`` entries (a description given there wins
+over the shared one) and an optional ``Attributes`` section; the common fitted
+attributes, and the shared ones the class has, are appended to the latter.
 """
 
 from __future__ import annotations
@@ -21,10 +26,15 @@ from typing import Any
 
 from .nn.backbones import BACKBONES
 
-__all__ = ["fill_estimator_docstring", "COMMON_PARAMETERS", "COMMON_ATTRIBUTES"]
+__all__ = [
+    "fill_estimator_docstring",
+    "PARAMETER_DOCS",
+    "COMMON_ATTRIBUTES",
+    "SHARED_ATTRIBUTES",
+]
 
 #: name -> (type description, description); the default is read from the signature
-COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
+PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "n_latents": (
         "int",
         "Number of latent dimensions: the width of ``transform``'s output.",
@@ -105,6 +115,84 @@ COMMON_PARAMETERS: dict[str, tuple[str, str]] = {
         "``callbacks__<name>__*``. A ``module__`` name that duplicates one of the "
         "estimator's parameters is rejected at ``fit``.",
     ),
+    # --- every estimator: training ---------------------------------------------------
+    "weight_decay": (
+        "float",
+        "Adam weight decay of the model's parameters (passed to skorch as "
+        "``optimizer__weight_decay``).",
+    ),
+    "grad_clip": (
+        "float or None",
+        "Maximum global 2-norm of the model's gradients, clipped before each step "
+        "(skorch's ``GradientNormClipping``; a discriminator's gradients are not "
+        "clipped); None disables clipping.",
+    ),
+    # --- the quantized family -------------------------------------------------------------
+    "codebook_size": (
+        "int",
+        "Scalar codes K in the codebook (official: 64 for the Gumbel models, 16 per latent "
+        "for QLAE).",
+    ),
+    "discriminator_lr": (
+        "float",
+        "Adam learning rate of the TC discriminator (torch's default betas (0.9, 0.999), "
+        "as officially).",
+    ),
+    "temperature_decay": (
+        "float",
+        "Rate of the Gumbel-softmax temperature ``tau = exp(-temperature_decay * s)``, "
+        "``s`` the Lightning global step: ``n_steps_`` times the number of optimizers "
+        "(official: 1e-5).",
+    ),
+    "lr_decay_steps": (
+        "int or None",
+        "Cosine learning-rate decay of every optimizer, stepped once per batch: ``lr_t = "
+        "min_lr + (lr - min_lr)(1 + cos(pi t / lr_decay_steps)) / 2``, periodic beyond "
+        "``lr_decay_steps`` like torch's ``CosineAnnealingLR`` (official: "
+        "``T_max=50000``); None keeps the learning rate constant.",
+    ),
+    "min_lr": ("float", "Floor of the cosine schedule (``eta_min``; official: 1.25e-6)."),
+    # --- the Lie-group (CLG-VAE) settings: CLGVAE and MIPETVAE(base="clg_vae") ------------
+    "hessian_weight": (
+        "float",
+        "Weight w_H of the Hessian penalty mean_{i≠j} ‖A_jA_i‖²_F, which pushes each "
+        "latent to act on its own (the official ``--hy_hes`` default).",
+    ),
+    "commutator_weight": (
+        "float",
+        "Weight w_C of the commutator penalty (official ``--hy_commute``).",
+    ),
+    "group_recon_weight": (
+        "float",
+        "Weight w_R of the group-feature reconstruction mean_b ‖g_E − g_D‖² (official "
+        "``--hy_rec``).",
+    ),
+    "group_path_prob": (
+        "float",
+        "Probability that a training step reconstructs the image from the encoder's group "
+        "features g_E instead of the latent (official ``--forward_eq_prob``). Drawn from "
+        "torch's random stream, which ``fit`` seeds from ``random_state``.",
+    ),
+    "commutator": (
+        '{"official", "lie_bracket"}',
+        '``"official"`` penalises A_jA_i − (A_jA_i)ᵀ, as the official code does; '
+        '``"lie_bracket"`` the true Lie bracket A_jA_i − A_iA_j of the paper.',
+    ),
+    "lie_basis_init": (
+        '{"official", "upstream"}',
+        '``"official"``: xavier-uniform on each m × m basis element (what the MIPET '
+        'code\'s weight initialisation leaves); ``"upstream"``: N(0, 0.001²), the '
+        "CLG-VAE authors' own initialisation.",
+    ),
+    "subgroup_sizes": (
+        "tuple of int",
+        "Group features per subgroup, m² for m × m matrices (official ``[100]``).",
+    ),
+    "subspace_sizes": (
+        "tuple of int or None",
+        "Latents per subgroup, summing to ``n_latents``; None means ``(n_latents,)`` "
+        "(official ``[10]``).",
+    ),
 }
 
 #: fitted attributes every estimator has: (name, type, description)
@@ -126,6 +214,14 @@ COMMON_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     ("n_samples_fit_", "int", "Number of samples passed to ``fit``."),
     ("input_spec_", "InputSpec", "Layout, scale and shapes of the fitted input."),
 )
+
+#: fitted attributes some estimators share, documented where the class defines them
+SHARED_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "codebook_": (
+        "ndarray of shape (codebook_size,)",
+        "The learned scalar codes, shared by every latent.",
+    ),
+}
 
 _SECTION = re.compile(r"^(?P<title>[A-Z][A-Za-z ]+)\n-{3,}\n", re.MULTILINE)
 
@@ -163,39 +259,84 @@ def _entries(section: str) -> dict[str, list[str]]:
     return entries
 
 
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, width=84, initial_indent="    ", subsequent_indent="    ")
+
+
+def _own_entries(cls: type, doc_parameters: str) -> dict[str, list[str]]:
+    """The parameters the class documents itself, with those its bases documented.
+
+    The entries are kept on the class (``_own_parameter_docs``) so that a subclass that
+    only changes defaults (``VAE`` of ``BetaVAE``) inherits its bases' descriptions.
+    """
+    own = _entries(doc_parameters)
+    for name, entry in own.items():
+        if "default=" in entry[0]:
+            raise TypeError(
+                f"{cls.__name__}: the docstring entry of {name!r} states a default "
+                f"({entry[0].strip()!r}); write 'name : type' only, the default is read "
+                "from the signature."
+            )
+    inherited: dict[str, list[str]] = {}
+    for base in reversed(cls.__mro__[1:]):
+        inherited.update(vars(base).get("_own_parameter_docs", {}))
+    cls._own_parameter_docs = own  # type: ignore[attr-defined]
+    return {**inherited, **own}
+
+
 def fill_estimator_docstring(cls: type) -> type:
-    """Complete ``cls.__doc__`` with the common parameters and attributes (decorator)."""
+    """Complete ``cls.__doc__`` with the shared parameters and attributes, in place.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`sklvae.base.BaseDisentangler` (or the class itself).
+
+    Returns
+    -------
+    type
+        ``cls``, whose docstring now documents every ``__init__`` parameter with the
+        default of its signature, and the fitted attributes.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is documented nowhere, the docstring documents a parameter the
+        signature lacks, or an entry states its default in text.
+    """
     doc = inspect.cleandoc(cls.__doc__ or "")
     head, sections, order = _split_sections(doc)
-    own = _entries(sections.get("Parameters", ""))
+    own = _own_entries(cls, sections.get("Parameters", ""))
+    notes: dict[str, str] = getattr(cls, "_parameter_notes", {})
     signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     lines = []
     for name, parameter in signature.parameters.items():
         if name == "self":
             continue
         if name in own:
-            lines.extend(own[name])
-            continue
-        if name not in COMMON_PARAMETERS:
+            header, *description = own[name]
+            kind, text_lines = header.split(" : ", 1)[1], description
+        elif name in PARAMETER_DOCS:
+            kind, text = PARAMETER_DOCS[name]
+            text_lines = _wrap(text + (f" {notes[name]}" if name in notes else ""))
+        else:
             raise TypeError(f"{cls.__name__}: parameter {name!r} is not documented.")
-        kind, text = COMMON_PARAMETERS[name]
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             lines.append(f"**{name} : {kind}")
         else:
             lines.append(f"{name} : {kind}, default={_format_default(parameter.default)}")
-        lines.extend(textwrap.wrap(text, width=84, initial_indent="    ", subsequent_indent="    "))
-    missing = set(own) - set(signature.parameters)
-    if missing:
-        raise TypeError(f"{cls.__name__}: documents unknown parameter(s) {sorted(missing)}.")
+        lines.extend(text_lines)
+    unknown = set(_entries(sections.get("Parameters", ""))) - set(signature.parameters)
+    if unknown:
+        raise TypeError(f"{cls.__name__}: documents unknown parameter(s) {sorted(unknown)}.")
     sections["Parameters"] = "\n".join(lines)
     attributes = _entries(sections.get("Attributes", ""))
     attribute_lines = [line for entry in attributes.values() for line in entry]
-    for name, kind, text in COMMON_ATTRIBUTES:
+    shared = [(name, *SHARED_ATTRIBUTES[name]) for name in SHARED_ATTRIBUTES if hasattr(cls, name)]
+    for name, kind, text in (*COMMON_ATTRIBUTES, *shared):
         if name not in attributes:
             attribute_lines.append(f"{name} : {kind}")
-            attribute_lines.extend(
-                textwrap.wrap(text, width=84, initial_indent="    ", subsequent_indent="    ")
-            )
+            attribute_lines.extend(_wrap(text))
     sections["Attributes"] = "\n".join(attribute_lines)
     canonical = ["Parameters", "Attributes", "See Also", "Notes", "References", "Examples"]
     titles = [t for t in canonical if t in sections] + [t for t in order if t not in canonical]

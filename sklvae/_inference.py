@@ -175,8 +175,12 @@ class InferenceMixin:
             raise ValueError("Z contains NaN or infinity.")
         return torch.from_numpy(Z)
 
-    def _decode(self, Z) -> np.ndarray:
-        kwargs = self._representation_kwargs()
+    def _decode(self, Z, decode_kwargs: dict[str, Any] | None = None) -> np.ndarray:
+        """Decoded means of codes ``Z`` (``module.decode_mean(z, **decode_kwargs)``).
+
+        ``decode_kwargs`` defaults to ``transform``'s space (:meth:`_representation_kwargs`).
+        """
+        kwargs = self._representation_kwargs() if decode_kwargs is None else decode_kwargs
         parts = self._predict_batches(
             self._check_codes(Z), lambda module, z: module.decode_mean(z, **kwargs)
         )
@@ -203,6 +207,7 @@ class InferenceMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+            Data of the shape, layout and scale the model was fitted on.
 
         Returns
         -------
@@ -213,12 +218,21 @@ class InferenceMixin:
         parts = self._predict_batches(X, lambda module, x: module.reconstruct(x, **kwargs))
         return from_module_tensor(torch.cat(parts), self.input_spec_)
 
+    def _prior_decode_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``module.decode_mean`` for codes drawn from the prior.
+
+        By default those of ``transform``'s space; a method whose prior lives elsewhere
+        (MIPET-VAE: before the IPE units) overrides it.
+        """
+        return self._representation_kwargs()
+
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draw samples from the generative model: prior codes, then the decoder's mean.
 
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples to draw.
         random_state : int, RandomState or None, default=None
             Seeds the prior draw.
 
@@ -234,7 +248,7 @@ class InferenceMixin:
             int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         )
         z = self.net_.module_.sample_prior(int(n_samples), generator)
-        return self._decode(z.cpu().numpy())
+        return self._decode(z.cpu().numpy(), self._prior_decode_kwargs())
 
     def score(self, X, y=None) -> float:
         """Mean evidence lower bound (ELBO) per sample; higher is better.
@@ -245,11 +259,14 @@ class InferenceMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-        y : ignored
+            Data of the shape, layout and scale the model was fitted on.
+        y : None
+            Ignored.
 
         Returns
         -------
         float
+            The mean ELBO per sample of ``X``.
         """
         with torch.random.fork_rng(devices=self._cuda_devices()):
             torch.manual_seed(0)

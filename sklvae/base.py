@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import GradientNormClipping, ProgressBar
 
 from ._checkpoint import CheckpointMixin
 from ._devices import available_devices, resolve_device
@@ -39,6 +39,10 @@ from ._validation import (
 )
 from .nn.backbones import BackboneConstraint, default_backbone
 from .nn.reconstruction import LIKELIHOODS
+
+#: constraints several estimators' parameters share (weights, rates)
+_NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
 
 __all__ = [
     "BaseDisentangler",
@@ -64,7 +68,6 @@ def _is_routed(key: str) -> bool:
     return "__" in key and key.split("__", 1)[0] in ROUTED_PREFIXES
 
 
-@fill_estimator_docstring
 class BaseDisentangler(
     CheckpointMixin,
     InferenceMixin,
@@ -89,6 +92,11 @@ class BaseDisentangler(
     _min_batch_size: int = 1
     #: backbone for images when ``backbone="auto"``
     _default_image_backbone: str | None = None
+    #: image size ``(H, W)`` that ``_default_image_backbone`` needs (None: any); images of
+    #: another size get the package default (:func:`sklvae.nn.backbones.default_backbone`)
+    _default_image_size: tuple[int, int] | None = None
+    #: per-parameter sentences appended to the shared descriptions in the docstring
+    _parameter_notes: dict[str, str] = {}
 
     #: scikit-learn's parameter constraints, validated once at the start of ``fit``;
     #: subclasses merge theirs: ``{**Base._parameter_constraints, "beta": [...]}``
@@ -97,7 +105,9 @@ class BaseDisentangler(
         "backbone": [BackboneConstraint()],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "data_layout": [StrOptions(set(DATA_LAYOUTS))],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": _POSITIVE,
+        "weight_decay": _NONNEGATIVE,
+        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "max_steps": [Interval(Integral, 1, None, closed="left"), None],
@@ -110,9 +120,15 @@ class BaseDisentangler(
         "compile": ["boolean"],
         "callbacks": [list, None],
     }
-    #: the estimator parameters passed unchanged to the module's constructor (besides
-    #: ``n_latents``, ``backbone`` and ``likelihood``, which every module takes)
-    _module_parameters: tuple[str, ...] = ()
+    #: names of the estimator parameters passed unchanged to the module's constructor
+    #: (besides ``n_latents``, ``backbone`` and ``likelihood``, which every module takes)
+    _module_param_names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # public estimators get their complete docstring (the one docstring mechanism)
+        if cls.__doc__ and not cls.__name__.startswith("_"):
+            fill_estimator_docstring(cls)
 
     def __init__(
         self,
@@ -122,6 +138,8 @@ class BaseDisentangler(
         likelihood: str = "bernoulli",
         data_layout: str = "NHWC",
         lr: float = 1e-4,
+        weight_decay: float = 0.0,
+        grad_clip: float | None = None,
         batch_size: int = 64,
         max_epochs: int = 10,
         max_steps: int | None = None,
@@ -140,6 +158,8 @@ class BaseDisentangler(
         self.likelihood = likelihood
         self.data_layout = data_layout
         self.lr = lr
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_steps = max_steps
@@ -247,7 +267,7 @@ class BaseDisentangler(
                 f"settings start with one of {', '.join(p + '__' for p in ROUTED_PREFIXES)}."
             )
         self._validate_params()
-        declared = set(self._module_parameters) | {
+        declared = set(self._module_param_names) | {
             "n_latents",
             "backbone",
             "likelihood",
@@ -289,29 +309,45 @@ class BaseDisentangler(
         Single-parameter checks belong in ``_parameter_constraints``.
         """
 
-    def _module_params(self) -> dict[str, Any]:
+    def _module_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the method's module beyond the common ones.
 
-        By default the values of ``_module_parameters``; override to add derived values
+        By default the values of ``_module_param_names``; override to add derived values
         (e.g. the dataset size).
         """
-        return {key: getattr(self, key) for key in self._module_parameters}
+        return {key: getattr(self, key) for key in self._module_param_names}
 
-    def _net_params(self) -> dict[str, Any]:
-        """Extra skorch net settings (e.g. the adversary's optimizer)."""
+    def _net_kwargs(self) -> dict[str, Any]:
+        """Extra skorch net settings (e.g. the adversary's optimizer, parameter groups)."""
         return {}
 
     def _extra_callbacks(self) -> list:
-        """(name, callback) pairs the method always needs (e.g. gradient clipping)."""
+        """(name, callback) pairs the method always needs (e.g. a schedule)."""
         return []
 
     # --- building -----------------------------------------------------------------------
     def _resolve_backbone(self, spec: InputSpec) -> str:
         if self.backbone != "auto":
             return self.backbone
-        if spec.kind == "image" and self._default_image_backbone is not None:
+        size = self._default_image_size
+        if (
+            spec.kind == "image"
+            and self._default_image_backbone is not None
+            and (size is None or tuple(spec.module_shape[1:]) == tuple(size))
+        ):
             return self._default_image_backbone
         return default_backbone(spec.module_shape)
+
+    def _training_callbacks(self) -> list:
+        """The built-in callbacks: loss-term logging, gradient clipping, the method's own."""
+        callbacks: list = [("loss_terms", LossTermLogger())]
+        if self.grad_clip is not None:
+            # the model's parameters only (the adversary's step is apart), as the
+            # official MIPET and CLG-VAE code clip
+            callbacks.append(
+                ("gradient_clipping", GradientNormClipping(gradient_clip_value=self.grad_clip))
+            )
+        return callbacks + list(self._extra_callbacks())
 
     def _build_net(self, spec: InputSpec) -> DisentanglerNet:
         device = resolve_device(self.device)
@@ -321,10 +357,10 @@ class BaseDisentangler(
             "n_latents": self.n_latents,
             "backbone": self._resolve_backbone(spec),
             "likelihood": self.likelihood,
-            **self._module_params(),
+            **self._module_kwargs(),
         }
         net_kwargs = {f"module__{key}": value for key, value in module_kwargs.items()}
-        callbacks = [("loss_terms", LossTermLogger())] + list(self._extra_callbacks())
+        callbacks = self._training_callbacks()
         user_callbacks = list(self.callbacks or [])
         user_has_bar = any(
             isinstance(entry[1] if isinstance(entry, tuple) else entry, ProgressBar)
@@ -342,6 +378,7 @@ class BaseDisentangler(
             module=self._module_class,
             optimizer=torch.optim.Adam,
             lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             max_steps=self.max_steps,
@@ -363,7 +400,7 @@ class BaseDisentangler(
             iterator_train__collate_fn=identity_collate,
             iterator_valid__collate_fn=identity_collate,
         )
-        net_kwargs.update(self._net_params())
+        net_kwargs.update(self._net_kwargs())
         net_kwargs.update(self._routed_params())
         return DisentanglerNet(**net_kwargs)
 
@@ -491,3 +528,6 @@ class BaseDisentangler(
                 TrainingInterruptedWarning,
                 stacklevel=3,
             )
+
+
+fill_estimator_docstring(BaseDisentangler)  # subclasses are completed by __init_subclass__

@@ -139,9 +139,9 @@ def test_parameter_rules(estimator_class):
     assert _declares_constraints(estimator_class)
     signature = set(inspect.signature(estimator_class.__init__).parameters)
     assert set(estimator_class._parameter_constraints) == signature - {"self", "net_params"}
-    assert set(estimator_class._module_parameters) <= signature
+    assert set(estimator_class._module_param_names) <= signature
     X = _data(estimator_class)
-    for name in estimator_class._module_parameters:
+    for name in estimator_class._module_param_names:
         estimator = _make(estimator_class).set_params(**{f"module__{name}": 1})
         with pytest.raises(ValueError, match=f"module__{name}"):
             estimator.fit(X)

@@ -1,7 +1,11 @@
 """The Lie-group (CLG-VAE) settings shared by :class:`CLGVAE` and ``MIPETVAE(base="clg_vae")``.
 
-Both estimators declare these parameters with the same names, defaults, constraints and
-documentation; they are written once here.
+Both estimators take these parameters with the same names, defaults, constraints and
+documentation. Their defaults (the official argparse defaults of the MIPET code's
+CLG-VAE) are declared once, in the signature of :class:`sklvae.nn.clg.CLGVAEModule`;
+the two estimators' explicit signatures are tested against it
+(``tests/test_docs.py``), and their descriptions are entries of
+:data:`sklvae._docstrings.PARAMETER_DOCS`.
 """
 
 from __future__ import annotations
@@ -10,29 +14,27 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..base import _NONNEGATIVE
 from ..nn.clg import COMMUTATORS, LIE_BASIS_INITS, check_group_sizes
 
 __all__ = [
-    "CLG_DEFAULTS",
+    "CLG_PARAMETERS",
     "CLG_PARAMETER_CONSTRAINTS",
     "check_clg_layout",
-    "clg_module_params",
-    "document_clg_parameters",
+    "clg_module_kwargs",
 ]
 
-#: the official argparse defaults of the MIPET code's CLG-VAE
-CLG_DEFAULTS = {
-    "hessian_weight": 40.0,
-    "commutator_weight": 20.0,
-    "group_recon_weight": 0.1,
-    "group_path_prob": 0.2,
-    "commutator": "official",
-    "lie_basis_init": "official",
-    "subgroup_sizes": (100,),
-    "subspace_sizes": None,
-}
-
-_NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
+#: the names of the Lie-group settings, in signature order
+CLG_PARAMETERS = (
+    "hessian_weight",
+    "commutator_weight",
+    "group_recon_weight",
+    "group_path_prob",
+    "commutator",
+    "lie_basis_init",
+    "subgroup_sizes",
+    "subspace_sizes",
+)
 
 CLG_PARAMETER_CONSTRAINTS = {
     "hessian_weight": _NONNEGATIVE,
@@ -47,60 +49,6 @@ CLG_PARAMETER_CONSTRAINTS = {
     "subspace_sizes": [tuple, list, None],
 }
 
-_DOCS = """\
-hessian_weight : float, default=40.0
-    Weight w_H of the Hessian penalty mean_{i≠j} ‖A_jA_i‖²_F, which pushes each latent
-    to act on its own (the official ``--hy_hes`` default).
-commutator_weight : float, default=20.0
-    Weight w_C of the commutator penalty (official ``--hy_commute``).
-group_recon_weight : float, default=0.1
-    Weight w_R of the group-feature reconstruction mean_b ‖g_E − g_D‖² (official
-    ``--hy_rec``).
-group_path_prob : float, default=0.2
-    Probability that a training step reconstructs the image from the encoder's group
-    features g_E instead of the latent (official ``--forward_eq_prob``). Drawn from
-    torch's random stream, which ``fit`` seeds from ``random_state``.
-commutator : {"official", "lie_bracket"}, default="official"
-    ``"official"`` penalises A_jA_i − (A_jA_i)ᵀ, as the official code does;
-    ``"lie_bracket"`` the true Lie bracket A_jA_i − A_iA_j of the paper.
-lie_basis_init : {"official", "upstream"}, default="official"
-    ``"official"``: xavier-uniform on each m × m basis element (what the MIPET code's
-    weight initialisation leaves); ``"upstream"``: N(0, 0.001²), the CLG-VAE authors'
-    own initialisation.
-subgroup_sizes : tuple of int, default=(100,)
-    Group features per subgroup, m² for m × m matrices (official ``[100]``).
-subspace_sizes : tuple of int or None, default=None
-    Latents per subgroup, summing to ``n_latents``; None means ``(n_latents,)``
-    (official ``[10]``)."""
-
-
-def document_clg_parameters(note: str = ""):
-    """Class decorator: put the CLG parameter entries where the docstring says ``{clg}``.
-
-    Apply it *below* ``@fill_estimator_docstring``. ``note`` is appended to every entry
-    (e.g. "Used by ``base="clg_vae"`` only.").
-    """
-
-    def decorate(cls: type) -> type:
-        entries: list[list[str]] = []  # one list of lines per parameter, descriptions indented by 4
-        for line in _DOCS.splitlines():
-            if line.startswith(" "):
-                entries[-1].append(line)
-            else:
-                entries.append([line])
-        if note:
-            for entry in entries:
-                entry.append(f"    {note}")
-        lines = [line for entry in entries for line in entry]
-        block = "\n".join("    " + line for line in lines)
-        placeholder = "    {clg}"
-        if placeholder not in (cls.__doc__ or ""):
-            raise TypeError(f"{cls.__name__}: the docstring has no {{clg}} placeholder.")
-        cls.__doc__ = (cls.__doc__ or "").replace(placeholder, block)
-        return cls
-
-    return decorate
-
 
 def check_clg_layout(estimator) -> None:
     """Raise ValueError (naming the estimator) if the subgroup layout does not fit."""
@@ -110,9 +58,9 @@ def check_clg_layout(estimator) -> None:
         raise ValueError(f"{type(estimator).__name__}: {error}") from None
 
 
-def clg_module_params(estimator) -> dict:
+def clg_module_kwargs(estimator) -> dict:
     """The CLG settings as the modules take them (sizes as tuples)."""
-    params = {key: getattr(estimator, key) for key in CLG_DEFAULTS}
+    params = {key: getattr(estimator, key) for key in CLG_PARAMETERS}
     params["subgroup_sizes"] = tuple(params["subgroup_sizes"])
     if params["subspace_sizes"] is not None:
         params["subspace_sizes"] = tuple(params["subspace_sizes"])

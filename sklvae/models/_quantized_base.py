@@ -1,118 +1,53 @@
-"""What the quantized family's estimators share (:mod:`sklvae.models.quantized`).
+"""The family base classes of the quantized estimators (:mod:`sklvae.models.quantized`).
 
-The parameter constraints of the cosine learning-rate decay, the "dalle" image backbone,
-the code-index API of the quantized models (``transform_indices``, index-aware
-``inverse_transform``, ``codebook_``), the Gumbel temperature schedule and the
-discriminator's optimizer of the two TC models. Each concrete estimator declares its
-own parameters, constraints and module options.
+As scikit-learn's ``BaseForest`` / ``_BaseKMeans``: each level holds what its
+estimators share, and a concrete estimator adds its explicit ``__init__`` (every
+parameter named, with its defaults), its docstring and what differs.
+
+- :class:`_DiscreteFamilyEstimator` (all six): the "dalle" image backbone, the cosine
+  learning-rate decay and its constraints, fixed module options.
+- :class:`_CodebookEstimator` (quantized latents): the code-index API
+  (``transform_indices``, index-aware ``inverse_transform``, ``codebook_``) and the
+  Gumbel temperature schedule.
+- :class:`_GumbelEstimator` (QVAE, DVAE and the TC models): a global codebook with
+  Gumbel-softmax relaxation, its parameters and constraints.
+- :class:`_TCEstimator` (FactorQVAE, FactorDVAE): the TC discriminator with its own
+  optimizer and the batch split.
 """
 
 from __future__ import annotations
 
-import inspect
-import textwrap
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
 
 from .._validation import from_module_tensor
-from ..base import BaseDisentangler
+from ..base import _NONNEGATIVE, _POSITIVE, BaseDisentangler
 from ..callbacks import CosineAnnealing, GumbelTemperatureSchedule
 from ..nn.quantized import QuantizedAEModule
 
-_NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
-_POSITIVE = [Interval(Real, 0, None, closed="neither")]
 _CODEBOOK_SIZE = [Interval(Integral, 2, None, closed="left")]
-#: the parameters every estimator of the family has (the cosine learning-rate decay)
-_FAMILY_CONSTRAINTS = {
-    **BaseDisentangler._parameter_constraints,
-    "lr_decay_steps": [Interval(Integral, 1, None, closed="left"), None],
-    "min_lr": _NONNEGATIVE,
-}
-#: the one-optimizer Gumbel models (QVAE, DVAE)
-_GUMBEL_CONSTRAINTS = {
-    **_FAMILY_CONSTRAINTS,
-    "codebook_size": _CODEBOOK_SIZE,
-    "beta": _NONNEGATIVE,
-    "temperature_decay": _NONNEGATIVE,
-}
-#: the two-optimizer models split every batch between the VAE and the discriminator
-_SPLIT_BATCH = [Interval(Integral, 4, None, closed="left")]
-
-#: parameters several estimators here share: name -> (type, description); the default
-#: is read from each estimator's signature (see ``_document_shared``)
-_SHARED_PARAMETERS: dict[str, tuple[str, str]] = {
-    "codebook_size": (
-        "int",
-        "Scalar codes K in the codebook (official: 64 for the Gumbel "
-        "models, 16 per latent for QLAE).",
-    ),
-    "discriminator_lr": (
-        "float",
-        "Adam learning rate of the TC discriminator (torch's "
-        "default betas (0.9, 0.999), as officially).",
-    ),
-    "temperature_decay": (
-        "float",
-        "Rate of the Gumbel-softmax temperature "
-        "``tau = exp(-temperature_decay * s)``, ``s`` the "
-        "Lightning global step: ``n_steps_`` times the number "
-        "of optimizers (official: 1e-5).",
-    ),
-    "lr_decay_steps": (
-        "int or None",
-        "Cosine learning-rate decay of every optimizer, "
-        "stepped once per batch: ``lr_t = min_lr + (lr - "
-        "min_lr)(1 + cos(pi t / lr_decay_steps)) / 2``, "
-        "periodic beyond ``lr_decay_steps`` like torch's "
-        "``CosineAnnealingLR`` (official: ``T_max=50000``); "
-        "None keeps the learning rate constant.",
-    ),
-    "min_lr": ("float", "Floor of the cosine schedule (``eta_min``; official: 1.25e-6)."),
-}
-
-
-def _document_shared(cls: type) -> type:
-    """Insert the ``_SHARED_PARAMETERS`` entries the class has but does not document.
-
-    Applied before :func:`~sklvae._docstrings.fill_estimator_docstring`, which then
-    completes the common parameters and orders every entry as the signature does.
-    """
-    header = "Parameters\n    ----------\n"
-    doc = cls.__doc__ or ""
-    if header not in doc:
-        raise TypeError(f"{cls.__name__}: the docstring needs a Parameters section.")
-    signature = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
-    entries = []
-    for name, (kind, text) in _SHARED_PARAMETERS.items():
-        if name in signature and f"\n    {name} : " not in doc:
-            entries.append(f"    {name} : {kind}, default={signature[name].default!r}")
-            entries.extend(
-                textwrap.wrap(text, width=88, initial_indent=" " * 8, subsequent_indent=" " * 8)
-            )
-    cls.__doc__ = doc = doc.replace(header, header + "".join(e + "\n" for e in entries), 1)
-    if issubclass(cls, _CodebookEstimator) and "\n    codebook_ : " not in cls.__doc__:
-        cls.__doc__ += (
-            "\n    Attributes\n    ----------\n"
-            "    codebook_ : ndarray of shape (codebook_size,)\n"
-            "        The learned scalar codes, shared by every latent.\n"
-        )
-    return cls
 
 
 class _DiscreteFamilyEstimator(BaseDisentangler):
     """What the six estimators share: the "dalle" image backbone and the cosine decay."""
 
     _default_image_backbone = "dalle"
+    #: every estimator of the family has the cosine learning-rate decay
+    _parameter_constraints = {
+        **BaseDisentangler._parameter_constraints,
+        "lr_decay_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "min_lr": _NONNEGATIVE,
+    }
     #: the net's optimizers that the cosine decay drives, with their callback names
     _decayed_optimizers: tuple[tuple[str, str], ...] = (("lr_cosine", "optimizer_"),)
     #: module options the method fixes (not estimator parameters)
     _fixed_module_options: dict = {}
 
-    def _module_params(self):
-        return {**super()._module_params(), **self._fixed_module_options}
+    def _module_kwargs(self):
+        return {**super()._module_kwargs(), **self._fixed_module_options}
 
     def _extra_callbacks(self):
         if self.lr_decay_steps is None:
@@ -230,10 +165,36 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
         return from_module_tensor(torch.cat(parts), self.input_spec_)
 
 
-class _TCEstimator(_CodebookEstimator):
+class _GumbelEstimator(_CodebookEstimator):
+    """A global scalar codebook relaxed by Gumbel-softmax (QVAE, DVAE, the TC models).
+
+    The concrete classes differ in their defaults and in where the logits come from
+    (``"distance"``: ``-(z - c_k)^2``; ``"encoder"``: the encoder emits them).
+    """
+
+    _parameter_constraints = {
+        **_CodebookEstimator._parameter_constraints,
+        "codebook_size": _CODEBOOK_SIZE,
+        "beta": _NONNEGATIVE,
+        "temperature_decay": _NONNEGATIVE,
+    }
+    _module_param_names: tuple[str, ...] = ("codebook_size", "beta", "temperature_decay")
+    _fixed_module_options = {"codebook": "global", "quantization": "gumbel", "logits": "distance"}
+
+
+class _TCEstimator(_GumbelEstimator):
     """FactorQVAE and FactorDVAE: a TC discriminator with its own Adam optimizer."""
 
     _min_samples = 4
+    _parameter_constraints = {
+        **_GumbelEstimator._parameter_constraints,
+        # each batch is split between the VAE and the discriminator
+        "batch_size": [Interval(Integral, 4, None, closed="left")],
+        "gamma": _NONNEGATIVE,
+        "discriminator_lr": _POSITIVE,
+    }
+    _module_param_names = ("codebook_size", "beta", "gamma", "temperature_decay")
+    _fixed_module_options = {**_GumbelEstimator._fixed_module_options, "discriminator": True}
     _decayed_optimizers = (
         ("lr_cosine", "optimizer_"),
         ("adversary_lr_cosine", "optimizer_adversary_"),
@@ -241,6 +202,6 @@ class _TCEstimator(_CodebookEstimator):
     # two optimizer steps per batch: Lightning's global step grows by 2
     _temperature_steps_per_batch = 2
 
-    def _net_params(self):
+    def _net_kwargs(self):
         # Adam with torch's default betas (0.9, 0.999), as the official discriminator
-        return {"optimizer_adversary__lr": self.discriminator_lr}
+        return {**super()._net_kwargs(), "optimizer_adversary__lr": self.discriminator_lr}

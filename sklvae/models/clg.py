@@ -9,28 +9,18 @@ explains the math, the defaults and every choice against the official code.
 
 from __future__ import annotations
 
-from numbers import Real
-
-from sklearn.utils._param_validation import Interval
-from skorch.callbacks import GradientNormClipping
-
-from .._docstrings import fill_estimator_docstring
-from ..base import BaseDisentangler
-from ..nn.backbones import default_backbone
+from ..base import _NONNEGATIVE, BaseDisentangler
 from ..nn.clg import CLGVAEModule
 from ._clg_params import (
-    CLG_DEFAULTS,
     CLG_PARAMETER_CONSTRAINTS,
+    CLG_PARAMETERS,
     check_clg_layout,
-    clg_module_params,
-    document_clg_parameters,
+    clg_module_kwargs,
 )
 
 __all__ = ["CLGVAE"]
 
 
-@fill_estimator_docstring
-@document_clg_parameters()
 class CLGVAE(BaseDisentangler):
     """CLG-VAE: latents act through the exponential of a learned Lie algebra basis.
 
@@ -49,20 +39,15 @@ class CLGVAE(BaseDisentangler):
 
     Parameters
     ----------
-    beta : float, default=1.0
+    beta : float
         Weight of the Gaussian KL (1 in the official objective).
-    {clg}
-    lr : float, default=4e-4
+    lr : float
         Adam learning rate (the official README).
-    weight_decay : float, default=0.0
-        Adam weight decay (passed to skorch as ``optimizer__weight_decay``).
-    grad_clip : float or None, default=1.0
-        Maximum global gradient 2-norm (the official value); None disables clipping.
-    backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple, default="auto"
+    backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple
         ``"auto"`` uses the official ``"mipet"`` convolutional networks for 64×64
         images (dense width 256, the official Lie encoder's) and the package default
         otherwise (``"mlp"`` for tabular data).
-    batch_size : int, default=256
+    batch_size : int
         The official batch size.
 
     Attributes
@@ -85,14 +70,14 @@ class CLGVAE(BaseDisentangler):
 
     _module_class = CLGVAEModule
     _default_image_backbone = "mipet"
+    _default_image_size = (64, 64)  # the MIPET networks need 64×64 images
     _parameter_constraints = {
         **BaseDisentangler._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="left")],
+        "beta": _NONNEGATIVE,
         **CLG_PARAMETER_CONSTRAINTS,
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     }
-    _module_parameters = ("beta", *CLG_DEFAULTS)
+    _module_param_names = ("beta", *CLG_PARAMETERS)
+    _parameter_notes = {"grad_clip": "The default 1 is the official value."}
 
     def __init__(
         self,
@@ -132,6 +117,8 @@ class CLGVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -154,28 +141,13 @@ class CLGVAE(BaseDisentangler):
         self.lie_basis_init = lie_basis_init
         self.subgroup_sizes = subgroup_sizes
         self.subspace_sizes = subspace_sizes
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
 
     # --- hooks ----------------------------------------------------------------------------
     def _check_hyperparameters(self) -> None:
         check_clg_layout(self)
 
-    def _resolve_backbone(self, spec) -> str:
-        if self.backbone == "auto" and spec.module_shape[1:] != (64, 64):
-            return default_backbone(spec.module_shape)  # the MIPET networks need 64×64
-        return super()._resolve_backbone(spec)
-
-    def _module_params(self) -> dict:
-        return {**super()._module_params(), **clg_module_params(self)}
-
-    def _net_params(self) -> dict:
-        return {"optimizer__weight_decay": self.weight_decay}
-
-    def _extra_callbacks(self) -> list:
-        if self.grad_clip is None:
-            return []
-        return [("gradient_clipping", GradientNormClipping(gradient_clip_value=self.grad_clip))]
+    def _module_kwargs(self) -> dict:
+        return {**super()._module_kwargs(), **clg_module_kwargs(self)}
 
     # --- fitted attributes ----------------------------------------------------------------
     @property

@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._docstrings import fill_estimator_docstring
 from .._validation import from_module_tensor
-from ..base import BaseDisentangler
+from ..base import _NONNEGATIVE, BaseDisentangler
 from ..callbacks import DegenerateMaskWarning, VariantFractionGuard
 from ..groups import GROUP_NAMES, FiniteGroup, get_group
 from ..nn.backbones import conv_grid_shape
@@ -27,10 +26,7 @@ from ..nn.group_action import REPRESENTATIONS, GroupActionModule, check_group_fi
 
 __all__ = ["GroupActionAE", "DegenerateMaskWarning"]
 
-_NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
 
-
-@fill_estimator_docstring
 class GroupActionAE(BaseDisentangler):
     """Autoencoder whose latent map splits into group-variant and invariant channels.
 
@@ -49,46 +45,46 @@ class GroupActionAE(BaseDisentangler):
 
     Parameters
     ----------
-    n_latents : int, default=64
+    n_latents : int
         Number of latent *channels* C; the latent map is
         ``(C, H / 2**n_layers, W / 2**n_layers)`` (64×7×7 for 28×28 MNIST, as the
         official code). ``transform`` returns ``k · prod(grid)`` values per sample,
         where k is the number of invariant channels (``representation="invariant"``),
         of variant channels (``"variant"``) or C (``"full"``).
-    group : {"c4", "c2", "d4", "cube", "c1"} or FiniteGroup, default="c4"
+    group : {"c4", "c2", "d4", "cube", "c1"} or FiniteGroup
         The group acting on the images (:mod:`sklvae.groups`): C4 turns by 90°
         (official Rotated-MNIST code), C2 flips left-right, D4 both, ``"cube"`` the 24
         rotations of volumes ``(n, D, H, W)`` (``data_layout="NDHW"``). ``"c1"`` (the
         identity alone) gives a plain autoencoder of the same architecture, a baseline.
-    n_layers : int, default=2
+    n_layers : int
         Stride-2 convolutions of the encoder (and transposed ones of the decoder).
-    hidden_channels : int, default=32
+    hidden_channels : int
         Width of the hidden convolutions.
-    mask_init_std : float, default=0.1
+    mask_init_std : float
         Mask logits start ``~ N(0, mask_init_std^2)`` (about half the channels variant).
-    mask_threshold : float, default=0.5
+    mask_threshold : float
         ``tau``: channel c is variant when ``sigmoid(alpha_c) > tau``; in (0, 1).
-    lambda_inv : float, default=1.0
+    lambda_inv : float
         Weight of the invariance term (official: 1).
-    lambda_equiv : float, default=1.0
+    lambda_equiv : float
         Weight of the equivariance term (official: 1).
-    action : {"fixed", "learned"}, default="fixed"
+    action : {"fixed", "learned"}
         ``"fixed"``: ``Phi_g`` moves the latent grid like the image (official code).
         ``"learned"``: it also mixes the variant channels in fields of ``|G|`` channels
         with an exact learned representation ``rho(g) = Q P(g) Q^T`` (``P`` the regular
         representation, ``Q`` a learned rotation), so ``rho(g)^order = I`` for any
         weights; the mask is then shared within each field. Needs ``n_latents``
         divisible by the group order.
-    representation : {"invariant", "variant", "full"}, default="invariant"
+    representation : {"invariant", "variant", "full"}
         What ``transform`` returns (flattened): the invariant channels ``z_i``, the
         variant channels ``z_v``, or the whole map.
-    backbone : {"auto", "conv_grid"}, default="auto"
+    backbone : {"auto", "conv_grid"}
         Always the ``conv_grid`` encoder/decoder (:mod:`sklvae.nn.backbones`); the
         latent must be a feature map.
-    likelihood : {"mse", "gaussian", "bernoulli"}, default="mse"
+    likelihood : {"mse", "gaussian", "bernoulli"}
         ``"mse"`` is the official loss: a tanh decoder and the mean squared error on
         images read in [-1, 1].
-    lr : float, default=1e-3
+    lr : float
         Adam learning rate (the official value).
 
     Attributes
@@ -129,7 +125,7 @@ class GroupActionAE(BaseDisentangler):
         "representation": [StrOptions(set(REPRESENTATIONS))],
         "backbone": [StrOptions({"auto", "conv_grid"})],
     }
-    _module_parameters = (
+    _module_param_names = (
         "group",
         "n_layers",
         "hidden_channels",
@@ -157,6 +153,8 @@ class GroupActionAE(BaseDisentangler):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -176,6 +174,8 @@ class GroupActionAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,

@@ -10,38 +10,26 @@ code, including the CLG-VAE host (:class:`sklvae.nn.mipet_clg.MIPETCLGModule`).
 
 from __future__ import annotations
 
-import numbers
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import GradientNormClipping
 
-from .._docstrings import fill_estimator_docstring
-from .._validation import from_module_tensor
-from ..base import BaseDisentangler
-from ..nn.backbones import default_backbone
+from ..base import _NONNEGATIVE, _POSITIVE, BaseDisentangler
 from ..nn.mipet import BASES, REPRESENTATIONS, MIPETModule
 from ..nn.mipet_clg import MIPETCLGModule
 from ._clg_params import (
-    CLG_DEFAULTS,
     CLG_PARAMETER_CONSTRAINTS,
+    CLG_PARAMETERS,
     check_clg_layout,
-    clg_module_params,
-    document_clg_parameters,
+    clg_module_kwargs,
 )
 
 __all__ = ["MIPETVAE"]
 
-_NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
-_POSITIVE = [Interval(Real, 0, None, closed="neither")]
 
-
-@fill_estimator_docstring
-@document_clg_parameters(note='Used by ``base="clg_vae"`` only; ignored by the other bases.')
 class MIPETVAE(BaseDisentangler):
     """MIPET-VAE: a Gaussian VAE whose latent goes through K invertible maps (IPE units).
 
@@ -81,64 +69,61 @@ class MIPETVAE(BaseDisentangler):
 
     Parameters
     ----------
-    base : {"beta_vae", "beta_tcvae", "clg_vae"}, default="beta_vae"
+    base : {"beta_vae", "beta_tcvae", "clg_vae"}
         Base objective (see above; the names are the keys of
         :data:`sklvae.nn.mipet.BASES`).
-    n_units : int or None, default=None
+    n_units : int or None
         Number K of IPE units. None means 3 (the official default) for the Gaussian
         bases and 1 for ``"clg_vae"``, which has exactly one unit (as the official
         code) and rejects any other value.
-    beta : float, default=1.0
+    beta : float
         Weight of the EF-KL (``"beta_vae"``, ``"clg_vae"``) or of the total
         correlation (``"beta_tcvae"``).
-    alpha : float, default=1.0
+    alpha : float
         Weight of the index-code mutual information (``"beta_tcvae"``; 1.0 in the
         official README).
-    gamma : float, default=1.0
+    gamma : float
         Weight of the dimension-wise KL (``"beta_tcvae"``; 1.0 in the official README).
-    lr : float, default=4e-4
+    lr : float
         Learning rate of the encoder and decoder (official README).
-    ipe_lr : float, default=4e-4
+    ipe_lr : float
         Learning rate of the IPE and EF parameters (``--sub_lr_rate`` in the README; the
         official argparse default 1e-10 effectively freezes them).
-    weight_decay : float, default=0.0
+    weight_decay : float
         Adam weight decay of the encoder and decoder (the README sweeps 0 and 1e-4).
-    ipe_weight_decay : float, default=0.0
+    ipe_weight_decay : float
         Adam weight decay of the IPE and EF parameters (0 in the official code).
-    grad_clip : float or None, default=1.0
-        Maximum global gradient 2-norm (the official value); None disables clipping.
-    representation : {"mean", "transformed", "sample"}, default="mean"
+    representation : {"mean", "transformed", "sample"}
         What ``transform`` returns, ``n_latents`` wide: the encoder mean μ (the
         field's standard), the unit-averaged ψ_m(μ), or a posterior sample of the
         pre-IPE z (what the official code scored; drawn with a fixed seed).
         ``inverse_transform`` and ``reconstruct`` read codes from the same space.
-    ipe_form : {"product", "single"}, default="product"
+    ipe_form : {"product", "single"}
         ψ as exp(S1)·exp(S2) (the official code) or the paper's single e^{S}, which is
         symmetric positive definite.
-    symmetric : bool, default=True
+    symmetric : bool
         Symmetrise the IPE generators; False is the "no symmetry" ablation (a free
         matrix exponential, still invertible).
-    ef_conversion : bool, default=True
+    ef_conversion : bool
         False is the "IPE only" ablation: no EF terms, and the ``"beta_vae"`` base
         uses β times the Gaussian KL of the pre-IPE posterior.
-    mask_threshold : float or None, default=0.0
+    mask_threshold : float or None
         The log-partition network keeps weights with ``|W| ≥ mean|W| − k·std|W|`` in
         training (the official code's mask, k = 0, which may be the paper's
         "implicit semantic mask"); None disables the mask.
-    dataset_size : int or None, default=None
+    dataset_size : int or None
         N in the β-TCVAE estimators; None uses the number of samples passed to ``fit``.
-    {clg}
-    backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple, default="auto"
+    backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple
         ``"auto"`` uses the official ``"mipet"`` networks for 64×64 images (dense width
         128, the dSprites setting; the official 3D Shapes/Cars runs use
         ``module__backbone_params={"hidden_dim": 256}``), otherwise the package default
         (``"mlp"`` for tabular data). A custom ``(encoder_builder, decoder_builder)``
         pair is accepted as by every estimator (:mod:`sklvae.nn.backbones`).
-    likelihood : {"bernoulli", "gaussian", "mse"}, default="bernoulli"
+    likelihood : {"bernoulli", "gaussian", "mse"}
         Reconstruction loss. The official code uses the Bernoulli likelihood (BCE
         summed over pixels) for dSprites and ``"gaussian"`` (summed squared error) for
         3D Shapes and 3D Cars.
-    batch_size : int, default=256
+    batch_size : int
         The official batch size.
 
     Attributes
@@ -171,6 +156,7 @@ class MIPETVAE(BaseDisentangler):
 
     _module_class = MIPETModule
     _default_image_backbone = "mipet"
+    _default_image_size = (64, 64)  # the MIPET networks need 64×64 images
     _parameter_constraints = {
         **BaseDisentangler._parameter_constraints,
         "base": [StrOptions(set(BASES))],
@@ -179,9 +165,7 @@ class MIPETVAE(BaseDisentangler):
         "alpha": _NONNEGATIVE,
         "gamma": _NONNEGATIVE,
         "ipe_lr": _POSITIVE,
-        "weight_decay": _NONNEGATIVE,
         "ipe_weight_decay": _NONNEGATIVE,
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
         "representation": [StrOptions(set(REPRESENTATIONS))],
         "ipe_form": [StrOptions({"product", "single"})],
         "symmetric": ["boolean"],
@@ -190,7 +174,7 @@ class MIPETVAE(BaseDisentangler):
         "dataset_size": [Interval(Integral, 2, None, closed="left"), None],
         **CLG_PARAMETER_CONSTRAINTS,
     }
-    _module_parameters = (
+    _module_param_names = (
         "base",
         "n_units",
         "beta",
@@ -201,8 +185,12 @@ class MIPETVAE(BaseDisentangler):
         "symmetric",
         "ef_conversion",
         "mask_threshold",
-        *CLG_DEFAULTS,
+        *CLG_PARAMETERS,
     )
+    _parameter_notes = {
+        "grad_clip": "The default 1 is the official value.",
+        **{name: 'Used by ``base="clg_vae"`` only.' for name in CLG_PARAMETERS},
+    }
     #: the module settings only the Gaussian bases (MIPETModule) take
     _gaussian_only = ("base", "n_units", "alpha", "gamma", "dataset_size")
 
@@ -256,6 +244,8 @@ class MIPETVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -275,9 +265,7 @@ class MIPETVAE(BaseDisentangler):
         self.alpha = alpha
         self.gamma = gamma
         self.ipe_lr = ipe_lr
-        self.weight_decay = weight_decay
         self.ipe_weight_decay = ipe_weight_decay
-        self.grad_clip = grad_clip
         self.representation = representation
         self.ipe_form = ipe_form
         self.symmetric = symmetric
@@ -313,39 +301,28 @@ class MIPETVAE(BaseDisentangler):
             )
         check_clg_layout(self)
 
-    def _resolve_backbone(self, spec) -> str:
-        if self.backbone == "auto" and spec.module_shape[1:] != (64, 64):
-            return default_backbone(spec.module_shape)  # the MIPET networks need 64×64
-        return super()._resolve_backbone(spec)
-
-    def _module_params(self) -> dict:
-        params = super()._module_params()
+    def _module_kwargs(self) -> dict:
+        params = super()._module_kwargs()
         params["symmetric"] = bool(self.symmetric)
         params["ef_conversion"] = bool(self.ef_conversion)
         if self.base == "clg_vae":
             for key in self._gaussian_only:
                 del params[key]
-            return {**params, **clg_module_params(self)}
-        for key in CLG_DEFAULTS:
+            return {**params, **clg_module_kwargs(self)}
+        for key in CLG_PARAMETERS:
             del params[key]
         params["n_units"] = self._effective_n_units()
         params["dataset_size"] = self.dataset_size or self.n_samples_fit_
         return params
 
-    def _net_params(self) -> dict:
+    def _net_kwargs(self) -> dict:
         # two Adam parameter groups, as the official code: the IPE units (and their EF
         # sub-networks) get their own learning rate and weight decay
         return {
             "optimizer__param_groups": [
                 ("ipe.*", {"lr": self.ipe_lr, "weight_decay": self.ipe_weight_decay})
-            ],
-            "optimizer__weight_decay": self.weight_decay,
+            ]
         }
-
-    def _extra_callbacks(self) -> list:
-        if self.grad_clip is None:
-            return []
-        return [("gradient_clipping", GradientNormClipping(gradient_clip_value=self.grad_clip))]
 
     def _representation_kwargs(self) -> dict:
         return {"kind": self.representation}
@@ -413,30 +390,6 @@ class MIPETVAE(BaseDisentangler):
             torch.manual_seed(0)
             return super().reconstruct(X)
 
-    def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Draw z ~ N(0, I) before the IPE units and decode it as in training.
-
-        The prior lives in the pre-IPE space whatever ``representation`` says, so the
-        codes are decoded as pre-IPE codes (the K decoded ψ_m(z), averaged).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of samples to draw.
-        random_state : int, RandomState or None, default=None
-            Seeds the prior draw.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, ...)
-            Samples in the fitted input's layout and scale.
-        """
-        check_is_fitted(self)
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        generator = torch.Generator().manual_seed(
-            int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        )
-        z = self.module_.sample_prior(int(n_samples), generator).cpu()
-        parts = self._predict_batches(z, lambda module, codes: module.decode_mean(codes))
-        return from_module_tensor(torch.cat(parts), self.input_spec_)
+    def _prior_decode_kwargs(self) -> dict:
+        # the prior lives in the pre-IPE space whatever ``representation`` says
+        return {}

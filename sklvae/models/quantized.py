@@ -22,27 +22,20 @@ from __future__ import annotations
 
 from sklearn.utils._param_validation import StrOptions
 
-from .._docstrings import fill_estimator_docstring
+from ..base import _NONNEGATIVE
 from ..nn.quantized import BioAEModule
 from ..nn.quantizer import OFFICIAL_TEMPERATURE_DECAY
 from ._quantized_base import (
     _CODEBOOK_SIZE,
-    _FAMILY_CONSTRAINTS,
-    _GUMBEL_CONSTRAINTS,
-    _NONNEGATIVE,
-    _POSITIVE,
-    _SPLIT_BATCH,
     _CodebookEstimator,
     _DiscreteFamilyEstimator,
-    _document_shared,
+    _GumbelEstimator,
     _TCEstimator,
 )
 
 __all__ = ["FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE"]
 
 
-@fill_estimator_docstring
-@_document_shared
 class FactorQVAE(_TCEstimator):
     """FactorQVAE (Baykal et al. 2024): global scalar codebook + Gumbel-softmax + TC.
 
@@ -68,26 +61,26 @@ class FactorQVAE(_TCEstimator):
 
     Parameters
     ----------
-    n_latents : int, default=12
+    n_latents : int
         Latent positions d. The official configs use twice the number of factors:
         12 (Shapes3D, the default), 18 (Isaac3D), 14 (MPI3D-complex).
-    codebook_size : int, default=64
+    codebook_size : int
         Scalar codes K in the global codebook (official: 64 on every dataset).
-    beta : float, default=1e-3
+    beta : float
         Weight of the KL to the uniform prior, a mean over batch and latents.
         Official: 1e-3 (Shapes3D), 5e-5 (Isaac3D), 5e-5 (MPI3D-complex).
-    gamma : float, default=1e-4
+    gamma : float
         Weight of the TC estimate. Official: 1e-4 (Shapes3D), 5e-5 (Isaac3D), 1e-6
         (MPI3D-complex).
-    backbone : {"auto", "burgess", "mipet", "dalle", "conv_grid", "mlp"} or tuple, default="auto"
+    backbone : {"auto", "burgess", "mipet", "dalle", "conv_grid", "mlp"} or tuple
         ``"auto"``: the official ``"dalle"`` backbone for images (sides divisible by 4),
         ``"mlp"`` for tables; widths via ``module__backbone_params``.
-    likelihood : {"bernoulli", "gaussian", "mse"}, default="mse"
+    likelihood : {"bernoulli", "gaussian", "mse"}
         The official mean squared error over elements on inputs shifted by -0.5, with
         an unbounded decoder.
-    lr : float, default=1e-3
+    lr : float
         Adam learning rate of the VAE (official).
-    batch_size : int, default=512
+    batch_size : int
         Loaded batch, at least 4: its first half trains the VAE, its second half the
         discriminator (official: 512 = 256 + 256).
 
@@ -119,23 +112,6 @@ class FactorQVAE(_TCEstimator):
     (64, 3)
     """
 
-    _parameter_constraints = {
-        **_FAMILY_CONSTRAINTS,
-        "batch_size": _SPLIT_BATCH,
-        "codebook_size": _CODEBOOK_SIZE,
-        "beta": _NONNEGATIVE,
-        "gamma": _NONNEGATIVE,
-        "discriminator_lr": _POSITIVE,
-        "temperature_decay": _NONNEGATIVE,
-    }
-    _module_parameters = ("codebook_size", "beta", "gamma", "temperature_decay")
-    _fixed_module_options = {
-        "codebook": "global",
-        "quantization": "gumbel",
-        "logits": "distance",
-        "discriminator": True,
-    }
-
     def __init__(
         self,
         n_latents=12,
@@ -151,6 +127,8 @@ class FactorQVAE(_TCEstimator):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=512,
         max_epochs=10,
         max_steps=None,
@@ -170,6 +148,8 @@ class FactorQVAE(_TCEstimator):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -192,8 +172,6 @@ class FactorQVAE(_TCEstimator):
         self.min_lr = min_lr
 
 
-@fill_estimator_docstring
-@_document_shared
 class FactorDVAE(_TCEstimator):
     """FactorDVAE: dVAE (encoder-emitted logits) + the FactorQVAE TC discriminator.
 
@@ -207,10 +185,10 @@ class FactorDVAE(_TCEstimator):
 
     Parameters
     ----------
-    beta : float, default=5e-3
+    beta : float
         Weight of the KL to the uniform prior. Official: 5e-3 (Shapes3D), 1e-5
         (Isaac3D), 5e-5 (MPI3D-complex).
-    gamma : float, default=5e-4
+    gamma : float
         Weight of the TC estimate. Official: 5e-4 (Shapes3D), 1e-5 (Isaac3D), 5e-6
         (MPI3D-complex).
 
@@ -225,14 +203,7 @@ class FactorDVAE(_TCEstimator):
     (64, 3)
     """
 
-    _parameter_constraints = FactorQVAE._parameter_constraints
-    _module_parameters = ("codebook_size", "beta", "gamma", "temperature_decay")
-    _fixed_module_options = {
-        "codebook": "global",
-        "quantization": "gumbel",
-        "logits": "encoder",
-        "discriminator": True,
-    }
+    _fixed_module_options = {**_TCEstimator._fixed_module_options, "logits": "encoder"}
 
     def __init__(
         self,
@@ -249,6 +220,8 @@ class FactorDVAE(_TCEstimator):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=512,
         max_epochs=10,
         max_steps=None,
@@ -268,6 +241,8 @@ class FactorDVAE(_TCEstimator):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -290,9 +265,7 @@ class FactorDVAE(_TCEstimator):
         self.min_lr = min_lr
 
 
-@fill_estimator_docstring
-@_document_shared
-class QVAE(_CodebookEstimator):
+class QVAE(_GumbelEstimator):
     """QVAE: FactorQVAE without the TC term (no discriminator, no batch split).
 
     Global scalar codebook, logits ``-(z_i - c_k)^2``, soft Gumbel-softmax mixture in
@@ -302,7 +275,7 @@ class QVAE(_CodebookEstimator):
 
     Parameters
     ----------
-    beta : float, default=1e-3
+    beta : float
         Weight of the KL to the uniform prior. Official: 1e-3 (Shapes3D), 5e-5
         (Isaac3D, MPI3D-complex).
 
@@ -315,10 +288,6 @@ class QVAE(_CodebookEstimator):
     >>> model.transform(X).shape
     (64, 3)
     """
-
-    _parameter_constraints = _GUMBEL_CONSTRAINTS
-    _module_parameters = ("codebook_size", "beta", "temperature_decay")
-    _fixed_module_options = {"codebook": "global", "quantization": "gumbel", "logits": "distance"}
 
     def __init__(
         self,
@@ -333,6 +302,8 @@ class QVAE(_CodebookEstimator):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=256,
         max_epochs=10,
         max_steps=None,
@@ -352,6 +323,8 @@ class QVAE(_CodebookEstimator):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -372,9 +345,7 @@ class QVAE(_CodebookEstimator):
         self.min_lr = min_lr
 
 
-@fill_estimator_docstring
-@_document_shared
-class DVAE(_CodebookEstimator):
+class DVAE(_GumbelEstimator):
     """The dVAE (DALL-E's discrete VAE, as in the FactorQVAE code): encoder-emitted logits.
 
     The encoder emits ``codebook_size`` logits per latent; soft Gumbel-softmax mixture
@@ -384,7 +355,7 @@ class DVAE(_CodebookEstimator):
 
     Parameters
     ----------
-    beta : float, default=5e-3
+    beta : float
         Weight of the KL to the uniform prior. Official: 5e-3 (Shapes3D), 1e-5
         (Isaac3D), 5e-5 (MPI3D-complex).
 
@@ -398,9 +369,7 @@ class DVAE(_CodebookEstimator):
     (64, 3)
     """
 
-    _parameter_constraints = _GUMBEL_CONSTRAINTS
-    _module_parameters = ("codebook_size", "beta", "temperature_decay")
-    _fixed_module_options = {"codebook": "global", "quantization": "gumbel", "logits": "encoder"}
+    _fixed_module_options = {**_GumbelEstimator._fixed_module_options, "logits": "encoder"}
 
     def __init__(
         self,
@@ -415,6 +384,8 @@ class DVAE(_CodebookEstimator):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=256,
         max_epochs=10,
         max_steps=None,
@@ -434,6 +405,8 @@ class DVAE(_CodebookEstimator):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -454,8 +427,6 @@ class DVAE(_CodebookEstimator):
         self.min_lr = min_lr
 
 
-@fill_estimator_docstring
-@_document_shared
 class QLAE(_CodebookEstimator):
     """QLAE (Hsu et al. 2023) as re-implemented in the FactorQVAE code.
 
@@ -471,13 +442,13 @@ class QLAE(_CodebookEstimator):
 
     Parameters
     ----------
-    codebook_size : int, default=16
+    codebook_size : int
         Codes per latent.
-    commitment_weight : float, default=1e-2
+    commitment_weight : float
         Weight of the commitment loss (pulls the encoder output to its code).
-    quantization_weight : float, default=1e-2
+    quantization_weight : float
         Weight of the codebook loss (pulls the code to the encoder output).
-    codebook_init : {"normal", "linspace", "uniform"}, default="normal"
+    codebook_init : {"normal", "linspace", "uniform"}
         N(0, 1) (official), ``linspace(-0.5, 0.5)`` (original QLAE) or U(-1/K, 1/K).
 
     Attributes
@@ -496,13 +467,13 @@ class QLAE(_CodebookEstimator):
     """
 
     _parameter_constraints = {
-        **_FAMILY_CONSTRAINTS,
+        **_DiscreteFamilyEstimator._parameter_constraints,
         "codebook_size": _CODEBOOK_SIZE,
         "commitment_weight": _NONNEGATIVE,
         "quantization_weight": _NONNEGATIVE,
         "codebook_init": [StrOptions({"normal", "linspace", "uniform"})],
     }
-    _module_parameters = (
+    _module_param_names = (
         "codebook_size",
         "commitment_weight",
         "quantization_weight",
@@ -530,6 +501,8 @@ class QLAE(_CodebookEstimator):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=256,
         max_epochs=10,
         max_steps=None,
@@ -549,6 +522,8 @@ class QLAE(_CodebookEstimator):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -570,8 +545,6 @@ class QLAE(_CodebookEstimator):
         self.min_lr = min_lr
 
 
-@fill_estimator_docstring
-@_document_shared
 class BioAE(_DiscreteFamilyEstimator):
     """BioAE (Whittington et al. 2023) as in the FactorQVAE code: a continuous AE.
 
@@ -581,9 +554,9 @@ class BioAE(_DiscreteFamilyEstimator):
 
     Parameters
     ----------
-    nonnegative_weight : float, default=1.0
+    nonnegative_weight : float
         Weight of the non-negativity penalty (official).
-    activity_weight : float, default=1e-2
+    activity_weight : float
         Weight of the activity penalty. Official: 1e-2 (Shapes3D, MPI3D-complex), 0.1
         (Isaac3D).
 
@@ -599,11 +572,11 @@ class BioAE(_DiscreteFamilyEstimator):
 
     _module_class = BioAEModule
     _parameter_constraints = {
-        **_FAMILY_CONSTRAINTS,
+        **_DiscreteFamilyEstimator._parameter_constraints,
         "nonnegative_weight": _NONNEGATIVE,
         "activity_weight": _NONNEGATIVE,
     }
-    _module_parameters = ("nonnegative_weight", "activity_weight")
+    _module_param_names = ("nonnegative_weight", "activity_weight")
 
     def __init__(
         self,
@@ -617,6 +590,8 @@ class BioAE(_DiscreteFamilyEstimator):
         likelihood="mse",
         data_layout="NHWC",
         lr=1e-3,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=256,
         max_epochs=10,
         max_steps=None,
@@ -636,6 +611,8 @@ class BioAE(_DiscreteFamilyEstimator):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,

@@ -1,7 +1,7 @@
 """Gaussian VAE baselines: VAE, β-VAE, β-TCVAE, FactorVAE, AnnealedVAE and DIP-VAE.
 
 Each estimator declares its hyperparameters (``__init__``, ``_parameter_constraints``)
-and which of them its module takes (``_module_parameters``); the modules are in
+and which of them its module takes (``_module_param_names``); the modules are in
 :mod:`sklvae.nn.module` and :mod:`sklvae.nn.vae`. Reductions follow
 disentanglement_lib: reconstruction summed over pixels and KL summed over latents, both
 averaged over the batch, so ``beta`` means what it means in dlib's sweeps
@@ -15,24 +15,19 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._docstrings import fill_estimator_docstring
-from ..base import BaseDisentangler
+from ..base import _NONNEGATIVE, _POSITIVE, BaseDisentangler
 from ..nn.module import GaussianVAEModule
 from ..nn.vae import AnnealedVAEModule, BetaTCVAEModule, DIPVAEModule, FactorVAEModule
 
 __all__ = ["VAE", "BetaVAE", "BetaTCVAE", "FactorVAE", "AnnealedVAE", "DIPVAE"]
 
-_NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
-_POSITIVE = [Interval(Real, 0, None, closed="neither")]
 
-
-@fill_estimator_docstring
 class BetaVAE(BaseDisentangler):
     """The β-VAE (Higgins et al. 2017): reconstruction + β·KL.
 
     Parameters
     ----------
-    beta : float, default=4.0
+    beta : float
         Weight of the KL term (dlib sweeps 1, 2, 4, 6, 8, 16).
 
     Examples
@@ -47,7 +42,7 @@ class BetaVAE(BaseDisentangler):
 
     _module_class = GaussianVAEModule
     _parameter_constraints = {**BaseDisentangler._parameter_constraints, "beta": _NONNEGATIVE}
-    _module_parameters = ("beta",)
+    _module_param_names = ("beta",)
 
     def __init__(
         self,
@@ -58,6 +53,8 @@ class BetaVAE(BaseDisentangler):
         likelihood="bernoulli",
         data_layout="NHWC",
         lr=1e-4,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -77,6 +74,8 @@ class BetaVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -93,13 +92,12 @@ class BetaVAE(BaseDisentangler):
         self.beta = beta
 
 
-@fill_estimator_docstring
 class VAE(BetaVAE):
     """The VAE of Kingma & Welling (2014): a β-VAE with ``beta=1``.
 
     Parameters
     ----------
-    beta : float, default=1.0
+    beta : float
         Weight of the KL term; 1 is the evidence lower bound.
 
     Examples
@@ -121,6 +119,8 @@ class VAE(BetaVAE):
         likelihood="bernoulli",
         data_layout="NHWC",
         lr=1e-4,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -140,6 +140,8 @@ class VAE(BetaVAE):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -156,7 +158,6 @@ class VAE(BetaVAE):
         self.beta = beta
 
 
-@fill_estimator_docstring
 class BetaTCVAE(BaseDisentangler):
     """The β-TCVAE (Chen et al. 2018): reconstruction + α·MI + β·TC + γ·dimension-wise KL.
 
@@ -166,15 +167,15 @@ class BetaTCVAE(BaseDisentangler):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float
         Weight of the index-code mutual information.
-    beta : float, default=6.0
+    beta : float
         Weight of the total correlation.
-    gamma : float, default=1.0
+    gamma : float
         Weight of the dimension-wise KL.
-    dataset_size : int or None, default=None
+    dataset_size : int or None
         N in the estimators; None uses the number of samples passed to ``fit``.
-    estimator : {"mss", "mws"}, default="mss"
+    estimator : {"mss", "mws"}
         Minibatch-stratified sampling (Chen et al.; disvae, pythae) or minibatch-weighted
         sampling.
 
@@ -197,7 +198,7 @@ class BetaTCVAE(BaseDisentangler):
         "dataset_size": [Interval(Integral, 2, None, closed="left"), None],
         "estimator": [StrOptions({"mss", "mws"})],
     }
-    _module_parameters = ("alpha", "beta", "gamma", "dataset_size", "estimator")
+    _module_param_names = ("alpha", "beta", "gamma", "dataset_size", "estimator")
 
     def __init__(
         self,
@@ -212,6 +213,8 @@ class BetaTCVAE(BaseDisentangler):
         likelihood="bernoulli",
         data_layout="NHWC",
         lr=1e-4,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -231,6 +234,8 @@ class BetaTCVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -250,13 +255,12 @@ class BetaTCVAE(BaseDisentangler):
         self.dataset_size = dataset_size
         self.estimator = estimator
 
-    def _module_params(self):
-        params = super()._module_params()
+    def _module_kwargs(self):
+        params = super()._module_kwargs()
         params["dataset_size"] = self.dataset_size or self.n_samples_fit_
         return params
 
 
-@fill_estimator_docstring
 class FactorVAE(BaseDisentangler):
     """FactorVAE (Kim & Mnih 2018): VAE loss + γ·TC, with a TC discriminator.
 
@@ -269,11 +273,11 @@ class FactorVAE(BaseDisentangler):
 
     Parameters
     ----------
-    gamma : float, default=10.0
+    gamma : float
         Weight of the TC term (dlib sweeps 10–100).
-    discriminator_lr : float, default=1e-4
+    discriminator_lr : float
         Adam learning rate of the discriminator.
-    discriminator_batch : {"split", "same"}, default="split"
+    discriminator_batch : {"split", "same"}
         ``"split"``: the paper's two batches (the halves of each batch; needs
         ``batch_size >= 4``); ``"same"``: disentanglement_lib's variant (the whole batch
         for both, the discriminator sees the batch and its own permutation).
@@ -297,7 +301,7 @@ class FactorVAE(BaseDisentangler):
         "discriminator_lr": _POSITIVE,
         "discriminator_batch": [StrOptions({"split", "same"})],
     }
-    _module_parameters = ("gamma", "discriminator_batch")
+    _module_param_names = ("gamma", "discriminator_batch")
 
     def __init__(
         self,
@@ -310,6 +314,8 @@ class FactorVAE(BaseDisentangler):
         likelihood="bernoulli",
         data_layout="NHWC",
         lr=1e-4,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -329,6 +335,8 @@ class FactorVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -353,14 +361,13 @@ class FactorVAE(BaseDisentangler):
                 f"is split between the VAE and the discriminator); got {self.batch_size}."
             )
 
-    def _net_params(self):
+    def _net_kwargs(self):
         return {
             "optimizer_adversary__lr": self.discriminator_lr,
             "optimizer_adversary__betas": (0.5, 0.9),
         }
 
 
-@fill_estimator_docstring
 class AnnealedVAE(BaseDisentangler):
     """AnnealedVAE / CCI-VAE (Burgess et al. 2018): reconstruction + γ·abs(KL − C).
 
@@ -369,11 +376,11 @@ class AnnealedVAE(BaseDisentangler):
 
     Parameters
     ----------
-    gamma : float, default=1000.0
+    gamma : float
         Weight of the capacity term.
-    c_max : float, default=25.0
+    c_max : float
         Final capacity in nats (dlib sweeps 5–100).
-    iteration_threshold : int, default=100000
+    iteration_threshold : int
         Steps over which C reaches ``c_max``.
 
     Examples
@@ -393,7 +400,7 @@ class AnnealedVAE(BaseDisentangler):
         "c_max": _NONNEGATIVE,
         "iteration_threshold": [Interval(Integral, 1, None, closed="left")],
     }
-    _module_parameters = ("gamma", "c_max", "iteration_threshold")
+    _module_param_names = ("gamma", "c_max", "iteration_threshold")
 
     def __init__(
         self,
@@ -406,6 +413,8 @@ class AnnealedVAE(BaseDisentangler):
         likelihood="bernoulli",
         data_layout="NHWC",
         lr=1e-4,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -425,6 +434,8 @@ class AnnealedVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -443,7 +454,6 @@ class AnnealedVAE(BaseDisentangler):
         self.iteration_threshold = iteration_threshold
 
 
-@fill_estimator_docstring
 class DIPVAE(BaseDisentangler):
     """DIP-VAE-I and DIP-VAE-II (Kumar et al. 2018): VAE loss + a covariance penalty.
 
@@ -465,12 +475,12 @@ class DIPVAE(BaseDisentangler):
 
     Parameters
     ----------
-    variant : {"i", "ii"}, default="i"
+    variant : {"i", "ii"}
         ``"i"``: penalise Cov[μ(x)] (DIP-VAE-I); ``"ii"``: penalise Cov[z] (DIP-VAE-II).
-    lambda_od : float, default=10.0
+    lambda_od : float
         Weight of the squared off-diagonal covariances. disentanglement_lib sweeps 1, 2,
         5, 10, 20, 50 for both variants; the default 10 is a middle value of that sweep.
-    lambda_d_factor : float or None, default=None
+    lambda_d_factor : float or None
         The ratio λ_d / λ_od, the relative weight of the squared deviations of the variances
         from 1. None: 10 for ``variant="i"`` and 1 for ``variant="ii"``,
         disentanglement_lib's fixed values.
@@ -497,7 +507,7 @@ class DIPVAE(BaseDisentangler):
         "lambda_od": _NONNEGATIVE,
         "lambda_d_factor": [Interval(Real, 0, None, closed="left"), None],
     }
-    _module_parameters = ("variant", "lambda_od", "lambda_d_factor")
+    _module_param_names = ("variant", "lambda_od", "lambda_d_factor")
     #: λ_d / λ_od when ``lambda_d_factor=None`` (disentanglement_lib's sweep)
     _default_lambda_d_factor = {"i": 10.0, "ii": 1.0}
 
@@ -512,6 +522,8 @@ class DIPVAE(BaseDisentangler):
         likelihood="bernoulli",
         data_layout="NHWC",
         lr=1e-4,
+        weight_decay=0.0,
+        grad_clip=None,
         batch_size=64,
         max_epochs=10,
         max_steps=None,
@@ -531,6 +543,8 @@ class DIPVAE(BaseDisentangler):
             likelihood=likelihood,
             data_layout=data_layout,
             lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
             batch_size=batch_size,
             max_epochs=max_epochs,
             max_steps=max_steps,
@@ -548,8 +562,8 @@ class DIPVAE(BaseDisentangler):
         self.lambda_od = lambda_od
         self.lambda_d_factor = lambda_d_factor
 
-    def _module_params(self):
-        params = super()._module_params()
+    def _module_kwargs(self):
+        params = super()._module_kwargs()
         if self.lambda_d_factor is None:
             params["lambda_d_factor"] = self._default_lambda_d_factor[self.variant]
         return params

@@ -239,6 +239,11 @@ class CLGVAEModule(DisentanglerModule):
     The hyperparameters are validated by :class:`sklvae.models.clg.CLGVAE` and
     :class:`sklvae.models.mipet.MIPETVAE`; only the subgroup layout is checked here.
 
+    The defaults of the Lie-group settings (``hessian_weight`` ... ``subspace_sizes``),
+    the official argparse defaults of the MIPET code's CLG-VAE, are declared once, in
+    this signature: ``CLGVAE`` and ``MIPETVAE`` are tested against it and
+    :class:`sklvae.nn.mipet_clg.MIPETCLGModule` forwards them.
+
     Parameters
     ----------
     input_shape, n_latents
@@ -248,19 +253,19 @@ class CLGVAEModule(DisentanglerModule):
         encoder's dense width and Lie decoder's first dense width.
     beta : float, default=1.0
         Weight of the KL (the official objective uses 1).
-    hessian_weight, commutator_weight, group_recon_weight : float, default=40, 20, 0.1
-        Weights of the three group-loss terms (official argparse defaults).
-    group_path_prob : float, default=0.2
+    hessian_weight, commutator_weight, group_recon_weight : float
+        Weights of the three group-loss terms.
+    group_path_prob : float
         Probability that a training forward reconstructs the image from the encoder's
         group features g_E instead of the latent. Drawn from the global torch RNG, which
         the estimator seeds from ``random_state``.
-    commutator : {"official", "lie_bracket"}, default="official"
+    commutator : {"official", "lie_bracket"}
         A_jA_i − (A_jA_i)ᵀ (official code) or the Lie bracket A_jA_i − A_iA_j.
-    lie_basis_init : {"official", "upstream"}, default="official"
+    lie_basis_init : {"official", "upstream"}
         See :class:`LieAlgebraBasis`.
-    subgroup_sizes : sequence of int, default=(100,)
+    subgroup_sizes : sequence of int
         Group features per subgroup (m² for m × m matrices).
-    subspace_sizes : sequence of int or None, default=None
+    subspace_sizes : sequence of int or None
         Latents per subgroup; None means ``(n_latents,)``.
     **common
         ``backbone`` (default ``"mipet"``), ``likelihood``: see

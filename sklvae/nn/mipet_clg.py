@@ -40,13 +40,15 @@ class MIPETCLGModule(CLGVAEModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone_params, beta, hessian_weight, commutator_weight,
-    group_recon_weight, group_path_prob, commutator, lie_basis_init, subgroup_sizes,
-    subspace_sizes, **common
+    input_shape, n_latents, backbone_params, beta
         See :class:`sklvae.nn.clg.CLGVAEModule`; ``beta`` weighs the EF-KL (the official
         objective uses 1).
     ipe_form, symmetric, ef_conversion, mask_threshold
         See :class:`sklvae.nn.ipe.IPEUnit`.
+    **common
+        Passed to :class:`sklvae.nn.clg.CLGVAEModule` with its defaults: the Lie-group
+        settings (``hessian_weight`` ... ``subspace_sizes``), ``backbone``,
+        ``likelihood``.
     """
 
     def __init__(
@@ -56,34 +58,15 @@ class MIPETCLGModule(CLGVAEModule):
         *,
         backbone_params: dict | None = None,
         beta: float = 1.0,
-        hessian_weight: float = 40.0,
-        commutator_weight: float = 20.0,
-        group_recon_weight: float = 0.1,
-        group_path_prob: float = 0.2,
-        commutator: str = "official",
-        lie_basis_init: str = "official",
-        subgroup_sizes=(100,),
-        subspace_sizes=None,
         ipe_form: str = "product",
         symmetric: bool = True,
         ef_conversion: bool = True,
         mask_threshold: float | None = 0.0,
         **common,
     ):
+        # the Lie-group settings and their defaults are CLGVAEModule's
         super().__init__(
-            input_shape,
-            n_latents,
-            backbone_params=backbone_params,
-            beta=beta,
-            hessian_weight=hessian_weight,
-            commutator_weight=commutator_weight,
-            group_recon_weight=group_recon_weight,
-            group_path_prob=group_path_prob,
-            commutator=commutator,
-            lie_basis_init=lie_basis_init,
-            subgroup_sizes=subgroup_sizes,
-            subspace_sizes=subspace_sizes,
-            **common,
+            input_shape, n_latents, backbone_params=backbone_params, beta=beta, **common
         )
         # the IPE unit initialises its matrices xavier-uniform itself (official init_weights)
         self.ipe = IPEUnit(

@@ -345,5 +345,5 @@ def test_parameter_constraints_name_the_init_parameters():
 
     names = set(inspect.signature(MIPETVAE.__init__).parameters) - {"self", "net_params"}
     assert set(MIPETVAE._parameter_constraints) == names
-    assert set(MIPETVAE._module_parameters) <= names
+    assert set(MIPETVAE._module_param_names) <= names
     assert not hasattr(MIPETModule((1, 64, 64), 4), "group_settings")  # no optimizer settings

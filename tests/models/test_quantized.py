@@ -260,7 +260,7 @@ def test_official_defaults_and_parameters_survive_clone():
 def test_declared_parameters_match_the_signature(cls):
     names = set(inspect.signature(cls).parameters) - {"net_params"}
     assert set(cls._parameter_constraints) == names
-    assert set(cls._module_parameters) <= names
+    assert set(cls._module_param_names) <= names
     assert "\u00a7" not in cls.__doc__ and ".md" not in cls.__doc__  # no section citations
     assert "lr_decay_steps : int or None, default=50000" in cls.__doc__
 
