@@ -505,3 +505,59 @@ def test_early_stopping_is_not_reported_as_an_interrupt():
             callbacks=[stop],
         ).fit(X_TAB)
     assert len(model.history_) < 10 and not model.net_.interrupted_
+
+
+# --- gradient clipping and weight decay: every estimator, one place ----------------------
+
+
+def test_every_estimator_takes_grad_clip_and_weight_decay():
+    import sklvae
+
+    official = {"MIPETVAE", "CLGVAE"}  # the official code clips at 1
+    for name in sklvae.__all__:
+        cls = getattr(sklvae, name)
+        if not (isinstance(cls, type) and issubclass(cls, sklvae.BaseDisentangler)):
+            continue
+        params = cls().get_params()
+        assert params["grad_clip"] == (1.0 if name in official else None), name
+        assert params["weight_decay"] == 0.0, name
+
+
+def test_grad_clip_clips_the_models_gradients():
+    X = np.random.RandomState(0).rand(64, 6).astype(np.float32)
+    kwargs = dict(n_latents=2, batch_size=16, max_steps=3, random_state=0, device="cpu")
+    norms = []
+
+    class GradNorm(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            grads = [p.grad for _, p in named_parameters if p.grad is not None]
+            norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+
+    # user callbacks run after the built-in clipping
+    BetaVAE(grad_clip=1e-3, callbacks=[GradNorm()], **kwargs).fit(X)
+    assert len(norms) == 3 and max(norms) <= 1e-3 * (1 + 1e-4)
+    clipped = BetaVAE(grad_clip=1e-3, **kwargs).fit(X)
+    free = BetaVAE(**kwargs).fit(X)
+    assert "gradient_clipping" in dict(clipped.net_.callbacks_)
+    assert "gradient_clipping" not in dict(free.net_.callbacks_)
+    assert not np.allclose(clipped.transform(X), free.transform(X))
+
+
+def test_weight_decay_reaches_the_optimizer():
+    X = np.random.RandomState(0).rand(64, 6).astype(np.float32)
+    model = BetaVAE(n_latents=2, weight_decay=0.25, max_steps=1, random_state=0).fit(X)
+    assert {group["weight_decay"] for group in model.net_.optimizer_.param_groups} == {0.25}
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"grad_clip": 0.0}, "'grad_clip' parameter of BetaVAE must be"),
+        ({"grad_clip": "1"}, "'grad_clip' parameter of BetaVAE must be"),
+        ({"weight_decay": -1.0}, "'weight_decay' parameter of BetaVAE must be"),
+    ],
+)
+def test_bad_grad_clip_or_weight_decay_raise(params, match):
+    X = np.random.RandomState(0).rand(16, 6).astype(np.float32)
+    with pytest.raises(ValueError, match=match):
+        BetaVAE(n_latents=2, max_steps=1, **params).fit(X)
