@@ -207,7 +207,7 @@ class InferenceMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
+            Data to reconstruct, in the fitted input's layout and scale.
 
         Returns
         -------
@@ -259,7 +259,7 @@ class InferenceMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
+            Data to score, in the fitted input's layout and scale.
         y : None
             Ignored.
 

@@ -357,22 +357,6 @@ class MIPETVAE(BaseDisentangler):
             torch.manual_seed(0)  # fixed noise for representation="sample"
             return super().transform(X)
 
-    def inverse_transform(self, Z) -> np.ndarray:
-        """Decode codes from ``transform``'s space: the K decoded ψ_m(z), averaged.
-
-        Parameters
-        ----------
-        Z : array-like of shape (n_samples, n_latents)
-            Codes in the space ``representation`` names (pre-IPE z for ``"mean"`` and
-            ``"sample"``, the unit-averaged ẑ for ``"transformed"``).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, ...)
-            Decoded means in the fitted input's layout and scale.
-        """
-        return super().inverse_transform(Z)
-
     def reconstruct(self, X) -> np.ndarray:
         """Decode the representation of ``X`` (a fixed-seed sample for ``"sample"``).
 

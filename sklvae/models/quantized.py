@@ -438,7 +438,8 @@ class QLAE(_CodebookEstimator):
     The defaults are the FactorQVAE repository's (16 codes per latent, N(0, 1) init,
     plain Adam). The original QLAE uses 10 codes initialised on
     ``linspace(-0.5, 0.5)`` (``codebook_size=10, codebook_init="linspace"``), AdamW
-    with weight decay 0.1, gradient clipping at 1 and a Bernoulli likelihood.
+    with weight decay 0.1, gradient clipping at 1 (``grad_clip=1.0``) and a Bernoulli
+    likelihood.
 
     Parameters
     ----------
