@@ -241,7 +241,9 @@ class BaseDisentangler(
         Returns
         -------
         ndarray of shape (n_samples, n_latents), float32
-            The representation; posterior means for the Gaussian VAEs.
+            The representation: posterior means for the Gaussian VAEs, the values of
+            the nearest codes (what the decoder sees at evaluation) for the quantized
+            models, whose code indices ``transform_indices`` returns.
         """
         return self._encode(X)
 

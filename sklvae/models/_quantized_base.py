@@ -78,22 +78,6 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
         """The learned scalar codes: ``(codebook_size,)`` or ``(n_latents, codebook_size)``."""
         return self.module_.quantizer.codebook.detach().cpu().numpy()
 
-    def transform(self, X) -> np.ndarray:
-        """Encode ``X`` to the codebook values of its nearest codes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_latents), float32
-            The hard codebook values the decoder sees at evaluation. The official
-            evaluation scores the code indices instead: see :meth:`transform_indices`.
-        """
-        return super().transform(X)
-
     def transform_indices(self, X) -> np.ndarray:
         """Encode ``X`` to integer code indices (the official evaluation's representation).
 

@@ -345,7 +345,7 @@ class MIPETVAE(BaseDisentangler):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
+            Data to encode, in the fitted input's layout and scale.
 
         Returns
         -------
