@@ -24,7 +24,9 @@ import re
 import textwrap
 from typing import Any
 
+from ._validation import DATA_LAYOUTS
 from .nn.backbones import BACKBONES
+from .nn.reconstruction import LIKELIHOODS
 
 __all__ = [
     "fill_estimator_docstring",
@@ -33,14 +35,21 @@ __all__ = [
     "SHARED_ATTRIBUTES",
 ]
 
-#: name -> (type description, description); the default is read from the signature
+
+def _options(names) -> str:
+    return "{" + ", ".join(f'"{name}"' for name in names) + "}"
+
+
+#: name -> (type description, description); the default is read from the signature. A
+#: class may describe a shared parameter itself, giving only its name as the entry's
+#: header: the type is then this table's.
 PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "n_latents": (
         "int",
         "Number of latent dimensions: the width of ``transform``'s output.",
     ),
     "backbone": (
-        "{" + ", ".join(f'"{name}"' for name in ("auto", *BACKBONES)) + "} or tuple",
+        _options(("auto", *BACKBONES)) + " or tuple",
         "Encoder/decoder architecture (see :mod:`sklvae.nn.backbones`): a backbone "
         'name, ``"auto"`` (the method\'s default for images, ``"mlp"`` for tabular '
         "data), or a custom ``(encoder_builder, decoder_builder)`` pair of callables "
@@ -48,7 +57,7 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "``module__backbone_params={...}``.",
     ),
     "likelihood": (
-        '{"bernoulli", "gaussian", "mse"}',
+        _options(LIKELIHOODS),
         'Reconstruction loss. ``"bernoulli"`` (sigmoid cross-entropy) and '
         '``"gaussian"`` (squared error) are summed over pixels and averaged over the '
         "batch, as disentanglement_lib does, so ``beta`` values are comparable with its "
@@ -56,7 +65,7 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "-0.5 (FactorQVAE's and GroupActionAE's official loss).",
     ),
     "data_layout": (
-        '{"NHWC", "NCHW", "NDHW"}',
+        _options(DATA_LAYOUTS),
         "How 4-D inputs are read: ``(n, H, W, C)``, ``(n, C, H, W)`` or volumes "
         "``(n, D, H, W)``. ``(n, H, W)`` arrays are one-channel images and ``(n, d)`` "
         "arrays tabular data whatever this says.",
@@ -314,8 +323,13 @@ def fill_estimator_docstring(cls: type) -> type:
         if name == "self":
             continue
         if name in own:
-            header, *description = own[name]
-            kind, text_lines = header.split(" : ", 1)[1], description
+            header, *text_lines = own[name]
+            if " : " in header:
+                kind = header.split(" : ", 1)[1]
+            elif name in PARAMETER_DOCS:
+                kind = PARAMETER_DOCS[name][0]
+            else:
+                raise TypeError(f"{cls.__name__}: the entry of {name!r} needs a type.")
         elif name in PARAMETER_DOCS:
             kind, text = PARAMETER_DOCS[name]
             text_lines = _wrap(text + (f" {notes[name]}" if name in notes else ""))

@@ -43,7 +43,7 @@ class CLGVAE(BaseDisentangler):
         Weight of the Gaussian KL (1 in the official objective).
     lr : float
         Adam learning rate (the official README).
-    backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple
+    backbone
         ``"auto"`` uses the official ``"mipet"`` convolutional networks for 64×64
         images (dense width 256, the official Lie encoder's) and the package default
         otherwise (``"mlp"`` for tabular data).

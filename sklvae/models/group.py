@@ -81,7 +81,7 @@ class GroupActionAE(BaseDisentangler):
     backbone : {"auto", "conv_grid"}
         Always the ``conv_grid`` encoder/decoder (:mod:`sklvae.nn.backbones`); the
         latent must be a feature map.
-    likelihood : {"mse", "gaussian", "bernoulli"}
+    likelihood
         ``"mse"`` is the official loss: a tanh decoder and the mean squared error on
         images read in [-1, 1].
     lr : float

@@ -113,13 +113,13 @@ class MIPETVAE(BaseDisentangler):
         "implicit semantic mask"); None disables the mask.
     dataset_size : int or None
         N in the β-TCVAE estimators; None uses the number of samples passed to ``fit``.
-    backbone : {"auto", "mipet", "burgess", "dalle", "conv_grid", "mlp"} or tuple
+    backbone
         ``"auto"`` uses the official ``"mipet"`` networks for 64×64 images (dense width
         128, the dSprites setting; the official 3D Shapes/Cars runs use
         ``module__backbone_params={"hidden_dim": 256}``), otherwise the package default
         (``"mlp"`` for tabular data). A custom ``(encoder_builder, decoder_builder)``
         pair is accepted as by every estimator (:mod:`sklvae.nn.backbones`).
-    likelihood : {"bernoulli", "gaussian", "mse"}
+    likelihood
         Reconstruction loss. The official code uses the Bernoulli likelihood (BCE
         summed over pixels) for dSprites and ``"gaussian"`` (summed squared error) for
         3D Shapes and 3D Cars.

@@ -72,10 +72,10 @@ class FactorQVAE(_TCEstimator):
     gamma : float
         Weight of the TC estimate. Official: 1e-4 (Shapes3D), 5e-5 (Isaac3D), 1e-6
         (MPI3D-complex).
-    backbone : {"auto", "burgess", "mipet", "dalle", "conv_grid", "mlp"} or tuple
+    backbone
         ``"auto"``: the official ``"dalle"`` backbone for images (sides divisible by 4),
         ``"mlp"`` for tables; widths via ``module__backbone_params``.
-    likelihood : {"bernoulli", "gaussian", "mse"}
+    likelihood
         The official mean squared error over elements on inputs shifted by -0.5, with
         an unbounded decoder.
     lr : float
