@@ -107,7 +107,7 @@ class BaseDisentangler(
         "data_layout": [StrOptions(set(DATA_LAYOUTS))],
         "lr": _POSITIVE,
         "weight_decay": _NONNEGATIVE,
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "grad_clip": [*_POSITIVE, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "max_steps": [Interval(Integral, 1, None, closed="left"), None],

@@ -11,7 +11,7 @@ defaults and departures are described in ``docs/methods/gaussian_vaes.md``.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -505,7 +505,7 @@ class DIPVAE(BaseDisentangler):
         **BaseDisentangler._parameter_constraints,
         "variant": [StrOptions({"i", "ii"})],
         "lambda_od": _NONNEGATIVE,
-        "lambda_d_factor": [Interval(Real, 0, None, closed="left"), None],
+        "lambda_d_factor": [*_NONNEGATIVE, None],
     }
     _module_param_names = ("variant", "lambda_od", "lambda_d_factor")
     #: λ_d / λ_od when ``lambda_d_factor=None`` (disentanglement_lib's sweep)
