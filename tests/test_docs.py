@@ -235,4 +235,4 @@ def test_clg_defaults_are_declared_once():
         assert {name: params[name] for name in CLG_PARAMETERS} == declared
     forwarded = inspect.signature(MIPETCLGModule).parameters
     assert not set(CLG_PARAMETERS) & set(forwarded)
-    assert forwarded["clg_params"].kind is inspect.Parameter.VAR_KEYWORD
+    assert forwarded["common"].kind is inspect.Parameter.VAR_KEYWORD
