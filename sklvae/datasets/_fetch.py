@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,18 +191,3 @@ def check_download_flags(download_if_missing: Any, overwrite: Any) -> tuple[bool
             "overwrite=True downloads the file again; it needs download_if_missing=True."
         )
     return download_if_missing, overwrite
-
-
-def _atomic_write_npy(target: Path, write: Callable[[Path], None]) -> Path:
-    """Create ``target`` through ``write(tmp_path)`` and an atomic rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp_name)
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-    return target

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_path
 from ._checks import CorruptDatasetError, reading_file
-from ._fetch import _atomic_write_npy
 from ._storage import MemmapStorage, PackedBitsStorage
 
 _CHUNK_BYTES = 64 * 2**20
@@ -169,7 +169,8 @@ def _build_cache(
             del out
 
     try:
-        _atomic_write_npy(cache, write)
+        with atomic_path(cache) as tmp:
+            write(tmp)
     except PermissionError as exc:
         raise PermissionError(
             f"Cannot write the cache {cache} needed to read {path} lazily ({exc}); make "

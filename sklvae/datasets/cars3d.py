@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_path
 from ._checks import CorruptDatasetError, DatasetNotFoundError
 from ._dataset import GroundTruthDataset
-from ._fetch import _atomic_write_npy, _download, check_download_flags, get_data_home
+from ._fetch import _download, check_download_flags, get_data_home
 from ._npz import _npy_header_size, _read_npy_header
 from ._storage import MemmapStorage
 
@@ -230,7 +231,8 @@ def fetch_cars3d(
             out.flush()
             del grid, out
 
-        _atomic_write_npy(cache, write)
+        with atomic_path(cache) as tmp:
+            write(tmp)
     storage = MemmapStorage(cache, _npy_header_size(cache), shape)
     return GroundTruthDataset(
         CARS3D_FACTOR_NAMES,

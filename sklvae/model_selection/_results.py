@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import sys
@@ -11,18 +12,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._atomic import atomic_write_text
+from ._locks import FileLock
+
 #: Columns before the metrics, and after them, in every results table.
 KEY_COLUMNS = ("method", "params", "seed")
 INFO_COLUMNS = (
     "reconstruction_error",
     "fit_time",
     "n_steps",
+    "resumed_from_step",
     "device",
     "sklvae_version",
     "torch_version",
     "sklearn_version",
 )
-_INT_COLUMNS = {"seed", "n_steps"}
+_INT_COLUMNS = {"seed", "n_steps", "resumed_from_step"}
 _STR_COLUMNS = {
     "method",
     "params",
@@ -47,46 +52,76 @@ def canonical(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _parse_value(k, str(v)) for k, v in row.items()}
 
 
-def read_results(path: Path) -> tuple[list[str] | None, list[dict]]:
-    if not path.exists() or path.stat().st_size == 0:
-        return None, []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or [])
+class ResultsFile:
+    """The CSV file of a study, read and appended under an OS lock, rewritten atomically.
+
+    Each append reads the file, keeps its whole rows, adds the new one and replaces the
+    file in one atomic rename (:func:`sklvae._atomic.atomic_path`), all while holding
+    the lock file ``<results_file>.lock``: rows of two processes never interleave, and
+    a crash leaves the previous complete file. A line without its end (a file cut
+    mid-row by a crash under an older writer, or by a full disk) or with the wrong
+    number of fields is not a row: it is skipped when reading and dropped at the next
+    append, never merged with the next row.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = FileLock(self.path.with_name(self.path.name + ".lock"))
+
+    def _load(self) -> tuple[list[str] | None, list[str], list[dict]]:
+        """Header, the raw text of each whole row and the rows parsed."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None, [], []
+        text = self.path.read_text(encoding="utf-8")
+        lines = text[: text.rfind("\n") + 1].splitlines()  # a last line without its end is cut
+        if not lines:
+            return None, [], []
+        header = next(csv.reader([lines[0]]))
         missing = [c for c in KEY_COLUMNS if c not in header]
         if missing:
-            raise ValueError(f"{path} is not a study results file: no column(s) {missing}.")
-        rows = [
-            {k: _parse_value(k, v) for k, v in r.items()}
-            for r in reader
-            if None not in r and all(v is not None for v in r.values())
-        ]
+            raise ValueError(f"{self.path} is not a study results file: no column(s) {missing}.")
+        raw, rows = [], []
+        for line in lines[1:]:
+            fields = next(csv.reader([line]), [])
+            if len(fields) != len(header):
+                continue
+            try:
+                rows.append({k: _parse_value(k, v) for k, v in zip(header, fields)})
+            except ValueError:  # a number cut short
+                continue
+            raw.append(line)
+        return header, raw, rows
+
+    def read(self) -> tuple[list[str] | None, list[dict]]:
+        """The header and the whole rows (none for a missing or empty file)."""
+        with self.lock:
+            header, _, rows = self._load()
+        return header, rows
+
+    def append(self, row: dict) -> None:
+        """Add one row; raises if the file's columns differ from the row's."""
+        columns = list(row)
+        with self.lock:
+            header, raw, _ = self._load()
+            if header is not None and columns != header:
+                raise ValueError(
+                    f"{self.path} has columns {header} but this study writes {columns}: "
+                    "use a new results_file for different metrics or options."
+                )
+            lines = [_csv_line(columns), *raw, _csv_line([row[c] for c in columns])]
+            atomic_write_text(self.path, "".join(line.rstrip("\r\n") + "\n" for line in lines))
+
+
+def read_results(path: str | os.PathLike) -> tuple[list[str] | None, list[dict]]:
+    """The header and whole rows of a results file, read without its lock (for plots)."""
+    header, _, rows = ResultsFile(Path(path))._load()
     return header, rows
 
 
-class ResultsWriter:
-    """Appends rows to the CSV file, one flushed line per finished fit."""
-
-    def __init__(self, path: Path | None, header: list[str] | None):
-        self.path, self.header = path, header
-
-    def write(self, row: dict) -> None:
-        if self.path is None:
-            return
-        columns = list(row)
-        if self.header is None:
-            self.header = columns
-            with self.path.open("w", newline="") as handle:
-                csv.writer(handle).writerow(columns)
-        elif columns != self.header:
-            raise ValueError(
-                f"{self.path} has columns {self.header} but this study writes {columns}: "
-                "use a new results_file for different metrics or options."
-            )
-        with self.path.open("a", newline="") as handle:
-            csv.writer(handle).writerow([row[c] for c in columns])
-            handle.flush()
-            os.fsync(handle.fileno())
+def _csv_line(values: list) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
 
 
 class Progress:
@@ -111,6 +146,11 @@ class Progress:
             file=sys.stderr,
             flush=True,
         )
+
+    def note(self, text: str) -> None:
+        """A line of text below the bar."""
+        if self.enabled:
+            print(f"\nstudy: {text}", file=sys.stderr, flush=True)
 
     def update(self, row: dict) -> None:
         self.done += 1

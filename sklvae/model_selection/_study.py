@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import threading
 import time
@@ -13,8 +13,11 @@ from typing import Any
 import numpy as np
 from joblib import Parallel, delayed
 
+from .._atomic import atomic_path
 from ..metrics.scorers import evaluate_disentanglement
-from ._results import Progress, ResultsWriter, canonical, read_results
+from ._checkpoints import StudyCheckpoint, remove_checkpoints
+from ._locks import FileLock
+from ._results import Progress, ResultsFile, canonical
 from ._tasks import FitTask, normalise_metrics, study_tasks
 
 __all__ = ["run_study"]
@@ -57,6 +60,39 @@ def _versions() -> dict[str, str]:
     }
 
 
+def _fit(estimator: Any, X: Any, task: FitTask, settings: dict) -> int:
+    """Fit ``estimator`` (resuming from its checkpoint); the step it resumed from."""
+    if settings["checkpoint_dir"] is None:
+        estimator.fit(X)
+        _raise_if_interrupted(estimator, task)
+        return 0
+    checkpoint = StudyCheckpoint(
+        Path(settings["checkpoint_dir"]) / task.name, settings["checkpoint_every"]
+    )
+    callbacks = estimator.get_params()["callbacks"]
+    estimator.set_params(callbacks=[*(callbacks or []), ("study_checkpoint", checkpoint)])
+    try:
+        estimator.fit(X)
+    finally:
+        # the fitted model keeps no trace of the study's checkpoints
+        estimator.set_params(callbacks=callbacks)
+        net = getattr(estimator, "net_", None)
+        if net is not None:
+            net.callbacks_ = [(n, c) for n, c in net.callbacks_ if c is not checkpoint]
+            net.callbacks = [e for e in net.callbacks if e != ("study_checkpoint", checkpoint)]
+    _raise_if_interrupted(estimator, task)
+    return int(checkpoint.resumed_from_step_)
+
+
+def _raise_if_interrupted(estimator: Any, task: FitTask) -> None:
+    """A fit stopped by a KeyboardInterrupt stops the study (its row is not written)."""
+    if getattr(getattr(estimator, "net_", None), "interrupted_", False):
+        raise KeyboardInterrupt(
+            f"the fit {task.key} was interrupted at step {estimator.n_steps_}; run the "
+            "study again to finish it (with checkpoint_dir, it resumes from its checkpoint)."
+        )
+
+
 def _fit_and_score(task: FitTask, dataset: Any, X: Any, metrics: dict, settings: dict) -> dict:
     """Fit one task and score it; runs in a joblib worker."""
     with _FIT_LOCK:
@@ -76,7 +112,7 @@ def _fit_and_score_unlocked(
         if settings["verbose"] >= 2 and "verbose" in estimator.get_params():
             estimator.set_params(verbose=1)
         start = time.perf_counter()
-        estimator.fit(dataset if X is None else X)
+        resumed_from_step = _fit(estimator, dataset if X is None else X, task, settings)
         fit_time = time.perf_counter() - start
 
         row: dict[str, Any] = {"method": task.method, "params": task.params, "seed": task.seed}
@@ -118,19 +154,111 @@ def _fit_and_score_unlocked(
         row["reconstruction_error"] = _reconstruction_error(estimator, images)
         row["fit_time"] = fit_time
         row["n_steps"] = int(getattr(estimator, "n_steps_", -1))
+        row["resumed_from_step"] = resumed_from_step
         net = getattr(estimator, "net_", None)
         row["device"] = str(getattr(net, "device", getattr(estimator, "device", "")))
         row.update(_versions())
         if settings["model_dir"] is not None:
             import joblib
 
-            digest = hashlib.sha1(task.params.encode()).hexdigest()[:10]
-            name = f"{task.method}_{digest}_seed{task.seed}.joblib"
-            joblib.dump(estimator, Path(settings["model_dir"]) / name)
+            name = task.name + ".joblib"
+            with atomic_path(Path(settings["model_dir"]) / name) as tmp:
+                joblib.dump(estimator, tmp)
             row["model_file"] = name
         return row
     finally:
         torch.set_num_threads(previous_threads)
+
+
+def _row_key(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (row["method"], row["params"], str(row["seed"]))
+
+
+def _claimed_jobs(todo, results, claims, held, busy, finished, progress, job_args):
+    """The fits to dispatch, each claimed just before (see :func:`_run_fits`)."""
+    for task in todo:
+        if results is not None and claims is not None:
+            claim = FileLock(claims / task.name)
+            if not claim.acquire(blocking=False):
+                busy.append(task)  # another process runs it
+                continue
+            row = {_row_key(r): r for r in results.read()[1]}.get(task.key)
+            if row is not None:  # another process finished it meanwhile
+                claim.release()
+                finished[task.key] = row
+                progress.update(row)
+                continue
+            held[task.key] = claim
+        yield delayed(_fit_and_score)(task, *job_args)
+
+
+def _run_fits(
+    tasks: list[FitTask],
+    finished: dict,
+    results: ResultsFile | None,
+    progress: Progress,
+    n_jobs: int | None,
+    job_args: tuple,
+) -> None:
+    """Run every task without a row in ``finished``, adding each row as it comes.
+
+    With a results file, a fit runs only in the process that holds its claim (a lock
+    file ``<results_file>.claims/<fit>``, held from just before the fit is dispatched
+    until its row is written), and only if the file has no row for it once the claim
+    is held: processes sharing a results file split the fits, and none runs a fit
+    that another has finished or is running. Fits claimed by another process are
+    waited for (its claim is released when its row is written, or when it dies:
+    then this process runs the fit, from its checkpoint).
+    """
+    settings = job_args[-1]
+    claims = None if results is None else results.path.with_name(results.path.name + ".claims")
+    while True:
+        todo = [task for task in tasks if task.key not in finished]
+        if not todo:
+            break
+        held: dict[tuple, FileLock] = {}
+        busy: list[FitTask] = []
+
+        names = {task.key: task.name for task in todo}
+        try:
+            jobs = _claimed_jobs(todo, results, claims, held, busy, finished, progress, job_args)
+            for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+                key = _row_key(row)
+                if results is not None:
+                    results.append(row)
+                finished[key] = canonical(row)
+                if settings["checkpoint_dir"] is not None:
+                    remove_checkpoints(Path(settings["checkpoint_dir"]) / names[key])
+                claim = held.pop(key, None)
+                if claim is not None:
+                    claim.release(remove=True)
+                progress.update(row)
+        except Exception as exc:
+            if type(exc).__name__ == "KilledWorker":  # dask gave up on a fit
+                raise RuntimeError(
+                    f"A dask worker died on every try of a fit ({exc}); the study stops. "
+                    "Every finished fit's row is in the results file: run the study again "
+                    "to finish the others (they resume from their checkpoints with "
+                    "checkpoint_dir)."
+                ) from exc
+            raise
+        finally:
+            for claim in held.values():
+                claim.release()
+        if busy and results is not None and claims is not None:
+            # wait until the other process writes the row (or dies), then look again
+            progress.note(f"waiting for {len(busy)} fit(s) run by another process")
+            claim = FileLock(claims / busy[0].name)
+            claim.acquire()
+            claim.release()
+            for row in results.read()[1]:
+                key = _row_key(row)
+                if key in names and key not in finished:
+                    finished[key] = row
+                    progress.update(row)
+    if claims is not None:
+        with contextlib.suppress(OSError):
+            claims.rmdir()  # only when empty: no process has a claim left
 
 
 def run_study(
@@ -147,6 +275,8 @@ def run_study(
     history_keys: Sequence[str] = (),
     results_file: str | os.PathLike | None = None,
     model_dir: str | os.PathLike | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
     n_jobs: int | None = None,
     n_threads: int | None = 1,
     verbose: int = 0,
@@ -186,11 +316,31 @@ def run_study(
         Entries of the fit's last ``history_`` row to record as ``"history.<key>"``,
         e.g. the name of a :class:`~sklvae.callbacks.DisentanglementMonitor`.
     results_file : path, optional
-        CSV file, one row per fit, appended as each fit finishes. Fits whose
-        ``(method, params, seed)`` are already in it are skipped, so re-running an
-        interrupted study finishes it.
+        CSV file, one row per fit, added as each fit finishes (after its model file,
+        if any, is complete). Fits whose ``(method, params, seed)`` are already in it
+        are skipped, so re-running an interrupted study finishes it. The file is
+        rewritten atomically under an OS lock (``<results_file>.lock``), and each
+        running fit is claimed (``<results_file>.claims/``), so several processes
+        may run the same study on one results file: they split the fits and never
+        run one twice (POSIX; on Windows run one process per results file). A last
+        row cut short by a crash is ignored and that fit runs again.
     model_dir : path, optional
-        Save each fitted estimator there with ``joblib.dump`` (column ``model_file``).
+        Save each fitted estimator there with ``joblib.dump`` (column ``model_file``),
+        written atomically.
+    checkpoint_dir : path, optional
+        Checkpoint each running fit into its own folder there (named after its
+        method, params and seed); a fit interrupted by a crash, a kill or a lost
+        worker resumes from its newest checkpoint when the study runs again, and ends
+        exactly as if it had not stopped (column ``resumed_from_step``: the step it
+        resumed from, 0 when it ran from the start). A finished fit's folder is
+        removed once its row is written. With several processes or dask workers, it
+        must be a folder they all see at the same path.
+    checkpoint_every : int, optional
+        Optimizer steps between two checkpoints (with ``checkpoint_dir``). Resume
+        points are epoch ends: a checkpoint is written at the end of the first epoch
+        by which ``checkpoint_every`` steps have passed since the last one (None: at
+        every epoch end), and when training ends, so that a fit killed while it is
+        scored is not trained again.
     n_jobs : int, optional
         Fits run in parallel through joblib (``parallel_config`` chooses the backend).
     n_threads : int or None, default=1
@@ -232,12 +382,23 @@ def run_study(
     if stray:
         raise ValueError(f"metric_params given for metrics not in the study: {stray}.")
     tasks = study_tasks(estimators, seeds)
-    path = None if results_file is None else Path(results_file)
-    header, done_rows = read_results(path) if path is not None else (None, [])
+    if checkpoint_every is not None:
+        if checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir (where checkpoints go).")
+        if (
+            not isinstance(checkpoint_every, (int, np.integer))
+            or isinstance(checkpoint_every, bool)
+            or checkpoint_every < 1
+        ):
+            raise ValueError(
+                f"checkpoint_every must be a positive integer (steps) or None, got "
+                f"{checkpoint_every!r}."
+            )
+    results = None if results_file is None else ResultsFile(Path(results_file))
+    _, done_rows = results.read() if results is not None else (None, [])
     if model_dir is not None:
         Path(model_dir).mkdir(parents=True, exist_ok=True)
-    finished = {(r["method"], r["params"], str(r["seed"])): r for r in done_rows}
-    todo = [task for task in tasks if task.key not in finished]
+    finished = {_row_key(r): r for r in done_rows}
     settings = dict(
         n_train=int(n_train),
         n_test=int(n_test),
@@ -245,19 +406,15 @@ def run_study(
         metric_params=dict(metric_params or {}),
         history_keys=tuple(history_keys),
         model_dir=None if model_dir is None else str(model_dir),
+        checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
+        checkpoint_every=None if checkpoint_every is None else int(checkpoint_every),
         n_threads=n_threads,
         verbose=int(verbose),
     )
-    writer = ResultsWriter(path, header)
-    progress = Progress(len(tasks), len(tasks) - len(todo), verbose >= 1)
+    done = sum(task.key in finished for task in tasks)
+    progress = Progress(len(tasks), done, verbose >= 1)
     try:
-        if todo:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            jobs = (delayed(_fit_and_score)(t, dataset, X, metrics, settings) for t in todo)
-            for row in parallel(jobs):
-                writer.write(row)
-                finished[(row["method"], row["params"], str(row["seed"]))] = canonical(row)
-                progress.update(row)
+        _run_fits(tasks, finished, results, progress, n_jobs, (dataset, X, metrics, settings))
     finally:
         progress.close()
     rows = [finished[task.key] for task in tasks]

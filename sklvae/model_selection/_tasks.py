@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
 
 from ..metrics.scorers import DISENTANGLEMENT_METRICS
+from ._checkpoints import fit_name
 
 __all__ = ["study_tasks"]
 
@@ -28,6 +29,11 @@ class FitTask:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.method, self.params, str(self.seed))
+
+    @property
+    def name(self) -> str:
+        """The fit's name on disk: model file, checkpoint folder, claim."""
+        return fit_name(self.method, self.params, self.seed)
 
 
 def _params_json(params: Mapping[str, Any]) -> str:

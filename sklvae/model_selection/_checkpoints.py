@@ -1,0 +1,139 @@
+"""Checkpoints of a study's running fits, so that an interrupted fit resumes exactly.
+
+Each fit of a study that has a ``checkpoint_dir`` owns one folder there (named by
+:func:`fit_name`). :class:`StudyCheckpoint`, a skorch callback added to the fit, saves
+the net's state into it as ``step_<n>/`` folders, each written completely under a
+temporary name and renamed into place (:func:`sklvae._atomic.atomic_folder`); only the
+newest is kept. When the fit starts again, the newest complete checkpoint is loaded
+before the first epoch and training continues from its step with the same random
+stream (the resume point the net records at every epoch end: step count and RNG state),
+so the resumed fit ends exactly where an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from skorch.callbacks import Callback
+
+from .._atomic import atomic_folder
+
+__all__ = ["StudyCheckpoint", "fit_name", "checkpoint_files", "remove_checkpoints"]
+
+_STEP_PREFIX = "step_"
+
+
+def fit_name(method: str, params: str, seed: int) -> str:
+    """The file-system name of one fit (model file, checkpoint folder, claim).
+
+    The method label with unusual characters replaced, a digest of the method and its
+    grid point (the row's ``params``), and the seed.
+    """
+    digest = hashlib.sha1(f"{method}\0{params}".encode()).hexdigest()[:10]
+    label = re.sub(r"[^A-Za-z0-9_.-]", "_", method)[:60]
+    return f"{label}_{digest}_seed{seed}"
+
+
+def checkpoint_files(net: Any, folder: Path) -> dict[str, str]:
+    """The files of one checkpoint of ``net``, as skorch's ``save_params`` arguments.
+
+    Every module, criterion and optimizer the net registered with skorch, and the
+    history (which holds the resume point: step count and RNG state).
+    """
+    files = {"f_history": str(folder / "history.json")}
+    for name in [*net._modules, *net._criteria, *net._optimizers]:
+        files["f_params" if name == "module" else f"f_{name}"] = str(folder / f"{name}.pt")
+    return files
+
+
+def _step_of(folder: Path) -> int:
+    return int(folder.name[len(_STEP_PREFIX) :])
+
+
+def _checkpoints(folder: Path) -> list[Path]:
+    """The complete checkpoints in ``folder``, oldest first (temporary folders excluded)."""
+    if not folder.is_dir():
+        return []
+    found = [
+        path
+        for path in folder.iterdir()
+        if path.is_dir()
+        and path.name.startswith(_STEP_PREFIX)
+        and path.name[len(_STEP_PREFIX) :].isdigit()
+    ]
+    return sorted(found, key=_step_of)
+
+
+def remove_checkpoints(folder: Path) -> None:
+    """Delete a fit's checkpoint folder (its row is written: the fit is finished)."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class StudyCheckpoint(Callback):
+    """Saves a fit's state every ``every`` steps and resumes from the newest save.
+
+    Resume points are epoch ends (where the net records its step count and RNG
+    state), so a checkpoint is written at the end of the first epoch by which
+    ``every`` steps have passed since the last one, and at the end of training.
+
+    Parameters
+    ----------
+    folder : path
+        The fit's own checkpoint folder.
+    every : int or None
+        Steps between checkpoints; None: at every epoch end.
+    """
+
+    def __init__(self, folder: str | Path, every: int | None = None):
+        self.folder = folder
+        self.every = every
+
+    def initialize(self):
+        #: the step the fit resumed from (0: started from scratch)
+        self.resumed_from_step_ = 0
+        self._saved_step = 0
+        self._loaded = False
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        if self._loaded:
+            return
+        self._loaded = True
+        for partial in Path(self.folder).glob(".*.part"):  # a save cut short by a crash
+            shutil.rmtree(partial, ignore_errors=True)
+        saved = _checkpoints(Path(self.folder))
+        if not saved:
+            return
+        newest = saved[-1]
+        try:
+            net.load_params(**checkpoint_files(net, newest))
+        except Exception as exc:
+            raise RuntimeError(
+                f"Could not resume from the checkpoint {newest} ({type(exc).__name__}: "
+                f"{exc}). Delete the folder {self.folder} to run this fit from the start."
+            ) from exc
+        self.resumed_from_step_ = self._saved_step = int(net.history[-1, "n_steps"])
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.every is None or net.n_steps_ - self._saved_step >= self.every:
+            self._save(net)
+
+    def on_train_end(self, net, **kwargs):
+        # only at an epoch end (a resume point); an interrupt mid-epoch keeps the last one
+        at_resume_point = len(net.history) and net.history[-1].get("n_steps") == net.n_steps_
+        if at_resume_point and net.n_steps_ > self._saved_step:
+            self._save(net)
+
+    def _save(self, net) -> None:
+        folder = Path(self.folder)
+        target = folder / f"{_STEP_PREFIX}{net.n_steps_:09d}"
+        if not target.exists():
+            with atomic_folder(target) as tmp:
+                net.save_params(**checkpoint_files(net, tmp))
+        for older in _checkpoints(folder)[:-1]:
+            shutil.rmtree(older, ignore_errors=True)
+        self._saved_step = net.n_steps_
