@@ -167,6 +167,12 @@ def test_models_are_saved_beside_the_results(squares, tmp_path):
         (dict(metrics={"m": (mig_scorer, 0)}), ValueError, "sample size"),
         (dict(n_train=0), ValueError, "n_train must be a positive integer"),
         (dict(random_state=None), ValueError, "random_state must be an int"),
+        (dict(checkpoint_every=5), ValueError, "checkpoint_every needs checkpoint_dir"),
+        (
+            dict(checkpoint_dir="unused", checkpoint_every=0),
+            ValueError,
+            r"checkpoint_every must be a positive integer \(steps\) or None, got 0",
+        ),
         (dict(metric_params={"dci": {}}), ValueError, r"metrics not in the study: \['dci'\]"),
         (
             dict(history_keys=["mig"], n_train=16, n_test=8),
