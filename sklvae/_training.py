@@ -88,7 +88,16 @@ class _StepBudgetIterator:
         return len(self.loader)
 
     def __iter__(self):
-        for batch in self.loader:
+        # resuming mid-epoch: the epoch's data order is drawn again from the RNG state of
+        # its start, the batches already trained are passed over, then the stream goes on
+        # from the resume point's RNG state
+        replay = self.net._start_replay()
+        batches = iter(self.loader)
+        for _ in range(replay):
+            next(batches)
+        if replay:
+            self.net._end_replay()
+        for batch in batches:
             if self.net.max_steps is not None and self.net.n_steps_ >= self.net.max_steps:
                 return
             if len(batch[0]) < self.net.min_batch_size:
@@ -153,6 +162,11 @@ class DisentanglerNet(NeuralNet):
     _first_bad_step: torch.Tensor | None = None
     _last_terms: dict[str, torch.Tensor]
     _checked_steps: int = 0
+    # a mid-epoch resume point loaded from a checkpoint: training batches of the epoch
+    # already done (0: none), and the RNG states of the epoch's start and of the point
+    _resume_batches: int = 0
+    _epoch_rng_state: str = ""
+    _resume_rng_state: str = ""
 
     def __init__(
         self,
@@ -180,6 +194,7 @@ class DisentanglerNet(NeuralNet):
     # --- setup ------------------------------------------------------------------------
     def initialize(self):
         self.n_steps_ = 0
+        self._resume_batches = 0
         self.interrupted_ = False
         return super().initialize()
 
@@ -236,12 +251,13 @@ class DisentanglerNet(NeuralNet):
         ``epochs`` more when given (``partial_fit``), or up to ``max_epochs`` in all
         (``fit``, counting epochs loaded from a checkpoint).
         """
+        # an epoch resumed mid-way is the first of them (it is already in the history)
         if self.max_steps is not None:
             remaining = max(0, self.max_steps - self.n_steps_)
-            return math.ceil(remaining / self.batches_per_epoch())
+            return math.ceil((remaining + self._resume_batches) / self.batches_per_epoch())
         if epochs is not None:
             return epochs
-        return max(0, self.max_epochs - len(self.history))
+        return max(0, self.max_epochs - len(self.history) + (self._resume_batches > 0))
 
     # --- resumable random stream --------------------------------------------------------
     def _rng_devices(self) -> list[int]:
@@ -262,9 +278,11 @@ class DisentanglerNet(NeuralNet):
     def notify(self, method_name, **cb_kwargs):
         if method_name == "on_epoch_end":
             # the epoch's resume point, recorded before the callbacks run so that
-            # skorch's Checkpoint saves it with the history
+            # skorch's Checkpoint saves it with the history (it supersedes a mid-epoch one)
             self.history.record("n_steps", self.n_steps_)
             self.history.record("rng_state", _encode_rng_state(self._rng_devices()))
+            for key in ("resume_batch", "epoch_rng_state"):
+                self.history[-1].pop(key, None)
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":
             # after LoadInitState replaced the history: continue from its resume point
@@ -272,9 +290,45 @@ class DisentanglerNet(NeuralNet):
                 self.resume_from_history()
             ):
                 self.restore_rng_state()
+        elif method_name == "on_epoch_begin" and not self._resume_batches:
+            # the state this epoch's data order is drawn from
+            self._epoch_rng_state = _encode_rng_state(self._rng_devices())
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self._resume_batches:  # the epoch of a mid-epoch resume point goes on
+            return
+        super().on_epoch_begin(net, **kwargs)
+
+    def record_resume_point(self) -> None:
+        """Record a resume point after a training batch, mid-epoch, for a checkpoint.
+
+        Besides the step count and RNG state (as at every epoch end), the current
+        history row gets the RNG state of the epoch's start and the number of training
+        batches done, so that a resumed run draws the same data order and passes over
+        those batches. Batch values become floats (the history is saved as JSON).
+        """
+        self._batch_values_to_floats()
+        self.history.record("n_steps", self.n_steps_)
+        self.history.record("rng_state", _encode_rng_state(self._rng_devices()))
+        self.history.record("epoch_rng_state", self._epoch_rng_state)
+        self.history.record("resume_batch", len(self.history[-1, "batches"]))
+
+    def _start_replay(self) -> int:
+        """Training batches to pass over in this epoch (a mid-epoch resume; else 0)."""
+        replay = self._resume_batches
+        if replay:
+            _set_rng_state(_decode_rng_state(self._epoch_rng_state), self._rng_devices())
+        return replay
+
+    def _end_replay(self) -> None:
+        _set_rng_state(_decode_rng_state(self._resume_rng_state), self._rng_devices())
+        self._replayed_batches, self._resume_batches = self._resume_batches, 0
 
     def resume_from_history(self) -> bool:
         """Take the step count and RNG state of the history's last epoch (a loaded one).
+
+        A mid-epoch resume point (:meth:`record_resume_point`) also sets the epoch to
+        replay up to it.
 
         Returns
         -------
@@ -285,10 +339,14 @@ class DisentanglerNet(NeuralNet):
         last = self.history[-1] if len(self.history) else {}
         if "n_steps" not in last or "rng_state" not in last:
             return False
+        mid_epoch = "resume_batch" in last
         try:
             n_steps = int(last["n_steps"])
             _decode_rng_state(last["rng_state"])  # checked here, applied by the caller
-        except (TypeError, ValueError) as exc:
+            if mid_epoch:
+                resume_batches = int(last["resume_batch"])
+                _decode_rng_state(last["epoch_rng_state"])
+        except (TypeError, ValueError, KeyError) as exc:
             raise CheckpointError(
                 "The loaded history's last epoch has an invalid resume point "
                 f"({type(exc).__name__}: {exc}): the history file is corrupt. Resume from "
@@ -296,6 +354,10 @@ class DisentanglerNet(NeuralNet):
             ) from exc
         self.n_steps_ = self._checked_steps = n_steps
         self.rng_state_ = last["rng_state"]
+        self._resume_batches = resume_batches if mid_epoch else 0
+        if mid_epoch:  # the epoch is replayed up to this point (see _StepBudgetIterator)
+            self._epoch_rng_state = last["epoch_rng_state"]
+            self._resume_rng_state = last["rng_state"]
         return True
 
     # --- checkpoint files (the formats: sklvae/_checkpoint.py) ------------------------
@@ -529,6 +591,8 @@ class DisentanglerNet(NeuralNet):
             batch_count += 1
             if training and self.n_steps_ - self._checked_steps >= self.divergence_check_every:
                 self._check_divergence()
+        if training:  # batches of a resumed epoch done before the resume point
+            batch_count += self.__dict__.pop("_replayed_batches", 0)
         self.history.record(prefix + "_batch_count", batch_count)
         self._batch_values_to_floats()
         if training:

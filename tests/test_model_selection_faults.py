@@ -18,9 +18,14 @@ import time
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pytest
+from skorch.callbacks import Callback
 
+from sklvae import MIPETVAE, BetaVAE
 from sklvae._atomic import atomic_path
+from sklvae._training import TrainingInterruptedWarning
+from sklvae.model_selection._checkpoints import StudyCheckpoint
 from sklvae.model_selection._results import ResultsFile
 
 from . import _study_faults as study
@@ -195,3 +200,36 @@ def test_a_killed_dask_worker_costs_only_its_fit(tmp_path, reference):
     assert stable(rows) == stable(reference)
     assert sorted(row["resumed_from_step"] for row in rows) == [0, 0, 4]
     assert sorted(r[2] for r in whole_rows(tmp_path / "study.csv")) == ["0", "1", "2"]
+
+
+class StopAtStep(Callback):
+    """Raises KeyboardInterrupt after training step ``step`` (mid-epoch)."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and net.n_steps_ == self.step:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "estimator_class, extra", [(BetaVAE, {}), (MIPETVAE, {"base": "beta_tcvae"})]
+)
+@pytest.mark.parametrize("budget", [{"max_epochs": 3}, {"max_steps": 17}])
+def test_mid_epoch_checkpoint_resumes_bit_identically(tmp_path, estimator_class, extra, budget):
+    X = np.random.RandomState(0).rand(100, 6).astype(np.float32)  # 7 batches per epoch
+    params = dict(n_latents=3, batch_size=16, random_state=0, **extra, **budget)
+    reference = estimator_class(**params).fit(X)
+    with pytest.warns(TrainingInterruptedWarning):  # stopped at step 11, saved at step 9
+        estimator_class(
+            **params, callbacks=[("stop", StopAtStep(11)), StudyCheckpoint(tmp_path, 3)]
+        ).fit(X)
+    checkpoint = StudyCheckpoint(tmp_path, 3)
+    resumed = estimator_class(**params, callbacks=[checkpoint]).fit(X)
+    assert checkpoint.resumed_from_step_ == 9  # in the second epoch
+    assert resumed.n_steps_ == reference.n_steps_
+    np.testing.assert_array_equal(resumed.transform(X), reference.transform(X))
+    for key in ("train_loss", "train_batch_count", "n_steps"):
+        assert resumed.history_[:, key] == reference.history_[:, key]
+    assert "resume_batch" not in resumed.history_[1]

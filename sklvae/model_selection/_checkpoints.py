@@ -2,12 +2,14 @@
 
 Each fit of a study that has a ``checkpoint_dir`` owns one folder there (named by
 :func:`fit_name`). :class:`StudyCheckpoint`, a skorch callback added to the fit, saves
-the net's state into it as ``step_<n>/`` folders, each written completely under a
-temporary name and renamed into place (:func:`sklvae._atomic.atomic_folder`); only the
-newest is kept. When the fit starts again, the newest complete checkpoint is loaded
-before the first epoch and training continues from its step with the same random
-stream (the resume point the net records at every epoch end: step count and RNG state),
-so the resumed fit ends exactly where an uninterrupted one does.
+the net's state into it every N steps (mid-epoch too) as ``step_<n>/`` folders, each
+written completely under a temporary name and renamed into place
+(:func:`sklvae._atomic.atomic_folder`); only the newest is kept. When the fit starts
+again, the newest complete checkpoint is loaded before the first epoch and training
+continues from its step with the same data order and random stream (the resume point
+the net records: step count and RNG state, and mid-epoch the RNG state of the epoch's
+start and the batches done), so the resumed fit ends exactly where an uninterrupted one
+does.
 """
 
 from __future__ import annotations
@@ -76,9 +78,10 @@ def remove_checkpoints(folder: Path) -> None:
 class StudyCheckpoint(Callback):
     """Saves a fit's state every ``every`` steps and resumes from the newest save.
 
-    Resume points are epoch ends (where the net records its step count and RNG
-    state), so a checkpoint is written at the end of the first epoch by which
-    ``every`` steps have passed since the last one, and at the end of training.
+    A checkpoint is written after every ``every``-th training step, mid-epoch if need
+    be (the net records a resume point there: see
+    :meth:`sklvae._training.DisentanglerNet.record_resume_point`), and at the end of
+    training; with ``every=None``, at every epoch end.
 
     Parameters
     ----------
@@ -118,15 +121,21 @@ class StudyCheckpoint(Callback):
             ) from exc
         self.resumed_from_step_ = self._saved_step = int(net.history[-1, "n_steps"])
 
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and self.every is not None and net.n_steps_ - self._saved_step >= self.every:
+            net.record_resume_point()
+            self._save(net)
+
     def on_epoch_end(self, net, **kwargs):
-        if self.every is None or net.n_steps_ - self._saved_step >= self.every:
+        if self.every is None:
             self._save(net)
 
     def on_train_end(self, net, **kwargs):
-        # only at an epoch end (a resume point); an interrupt mid-epoch keeps the last one
-        at_resume_point = len(net.history) and net.history[-1].get("n_steps") == net.n_steps_
-        if at_resume_point and net.n_steps_ > self._saved_step:
-            self._save(net)
+        # at an epoch end only: a run interrupted mid-epoch keeps its last checkpoint
+        at_epoch_end = len(net.history) and "resume_batch" not in net.history[-1]
+        if at_epoch_end and net.history[-1].get("n_steps") == net.n_steps_:
+            if net.n_steps_ > self._saved_step:
+                self._save(net)
 
     def _save(self, net) -> None:
         folder = Path(self.folder)
