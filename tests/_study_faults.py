@@ -23,7 +23,8 @@ from sklvae import VAE
 from sklvae.datasets import GroundTruthDataset
 from sklvae.model_selection import run_study
 
-#: 16 images of 8x8, 4 training steps per epoch, 3 epochs per fit
+#: 16 images of 8x8, 4 training steps per epoch, 3 epochs per fit (checkpoints: every 3
+#: steps, so mostly mid-epoch)
 TINY = dict(n_latents=2, backbone="mlp", batch_size=4, max_steps=12)
 STUDY = dict(metrics=["mig"], n_train=32, n_test=16)
 
@@ -79,7 +80,7 @@ def run(
     seeds=(0, 1),
     results_file=None,
     checkpoint_dir=None,
-    checkpoint_every=4,
+    checkpoint_every=3,
     model_dir=None,
     kill_at=None,
     kill_fit=1,

@@ -2,7 +2,7 @@
 on one results file and a lost dask worker. Real processes, files and a LocalCluster.
 
 The study (``tests/_study_faults.py``) fits a tiny VAE on 8x8 images, 4 steps per epoch
-and 12 in all, checkpointing every 4 steps; faults are made deterministic by a callback
+and 12 in all, checkpointing every 3 steps (mid-epoch); faults are made deterministic by a callback
 that SIGKILLs its own process at a given step.
 """
 
@@ -82,21 +82,22 @@ def test_killed_study_resumes_the_fit_from_its_checkpoint(tmp_path, reference):
         checkpoint_dir=str(tmp_path / "checkpoints"),
         log=str(tmp_path / "starts.log"),
     )
-    # killed at step 6 of the second fit: one row written, that fit checkpointed at step 4
+    # killed at step 7 of the second fit: one row written, that fit checkpointed at step 6
+    # (mid-epoch: 4 steps per epoch)
     rc, _, _ = finish(
-        start({**options, "kill_at": 6, "kill_fit": 2, "marker": str(tmp_path / "killed")})
+        start({**options, "kill_at": 7, "kill_fit": 2, "marker": str(tmp_path / "killed")})
     )
     assert rc == -signal.SIGKILL
     (first,) = whole_rows(tmp_path / "study.csv")
     assert first[2] == "0"
     (folder,) = (tmp_path / "checkpoints").iterdir()
     assert folder.name.endswith("_seed1") and [p.name for p in folder.iterdir()] == [
-        "step_000000004"
+        "step_000000006"
     ]
     rc, rows, err = finish(start(options))
     assert rc == 0, err
     assert stable(rows) == stable(reference)
-    assert [row["resumed_from_step"] for row in rows] == [0, 4, 0]
+    assert [row["resumed_from_step"] for row in rows] == [0, 6, 0]
     assert [r[2] for r in whole_rows(tmp_path / "study.csv")] == ["0", "1", "2"]
     # every fit started once, except the killed one, which started again
     starts = [line.split()[1] for line in (tmp_path / "starts.log").read_text().splitlines()]
@@ -193,12 +194,12 @@ def test_a_killed_dask_worker_costs_only_its_fit(tmp_path, reference):
             seeds=(0, 1, 2),
             results_file=tmp_path / "study.csv",
             checkpoint_dir=tmp_path / "checkpoints",
-            kill_at=6,
+            kill_at=7,
             marker=str(marker),
         )
     assert marker.exists()  # a worker was killed mid-fit
     assert stable(rows) == stable(reference)
-    assert sorted(row["resumed_from_step"] for row in rows) == [0, 0, 4]
+    assert sorted(row["resumed_from_step"] for row in rows) == [0, 0, 6]
     assert sorted(r[2] for r in whole_rows(tmp_path / "study.csv")) == ["0", "1", "2"]
 
 

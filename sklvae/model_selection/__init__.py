@@ -19,6 +19,11 @@ stopped::
         results_file="study.csv", n_jobs=4,
     )
 
+With ``checkpoint_dir`` each running fit is checkpointed (every ``checkpoint_every``
+steps) and an interrupted fit resumes from its checkpoint, exactly; rows, models and
+checkpoints are written atomically, and several processes may share one results file
+(they split the fits under OS locks). See ``docs/scaling_out.md``.
+
 Fits run through joblib: ``n_jobs=4`` uses local processes, ``n_jobs=1`` runs them one
 after the other (one GPU), and inside ``joblib.parallel_config(backend="dask")`` with a
 ``dask.distributed.Client`` they run on the cluster's workers (start one worker per GPU,

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from skorch.callbacks import Callback
 
 from sklvae import VAE, BetaVAE
 from sklvae.datasets import GroundTruthDataset
@@ -108,6 +109,33 @@ def test_interrupted_study_resumes_and_equals_an_uninterrupted_run(serial_table,
         {"FailingVAE": resumed[0], "BetaVAE": resumed[1]}, squares, results_file=path, **STUDY
     )
     pd.testing.assert_frame_equal(again, table)
+
+
+class StopAtStep2(Callback):
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and net.n_steps_ == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_fit_stopped_by_ctrl_c_stops_the_study_without_its_row(squares, tmp_path):
+    path = tmp_path / "study.csv"
+    stopped = VAE(**TINY, callbacks=[StopAtStep2()])
+    with pytest.warns(UserWarning, match="interrupted"):
+        with pytest.raises(KeyboardInterrupt, match=r"interrupted at step 2; run the study again"):
+            run_study([(stopped, {})], squares, results_file=path, **STUDY)
+    assert not path.exists()
+
+
+class KilledWorker(Exception):
+    """Stands for dask's: raised when a fit killed its worker on every try."""
+
+
+def test_a_fit_dask_gave_up_on_stops_the_study_with_a_clear_message(squares, tmp_path):
+    def scorer(estimator, X, y):
+        raise KilledWorker("('_fit_and_score-1', <WorkerState 'tcp://...'>)")
+
+    with pytest.raises(RuntimeError, match="A dask worker died on every try of a fit"):
+        run_study([VAE(**TINY)], squares, metrics={"m": scorer}, seeds=[0], n_train=16)
 
 
 def test_resume_counts_finished_fits_and_skips_them(squares, tmp_path, capsys):
