@@ -66,7 +66,7 @@ class ResultsFile:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.lock = FileLock(self.path.with_name(self.path.name + ".lock"))
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     def _load(self) -> tuple[list[str] | None, list[str], list[dict]]:
         """Header, the raw text of each whole row and the rows parsed."""
@@ -94,14 +94,14 @@ class ResultsFile:
 
     def read(self) -> tuple[list[str] | None, list[dict]]:
         """The header and the whole rows (none for a missing or empty file)."""
-        with self.lock:
+        with FileLock(self.lock_path):  # one per use: threads of this process too
             header, _, rows = self._load()
         return header, rows
 
     def append(self, row: dict) -> None:
         """Add one row; raises if the file's columns differ from the row's."""
         columns = list(row)
-        with self.lock:
+        with FileLock(self.lock_path):  # one per use: threads of this process too
             header, raw, _ = self._load()
             if header is not None and columns != header:
                 raise ValueError(

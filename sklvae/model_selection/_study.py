@@ -66,6 +66,11 @@ def _fit(estimator: Any, X: Any, task: FitTask, settings: dict) -> int:
         estimator.fit(X)
         _raise_if_interrupted(estimator, task)
         return 0
+    if "callbacks" not in estimator.get_params():
+        raise ValueError(
+            f"{task.method}: checkpoint_dir needs estimators that take skorch callbacks "
+            f"(sklvae's), not {type(estimator).__name__}."
+        )
     checkpoint = StudyCheckpoint(
         Path(settings["checkpoint_dir"]) / task.name, settings["checkpoint_every"]
     )

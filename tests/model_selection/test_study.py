@@ -146,9 +146,12 @@ def test_resume_counts_finished_fits_and_skips_them(squares, tmp_path, capsys):
     assert "2 of 4 fits already in the results file" in err and "4/4 fits" in err
 
 
-def test_n_jobs_2_equals_serial(serial_table, squares):
-    table = run_study(estimators(), squares, n_jobs=2, **STUDY)
+def test_n_jobs_2_equals_serial(serial_table, squares, tmp_path):
+    # the results file's lock and claims taken from joblib's dispatch thread too
+    path = tmp_path / "study.csv"
+    table = run_study(estimators(), squares, n_jobs=2, results_file=path, **STUDY)
     pd.testing.assert_frame_equal(without_time(table), without_time(serial_table))
+    assert len(path.read_text().splitlines()) == 5
 
 
 def test_dask_cluster_equals_serial(serial_table, squares):
