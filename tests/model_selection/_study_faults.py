@@ -1,9 +1,10 @@
 """A small study for the fault tests, runnable in a child process.
 
-``python -m tests._study_faults '<json options>'`` runs :func:`run` and prints the
-table as JSON; the tests kill it, limit its file sizes or run two at once. The
-callbacks here make the faults deterministic: :class:`KillAtStep` SIGKILLs the process
-at a given training step, :class:`LogFitStart` records which fits started where.
+``python -m tests.model_selection._study_faults '<json options>'`` runs :func:`run`
+and prints the table as JSON; the tests kill it, limit its file sizes or run two at
+once. The callbacks here make the faults deterministic: :class:`KillAtStep` SIGKILLs
+the process at a given training step, :class:`LogFitStart` records which fits started
+where.
 """
 
 from __future__ import annotations

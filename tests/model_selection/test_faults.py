@@ -1,9 +1,9 @@
 """Studies that survive faults: killed processes, cut files, file-size limits, two runs
 on one results file and a lost dask worker. Real processes, files and a LocalCluster.
 
-The study (``tests/_study_faults.py``) fits a tiny VAE on 8x8 images, 4 steps per epoch
-and 12 in all, checkpointing every 3 steps (mid-epoch); faults are made deterministic by a callback
-that SIGKILLs its own process at a given step.
+The study (``_study_faults.py`` beside this file) fits a tiny VAE on 8x8 images, 4
+steps per epoch and 12 in all, checkpointing every 3 steps (mid-epoch); faults are made
+deterministic by a callback that SIGKILLs its own process at a given step.
 """
 
 from __future__ import annotations
@@ -30,19 +30,19 @@ from sklvae.model_selection._results import ResultsFile
 
 from . import _study_faults as study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: columns that legitimately differ between a resumed and an uninterrupted fit
 VARYING = ("fit_time", "resumed_from_step")
 
 
 def start(options: dict) -> subprocess.Popen:
-    """The study in a child process (``python -m tests._study_faults``)."""
+    """The study in a child process (``python -m tests.model_selection._study_faults``)."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "tests._study_faults", json.dumps(options)],
+        [sys.executable, "-m", "tests.model_selection._study_faults", json.dumps(options)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
