@@ -45,6 +45,13 @@ CHECKPOINT_FILES = {
     "f_optimizer": "optimizer.pt",
     "f_history": "history.json",
 }
+
+
+def checkpoint_files(folder: str | os.PathLike) -> dict[str, Path]:
+    """The files of a checkpoint in ``folder``, as ``save_params`` / ``load_params`` arguments."""
+    return {key: Path(folder) / name for key, name in CHECKPOINT_FILES.items()}
+
+
 #: the estimator's description, next to the net's files
 ESTIMATOR_FILE = "estimator.json"
 
@@ -185,7 +192,7 @@ class CheckpointMixin:
         check_is_fitted(self, "net_")
         folder = Path(dirname)
         folder.mkdir(parents=True, exist_ok=True)
-        self.net_.save_params(**{key: folder / name for key, name in CHECKPOINT_FILES.items()})
+        self.net_.save_params(**checkpoint_files(folder))
         spec = self.input_spec_
         names = getattr(self, "feature_names_in_", None)
         description = {
@@ -264,7 +271,7 @@ class CheckpointMixin:
         self.net_ = self._build_net(spec)  # type: ignore[attr-defined]
         with self._training_rng():  # type: ignore[attr-defined]
             self.net_.initialize()
-        files = {key: folder / name for key, name in CHECKPOINT_FILES.items()}
+        files = checkpoint_files(folder)
         for file in files.values():
             if not file.exists():
                 raise CheckpointError(f"The checkpoint file {file} is missing. " + _REMEDY)

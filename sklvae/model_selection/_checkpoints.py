@@ -18,13 +18,13 @@ import hashlib
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 from skorch.callbacks import Callback
 
 from .._atomic import atomic_folder
+from .._checkpoint import CheckpointError, checkpoint_files
 
-__all__ = ["StudyCheckpoint", "fit_name", "checkpoint_files", "remove_checkpoints"]
+__all__ = ["StudyCheckpoint", "fit_name", "remove_checkpoints"]
 
 _STEP_PREFIX = "step_"
 
@@ -38,18 +38,6 @@ def fit_name(method: str, params: str, seed: int) -> str:
     digest = hashlib.sha1(f"{method}\0{params}".encode()).hexdigest()[:10]
     label = re.sub(r"[^A-Za-z0-9_.-]", "_", method)[:60]
     return f"{label}_{digest}_seed{seed}"
-
-
-def checkpoint_files(net: Any, folder: Path) -> dict[str, str]:
-    """The files of one checkpoint of ``net``, as skorch's ``save_params`` arguments.
-
-    Every module, criterion and optimizer the net registered with skorch, and the
-    history (which holds the resume point: step count and RNG state).
-    """
-    files = {"f_history": str(folder / "history.json")}
-    for name in [*net._modules, *net._criteria, *net._optimizers]:
-        files["f_params" if name == "module" else f"f_{name}"] = str(folder / f"{name}.pt")
-    return files
 
 
 def _step_of(folder: Path) -> int:
@@ -113,11 +101,11 @@ class StudyCheckpoint(Callback):
             return
         newest = saved[-1]
         try:
-            net.load_params(**checkpoint_files(net, newest))
-        except Exception as exc:
-            raise RuntimeError(
-                f"Could not resume from the checkpoint {newest} ({type(exc).__name__}: "
-                f"{exc}). Delete the folder {self.folder} to run this fit from the start."
+            net.load_params(**checkpoint_files(newest))
+        except (CheckpointError, OSError) as exc:
+            raise CheckpointError(
+                f"Could not resume the fit from its checkpoint {newest}: {exc} Delete the "
+                f"folder {self.folder} to run this fit from the start."
             ) from exc
         self.resumed_from_step_ = self._saved_step = int(net.history[-1, "n_steps"])
 
@@ -142,7 +130,7 @@ class StudyCheckpoint(Callback):
         target = folder / f"{_STEP_PREFIX}{net.n_steps_:09d}"
         if not target.exists():
             with atomic_folder(target) as tmp:
-                net.save_params(**checkpoint_files(net, tmp))
+                net.save_params(**checkpoint_files(tmp))
         for older in _checkpoints(folder)[:-1]:
             shutil.rmtree(older, ignore_errors=True)
         self._saved_step = net.n_steps_

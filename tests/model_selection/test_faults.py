@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from skorch.callbacks import Callback
 
-from sklvae import MIPETVAE, BetaVAE
+from sklvae import MIPETVAE, BetaVAE, FactorQVAE
 from sklvae._atomic import atomic_path
 from sklvae._training import TrainingInterruptedWarning
 from sklvae.model_selection._checkpoints import StudyCheckpoint
@@ -215,7 +215,12 @@ class StopAtStep(Callback):
 
 
 @pytest.mark.parametrize(
-    "estimator_class, extra", [(BetaVAE, {}), (MIPETVAE, {"base": "beta_tcvae"})]
+    "estimator_class, extra",
+    [
+        (BetaVAE, {}),
+        (FactorQVAE, {"module__discriminator_hidden_dim": 16, "lr_decay_steps": 20}),
+        (MIPETVAE, {"base": "beta_tcvae"}),
+    ],
 )
 @pytest.mark.parametrize("budget", [{"max_epochs": 3}, {"max_steps": 17}])
 def test_mid_epoch_checkpoint_resumes_bit_identically(tmp_path, estimator_class, extra, budget):
