@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from skorch.history import History
 
+from ._atomic import atomic_write_text
+
 __all__ = ["CheckpointError", "CheckpointMixin", "CHECKPOINT_FILES"]
 
 #: the files of a checkpoint folder: ``save_params`` / ``load_params`` argument -> name
@@ -208,7 +210,7 @@ class CheckpointMixin:
             "n_samples_fit": int(self.n_samples_fit_),
             "feature_names_in": None if names is None else [str(name) for name in names],
         }
-        (folder / ESTIMATOR_FILE).write_text(json.dumps(description, indent=1))
+        atomic_write_text(folder / ESTIMATOR_FILE, json.dumps(description, indent=1))
 
     def load_checkpoint(self, dirname):
         """Load a checkpoint written by :meth:`save_checkpoint`, without running code.

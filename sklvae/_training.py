@@ -11,7 +11,9 @@ and steps the adversary's own optimizer after the main one on detached inputs, a
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import TeeGenerator, _check_f_arguments, get_map_location
 
+from ._atomic import atomic_path
 from ._checkpoint import CheckpointError, _load_into, load_history_file, load_state_file
 from ._validation import InputSpec, to_module_tensor
 
@@ -405,19 +408,33 @@ class DisentanglerNet(NeuralNet):
 
         skorch's ``Checkpoint`` callback saves through this method. The files hold data
         only (state dicts, JSON), so :meth:`load_params` reads them without running code.
+        Each file given by name is written atomically (:func:`sklvae._atomic.atomic_path`):
+        all of them are written to temporary names first and renamed into place only
+        once every one is complete, so a crash or a full disk leaves the previous files.
         """
-        if f_optimizer is not None and not kwargs.get("use_safetensors", False):
-            if not self.initialized_:
-                self.check_is_fitted(["optimizer_"])
-            torch.save(self.training_state_dict(), f_optimizer)
-            f_optimizer = None
-        return super().save_params(
-            f_params=f_params,
-            f_optimizer=f_optimizer,
-            f_criterion=f_criterion,
-            f_history=f_history,
-            **kwargs,
-        )
+        with contextlib.ExitStack() as renames:
+
+            def atomic(file):  # a temporary name beside a named file; objects as they are
+                if isinstance(file, str | os.PathLike):
+                    return str(renames.enter_context(atomic_path(file)))
+                return file
+
+            if f_optimizer is not None and not kwargs.get("use_safetensors", False):
+                if not self.initialized_:
+                    self.check_is_fitted(["optimizer_"])
+                torch.save(self.training_state_dict(), atomic(f_optimizer))
+                f_optimizer = None
+            files = {
+                key: atomic(value) if key.startswith("f_") else value
+                for key, value in kwargs.items()
+            }
+            return super().save_params(
+                f_params=atomic(f_params),
+                f_optimizer=f_optimizer,
+                f_criterion=atomic(f_criterion),
+                f_history=atomic(f_history),
+                **files,
+            )
 
     def load_params(
         self,

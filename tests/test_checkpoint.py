@@ -162,3 +162,26 @@ def test_joblib_round_trip_of_every_estimator(tmp_path, estimator_class):
     joblib.dump(model, tmp_path / "model.joblib")
     restored = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(restored.transform(data), model.transform(data))
+
+
+def test_a_failed_checkpoint_write_leaves_the_previous_files(checkpoint_dir, monkeypatch):
+    """A full disk while the history is written: every earlier file stays as it was."""
+    import errno
+
+    from skorch.history import History
+
+    before = {path.name: path.read_bytes() for path in checkpoint_dir.iterdir()}
+    model = BetaVAE(**{**PARAMS, "max_epochs": 3}).fit(X)  # other weights to write
+
+    def no_space(self, f):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(History, "to_file", no_space)
+    with pytest.raises(OSError, match=r"Could not write .*history\.json"):
+        model.net_.save_params(
+            f_params=checkpoint_dir / "params.pt",
+            f_optimizer=checkpoint_dir / "optimizer.pt",
+            f_history=checkpoint_dir / "history.json",
+        )
+    after = {path.name: path.read_bytes() for path in checkpoint_dir.iterdir()}
+    assert after == before  # the new params were not renamed in; no temporary file left
