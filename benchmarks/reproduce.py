@@ -2,53 +2,47 @@
 
 Each comparison is one :func:`sklvae.model_selection.run_study` over methods and seeds
 (the seed sets the model initialisation and batch order), scored on points sampled
-from the ground-truth factors:
+from the ground-truth factors. Every method is configured as its paper's official code
+configures it (``MODELS`` in ``_reproduce_configs.py``, with the file each setting
+comes from; the table on ``docs/results.md`` is generated from it):
 
 ``mipet``
-    MIPET-β-VAE against β-VAE (β = 4), MIPET-β-TCVAE against β-TCVAE (β = 6, α = γ = 1)
-    on dSprites (the whole grid); all four on the MIPET backbone with Adam at lr 1e-3,
-    the same batch and steps; K = 3 IPE units. FactorVAE score, MIG, SAP, DCI.
+    MIPET-β-VAE against β-VAE, MIPET-β-TCVAE against β-TCVAE on dSprites (the whole
+    grid), all four as the official MIPET ``main.py`` trains its models: the MIPET
+    encoder/decoder, Adam at lr 4e-4, gradient-norm clipping at 1.0, xavier-uniform
+    initialisation, batch 256, 60 epochs. FactorVAE score, MIG, SAP, DCI.
 ``factorqvae``
-    FactorQVAE against QVAE, β-VAE, FactorVAE and QLAE on 3D Shapes with the official
-    weights (FactorQVAE β = 1e-3, γ = 1e-4; QVAE β = 1e-3; β-VAE β = 1e-4; QLAE 16
-    codes per latent), mean-MSE reconstruction, one half-cosine of the learning rate
-    over the run, a Gumbel temperature ending at e^-1 whatever the budget, and
-    FactorQVAE's doubled batch split between VAE and discriminator. FactorVAE keeps
-    its usual disentanglement_lib settings (γ = 10, Bernoulli likelihood; batch doubled
-    and split). DCI and InfoMEC on code indices for the discrete models (plug-in MI),
-    on posterior means for the Gaussian ones (kNN MI); reconstruction error.
+    FactorQVAE against QVAE, β-VAE, FactorVAE and QLAE on 3D Shapes, each from its
+    official ``configs/Shapes3D/*.yaml``: mean-MSE reconstruction, Adam at 1e-3 with a
+    cosine schedule (T_max 50,000), 100,000 Lightning steps (50,000 batches of 512,
+    split, for the two methods with a discriminator). DCI and InfoMEC on code indices
+    for the discrete models (plug-in MI), on posterior means for the Gaussian ones (kNN
+    MI), as the official evaluation does.
 ``group``
     GroupActionAE (fixed and learned C4 action, invariant part) against a plain
-    autoencoder (``group="c1"``), trained on upright training digits (fixed 75/25
-    stratified split, seed 0). A logistic regression fitted on their features of those
-    digits is scored on every test digit at each of the four turns, and upright.
+    autoencoder trained on the upright digits, the same autoencoder trained on every
+    training digit at each of the four turns (the fair baseline), and the raw pixels.
+    A logistic regression fitted on their features of the upright training digits
+    (fixed 75/25 stratified split, seed 0) is scored on every test digit at each turn.
 
 The data are sklvae's procedural generators (:func:`~sklvae.datasets.make_dsprites`,
 :func:`~sklvae.datasets.make_shapes3d`) and scikit-learn's 8x8 digits, not the papers'
 files: the numbers compare the methods here, not with the papers' tables.
 
-Budgets (``--budget``; every number is in ``_reproduce_configs.py``):
-
-======  ======================  ==========================  =========  =====  =============  ====
-budget  mipet (64x64)           factorqvae                  group      seeds  evaluation     DCI
-======  ======================  ==========================  =========  =====  =============  ====
-smoke   20 steps, batch 32      10 steps, batch 16, 32x32   2 epochs   1      300 / 150      fast
-cpu     1,500 steps, batch 64   1,000 steps, batch 64, 32   50 epochs  3 (5)  10k/5k; 2k/1k  fast
-gpu     800 steps, batch 256    1,500 steps, batch 256, 32  50 epochs  3 (5)  5,000 / 2,500  fast
-paper   60 epochs, batch 256    50,000 steps, 256, 64x64    50 epochs  5      10k / 5k       dlib
-======  ======================  ==========================  =========  =====  =============  ====
-
-``cpu``: measured on 2 cores with ``--n-jobs 2``: mipet 34 minutes, factorqvae 29, group 2 (see
-``docs/results.md``). ``gpu`` (bf16-mixed, grids rendered into memory once) is sized for
-about 7 minutes of one H100 per comparison, but untested on a GPU by us. ``paper``:
-the papers' step counts and batch sizes, the full DALL-E backbone at 64x64.
+Budgets (``--budget``; every number is in ``_reproduce_configs.py``; the table on
+``docs/results.md`` has them all): ``smoke`` (seconds: checks the pipeline), ``cpu``
+(~30-40 minutes per comparison on 2 cores), ``gpu`` (sized for ~7 minutes of one
+H100 per comparison; not measured), ``paper`` (the official step counts, batch sizes
+and learning rates per method; ``--dry-run`` prints them).
 
     python benchmarks/reproduce.py --budget cpu --comparison mipet|factorqvae|group|all
-                                   [--out-dir D] [--n-jobs 2] [--seeds N] [--report-only]
+                                   [--out-dir D] [--n-jobs 2] [--seeds N] [--dry-run]
+    python benchmarks/reproduce.py --report-only [--budget B]
 
-Each comparison appends one row per fit to ``<out-dir>/<comparison>.csv`` (a rerun
-skips finished fits), then writes ``<comparison>.md`` (mean ± std over seeds, one
-verdict per paper claim) and ``<comparison>.png`` (the score distributions).
+Each comparison appends one row per fit to ``<out-dir>/<comparison>.csv`` (default
+``benchmarks/results/<budget>/``; a rerun skips finished fits) and prints its block.
+``--report-only`` regenerates every generated block of ``docs/results.md`` (tables,
+plots, verdicts) from the CSV files under ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -57,12 +51,18 @@ import argparse
 import json
 import os
 import platform
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import _reproduce_configs as cfg
 import numpy as np
+from skorch.callbacks import Callback
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PAGE = ROOT / "docs" / "results.md"
 
 
 # --------------------------------------------------------------------------- data
@@ -178,32 +178,125 @@ def probe_scores(estimator: Any, X: Any, factors: Any, *, split: dict) -> dict:
     scores = {
         "acc_turned": probe.score(estimator.transform(split["turned"]), split["y_turned"]),
         "acc_upright": probe.score(estimator.transform(split["upright_test"]), split["y_test"]),
-        "relative_invariance": np.nan,  # the plain autoencoder has no group to be invariant to
+        "relative_invariance": np.nan,  # the plain autoencoder and pixels have no group
     }
-    if estimator.group != "c1":
+    if getattr(estimator, "group", "c1") != "c1":
         terms = estimator.loss_terms(split["upright_test"], random_state=0)
         scores["relative_invariance"] = terms["relative_invariance"]
     return scores
 
 
+# ------------------------------------------------------------------------ models
+class RawPixels:
+    """The raw-pixel baseline: ``transform`` returns the flattened images.
+
+    Has what :func:`~sklvae.model_selection.run_study` uses of an estimator (the
+    parameters, ``fit``, ``transform``, ``reconstruct``); it learns nothing.
+    """
+
+    device = "cpu"
+
+    def __init__(self, random_state: int | None = None) -> None:
+        self.random_state = random_state
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"random_state": self.random_state}
+
+    def set_params(self, **params: Any) -> RawPixels:
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def fit(self, X: Any, y: Any = None) -> RawPixels:
+        self.n_features_in_ = int(np.prod(np.shape(X)[1:]))
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        X = np.asarray(X)
+        return X.reshape(len(X), -1).astype(np.float64)
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        return np.asarray(X)
+
+
+class LossWeight(Callback):
+    """Sets one loss weight of the module before training (FactorVAE's KL weight)."""
+
+    def __init__(self, term: str, weight: float) -> None:
+        self.term, self.weight = term, weight
+
+    def on_train_begin(self, net: Any, **kwargs: Any) -> None:
+        net.module_.loss_weights[self.term] = float(self.weight)
+
+
+class Initialise(Callback):
+    """The official initialisation of the whole module, once, before the first step.
+
+    ``"xavier"``: xavier-uniform on every >= 2-D parameter (MIPET's ``init_weights``);
+    ``"normal(0, 0.02)"``: FactorQVAE's ``weights_init`` on every Conv/Linear layer.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def on_train_begin(self, net: Any, **kwargs: Any) -> None:
+        if net.n_steps_ > 0:  # a resumed or continued fit keeps its weights
+            return
+        from sklvae.nn.backbones import dalle_init_
+        from sklvae.nn.ipe import xavier_init_
+
+        (xavier_init_ if self.kind == "xavier" else dalle_init_)(net.module_)
+
+
+def build(comparison: str, method: str, setting: cfg.Setting) -> Any:
+    """The estimator of ``method`` under ``setting``, from ``MODELS``."""
+    import sklvae
+    from sklvae.callbacks import CosineAnnealing
+
+    config = cfg.fit_config(comparison, method, setting)
+    if config["estimator"] == "RawPixels":
+        return RawPixels()
+    callbacks: list = []
+    for key, value in config["callbacks"].items():
+        if key == "lr_schedule":
+            callbacks.append(CosineAnnealing(*value))
+        elif key == "discriminator_lr_schedule":
+            callbacks.append(CosineAnnealing(*value, optimizer="optimizer_adversary_"))
+        elif key == "kl_weight":
+            callbacks.append(LossWeight("kl", value))
+        else:
+            callbacks.append(Initialise(value))
+    params = _grad_clip_as_callback(
+        getattr(sklvae, config["estimator"]), config["params"], callbacks
+    )
+    return getattr(sklvae, config["estimator"])(**params, callbacks=callbacks or None)
+
+
+def _grad_clip_as_callback(estimator: type, params: dict, callbacks: list) -> dict:
+    """Until every estimator takes ``grad_clip``: the same clipping as a skorch callback."""
+    import inspect
+
+    if "grad_clip" not in params or "grad_clip" in inspect.signature(estimator).parameters:
+        return params
+    from skorch.callbacks import GradientNormClipping
+
+    callbacks.append(GradientNormClipping(gradient_clip_value=params["grad_clip"]))
+    return {k: v for k, v in params.items() if k != "grad_clip"}
+
+
+def estimators(comparison: str, setting: cfg.Setting) -> dict:
+    return {m: build(comparison, m, setting) for m in cfg.METHODS[comparison]}
+
+
 # ------------------------------------------------------------------- comparisons
 def mipet_study(setting: cfg.Setting) -> dict:
-    """MIPET against its base VAEs on dSprites (the whole grid)."""
-    from sklvae import MIPETVAE, BetaTCVAE, BetaVAE
+    """MIPET against its host VAEs on dSprites (the whole grid)."""
     from sklvae.datasets import make_dsprites
     from sklvae.metrics import fast_dci_classifier
 
     dataset = make_dsprites()
     if setting.prerender:
         dataset = in_memory(dataset)
-    common = dict(n_latents=10, backbone="mipet", lr=1e-3, precision=setting.precision)
-    mipet = dict(n_units=3, ipe_lr=1e-3, **common)
-    estimators = {
-        "MIPET-β-VAE": MIPETVAE(base="beta_vae", beta=4.0, **mipet),
-        "β-VAE": BetaVAE(beta=4.0, **common),
-        "MIPET-β-TCVAE": MIPETVAE(base="beta_tcvae", beta=6.0, **mipet),
-        "β-TCVAE": BetaTCVAE(beta=6.0, **common),
-    }
     params: dict[str, dict] = {"factor_vae": {}}
     if setting.votes is not None:
         votes = {"n_train": setting.votes, "n_eval": setting.votes // 2}
@@ -211,12 +304,11 @@ def mipet_study(setting: cfg.Setting) -> dict:
     if setting.dci == "fast":
         params["dci"] = {"classifier": fast_dci_classifier()}
     metrics = ["factor_vae", "mig", "sap", "dci"]
-    return dict(estimators=estimators, dataset=dataset, metrics=metrics, metric_params=params)
+    return dict(dataset=dataset, X={}, metrics=metrics, metric_params=params)
 
 
 def factorqvae_study(setting: cfg.Setting) -> dict:
     """FactorQVAE against its baselines on 3D Shapes at ``setting.size``."""
-    from sklvae import QLAE, QVAE, BetaVAE, FactorQVAE, FactorVAE
     from sklvae.datasets import make_shapes3d
 
     size, renderer = setting.size, DownsampledShapes3D(64 // setting.size)
@@ -228,31 +320,15 @@ def factorqvae_study(setting: cfg.Setting) -> dict:
     elif setting.train_images is not None:
         rows = np.random.RandomState(0).choice(len(dataset), setting.train_images, replace=False)
         X = render(dataset, np.sort(rows))
-    steps = setting.steps
-    common: dict[str, Any] = dict(
-        n_latents=12, backbone="dalle", lr=1e-3, precision=setting.precision
-    )
-    if not setting.full_backbone:
-        common["module__backbone_params"] = dict(channel=8, hidden_dim=64, input_channel=8)
-    quantized = dict(common, likelihood="mse", lr_decay_steps=steps, min_lr=1.25e-6)
-    # temperature exp(-rate * step) ends at e^-1 (FactorQVAE: two optimizer steps a batch)
-    estimators = {
-        "FactorQVAE": FactorQVAE(
-            beta=1e-3, gamma=1e-4, discriminator_lr=1e-3, temperature_decay=0.5 / steps, **quantized
-        ),
-        "QVAE": QVAE(beta=1e-3, temperature_decay=1.0 / steps, **quantized),
-        "β-VAE": BetaVAE(beta=1e-4, likelihood="mse", **common),
-        "FactorVAE": FactorVAE(**common),
-        "QLAE": QLAE(codebook_size=16, **quantized),
-    }
     scores = Shared(code_scores, n_train=setting.n_train, fast=setting.dci == "fast")
     n_points = setting.n_train + setting.n_test
     metrics = {c: (Column(scores, c), n_points) for c, _ in cfg.COLUMNS["factorqvae"][:-1]}
-    return dict(estimators=estimators, dataset=dataset, X=X, metrics=metrics)
+    return dict(dataset=dataset, X={m: X for m in cfg.METHODS["factorqvae"]}, metrics=metrics)
 
 
 def digits_split() -> dict:
-    """Upright digits (make_rotated_digits' scaling), split 75/25 stratified, seed 0."""
+    """Upright digits (make_rotated_digits' scaling), split 75/25 stratified, seed 0;
+    the training digits also at each of the four turns."""
     from sklearn.model_selection import train_test_split
 
     from sklvae.datasets import make_rotated_digits
@@ -262,14 +338,18 @@ def digits_split() -> dict:
     turned, y, g = make_rotated_digits(random_state=0)
     upright = c4.act_batch(turned, [c4.inverse(e) for e in g], axes=(1, 2))
     train, test = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
+    turns = np.concatenate([np.rot90(upright[train], k, axes=(1, 2)) for k in range(4)])
     return dict(
-        upright_train=upright[train], y_train=y[train], upright_test=upright[test], y_test=y[test]
+        upright_train=upright[train],
+        y_train=y[train],
+        upright_test=upright[test],
+        y_test=y[test],
+        turned_train=turns,
     )
 
 
 def group_study(setting: cfg.Setting) -> dict:
-    """GroupActionAE against a plain autoencoder on C4-turned digits."""
-    from sklvae import GroupActionAE
+    """GroupActionAE against plain autoencoders and the pixels on C4-turned digits."""
     from sklvae.datasets import GroundTruthDataset
 
     split = digits_split()
@@ -281,117 +361,315 @@ def group_study(setting: cfg.Setting) -> dict:
         renderer=TurnedDigits(split["upright_test"]),
         name="turned test digits",
     )
-    common = dict(n_latents=64, precision=setting.precision)
-    estimators = {
-        "GroupActionAE fixed": GroupActionAE(action="fixed", **common),
-        "GroupActionAE learned": GroupActionAE(action="learned", **common),
-        "plain AE": GroupActionAE(group="c1", representation="full", **common),
-    }
     # every test digit at each of the four turns, in grid order
     split.update(turned=dataset[:], y_turned=split["y_test"][dataset.factors[:, 0]])
     scores = Shared(probe_scores, split=split)
     metrics = {c: Column(scores, c) for c, _ in cfg.COLUMNS["group"][:-1]}
-    return dict(estimators=estimators, dataset=dataset, X=split["upright_train"], metrics=metrics)
+    X = {
+        m: split["turned_train" if m in cfg.TURNED_TRAINING else "upright_train"]
+        for m in cfg.METHODS["group"]
+    }
+    return dict(dataset=dataset, X=X, metrics=metrics)
 
 
 BUILDERS = {"mipet": mipet_study, "factorqvae": factorqvae_study, "group": group_study}
 
 
 def run(comparison: str, setting: cfg.Setting, seeds: int, args: argparse.Namespace) -> None:
-    """Fit and score every method and seed of one comparison (resumable)."""
+    """Fit and score every method and seed of one comparison (resumable).
+
+    Methods trained on the same data share one ``run_study``; all append to the
+    comparison's CSV file.
+    """
     from sklvae.model_selection import run_study
 
     study = BUILDERS[comparison](setting)
-    estimators = {
-        name: (est, {k: [v] for k, v in cfg.grid_point(setting, name).items()})
-        for name, est in study.pop("estimators").items()
-    }
-    run_study(
-        estimators,
-        study.pop("dataset"),
-        seeds=range(seeds),
-        n_train=setting.n_train,
-        n_test=setting.n_test,
-        results_file=args.out_dir / f"{comparison}.csv",
-        n_jobs=args.n_jobs,
-        n_threads=args.n_threads,
-        verbose=1,
-        **study,
-    )
+    training_data = study.pop("X")
+    built = estimators(comparison, setting)
+    groups: dict[int, list[str]] = {}
+    for method in cfg.METHODS[comparison]:
+        groups.setdefault(id(training_data.get(method)), []).append(method)
+    for methods in groups.values():
+        grid = {
+            m: (built[m], {k: [v] for k, v in cfg.grid_point(setting, m, comparison).items()})
+            for m in methods
+        }
+        run_study(
+            grid,
+            study["dataset"],
+            X=training_data.get(methods[0]),
+            seeds=range(seeds),
+            n_train=setting.n_train,
+            n_test=setting.n_test,
+            results_file=args.out_dir / f"{comparison}.csv",
+            n_jobs=args.n_jobs,
+            n_threads=args.n_threads,
+            verbose=1,
+            metrics=study["metrics"],
+            metric_params=study.get("metric_params"),
+        )
+
+
+def dry_run(budget: str) -> str:
+    """Per comparison and method: estimator, training length, batch, lr, callbacks."""
+    lines = [f"budget {budget} (dry run: nothing is fitted)"]
+    for comparison in cfg.COMPARISONS:
+        setting = cfg.BUDGETS[budget][comparison]
+        lines.append(f"{comparison}: {cfg.describe(setting)}; {setting.seeds} seed(s)")
+        for method in cfg.METHODS[comparison]:
+            c = cfg.fit_config(comparison, method, setting)
+            t = c["training"]
+            if not t:
+                length = "no training"
+            elif "max_steps" in t:
+                length = f"steps {t['max_steps']} | batch {t['batch_size']}"
+            else:
+                length = f"epochs {t['max_epochs']} | batch {t['batch_size']}"
+            lines.append(
+                f"  {method} | {c['estimator']} | {length} | lr {c['params'].get('lr')} | "
+                f"params {json.dumps(c['params'], sort_keys=True)} | "
+                f"callbacks {json.dumps(c['callbacks'], sort_keys=True)}"
+            )
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------ report
-def verdict(diff: float, spread: float) -> str:
-    """``supported`` / ``contradicted`` when the difference of means exceeds the stds."""
-    if np.isnan(diff) or np.isnan(spread):
-        return "undecided at this budget"
-    if diff > spread:
-        return "supported"
-    if diff < -spread:
-        return "contradicted"
-    return "undecided at this budget"
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "cosine, T_max {:,}, eta_min {:g}".format(*value)
+    return str(value)
 
 
-def report(comparison: str, setting: cfg.Setting, seeds: int, out_dir: Path) -> float:
-    """Write and print ``<comparison>.md`` and ``.png`` from the CSV; return the fit time."""
+def configs_table() -> str:
+    """The settings of every method with the official file each comes from."""
+    lines = [
+        "| comparison | method | setting | value | official source | sklvae departs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for comparison in cfg.COMPARISONS:
+        for method, model in cfg.MODELS[comparison].items():
+            rows = [("estimator", cfg.Official(model.estimator, "ours"))]
+            rows += [("training data", cfg.Official(model.training_data, "ours"))]
+            rows += list(model.settings.items())
+            for name, official in rows:
+                cells = [comparison, method, f"`{name}`", _fmt(official.value)]
+                cells += [official.source, official.departure or "no"]
+                lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def budgets_table() -> str:
+    """Every budget of every comparison, one line each."""
+    lines = ["| budget | comparison | training and evaluation | seeds |", "|---|---|---|---|"]
+    for budget, settings in cfg.BUDGETS.items():
+        for comparison, setting in settings.items():
+            text = cfg.describe(setting)
+            if budget == "paper":
+                text = "per method, the official values (table above); " + text.split("; ", 1)[1]
+            lines.append(f"| {budget} | {comparison} | {text} | {setting.seeds} |")
+    return "\n".join(lines)
+
+
+def load(comparison: str, budget: str, path: Path) -> Any:
+    """This budget's fits in the CSV file (the params record the budget), or None."""
     import pandas as pd
 
-    path = out_dir / f"{comparison}.csv"
     if not path.exists():
-        print(f"{comparison}: no results in {path}")
-        return 0.0
-    study = pd.read_csv(path)  # this budget's fits only (the params record it)
+        return None
+    setting = cfg.BUDGETS[budget][comparison]
+    study = pd.read_csv(path)
     wanted = {
-        (m, json.dumps(cfg.grid_point(setting, m), sort_keys=True)) for m in cfg.METHODS[comparison]
+        (m, json.dumps(cfg.grid_point(setting, m, comparison), sort_keys=True))
+        for m in cfg.METHODS[comparison]
     }
     rows = zip(study["method"], study["params"], study["seed"])
-    study = study[[(m, p) in wanted and s < seeds for m, p, s in rows]]
+    keep = [(m, p) in wanted and s < setting.seeds for m, p, s in rows]
+    return study[keep] if any(keep) else None
+
+
+def summarise(comparison: str, budget: str, study: Any) -> dict:
+    """Means, stds, per-seed scores and the verdict of every claim."""
+    setting = cfg.BUDGETS[budget][comparison]
     names = cfg.labels(comparison, setting)
     columns = [c for c in names if c in study]
     groups = study.groupby("method")
     order = [m for m in cfg.METHODS[comparison] if m in groups.groups]
     mean = groups[[*columns, "fit_time", "n_steps"]].mean().loc[order]
     std, n = groups[columns].std().loc[order], groups.size().loc[order]
-    head = ["method", "seeds", *(names[c] for c in columns), "fit s", "steps"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for m in order:
-        cells = [m, str(n[m]), *(f"{mean.at[m, c]:.3f} ± {std.at[m, c]:.3f}" for c in columns)]
-        cells += [f"{mean.at[m, 'fit_time']:.0f}", f"{mean.at[m, 'n_steps']:.0f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Paper claims (method − baseline, difference of means; the claim is > 0):", ""]
+    means = {(m, c): float(mean.at[m, c]) for m in order for c in columns}
+    level = cfg.baselines_disentangled(comparison, means)
+    claims = []
     for method, base, c in cfg.CLAIMS[comparison]:
-        if method in order and base in order:
-            diff = mean.at[method, c] - mean.at[base, c]
-            spread = std.at[method, c] + std.at[base, c]
-            lines.append(
-                f"- {method} − {base}, {names[c]}: {diff:+.3f} (sum of stds {spread:.3f}): "
-                f"{verdict(diff, spread)}"
+        if method in order and base in order and c in columns:
+            a = study.loc[study["method"] == method, c].to_numpy(float)
+            b = study.loc[study["method"] == base, c].to_numpy(float)
+            lower = c in cfg.LOWER_IS_BETTER
+            claims.append(
+                dict(
+                    method=method,
+                    baseline=base,
+                    column=names[c],
+                    diff=float(np.mean(a) - np.mean(b)),
+                    spread=float(np.std(a, ddof=1) + np.std(b, ddof=1))
+                    if min(len(a), len(b)) > 1
+                    else float("nan"),
+                    verdict=cfg.verdict(a, b, lower_is_better=lower, baselines_disentangled=level),
+                )
             )
-    device = ", ".join(sorted(set(study["device"].astype(str))))
+    return dict(
+        names=names,
+        columns=columns,
+        order=order,
+        mean=mean,
+        std=std,
+        n=n,
+        claims=claims,
+        level=level,
+    )
+
+
+def _cell(mean: float, std: float) -> str:
+    if np.isnan(mean):
+        return "–"
+    return f"{mean:.3f}" if np.isnan(std) else f"{mean:.3f} ± {std:.3f}"
+
+
+def block(comparison: str, budget: str, study: Any, image: str) -> str:
+    """The generated markdown of one comparison at one budget."""
+    setting = cfg.BUDGETS[budget][comparison]
+    s = summarise(comparison, budget, study)
+    names, columns, order = s["names"], s["columns"], s["order"]
+    head = ["method", "seeds", *(names[c] for c in columns), "fit s", "steps"]
+    lines = [f"### Budget `{budget}`", ""]
+    if budget == "smoke":
+        lines += [
+            "**Smoke budget: these numbers demonstrate the pipeline, not the methods** "
+            "(a few steps of training, one seed, tiny evaluation samples).",
+            "",
+        ]
     versions = ", ".join(
         f"{c.split('_')[0]} {v}"
         for c in ("sklvae_version", "torch_version", "sklearn_version")
-        for v in sorted(set(study[c].astype(str)))
+        for v in sorted(set(study[c].dropna().astype(str)))
     )
-    head = [f"# {comparison}: {cfg.describe(setting)}", ""]
-    head += [f"{len(study)} fits on {device} ({versions}), {study['fit_time'].sum():.0f} s of"]
-    head += [f"fitting; mean ± std over {n.max() if len(n) else 0} seed(s):", ""]
-    text = "\n".join([*head, *lines, ""])
-    (out_dir / f"{comparison}.md").write_text(text)
-    print(text)
-    if len(study):
-        import matplotlib
+    device = ", ".join(sorted(set(study["device"].dropna().astype(str))))
+    lines += [
+        f"{cfg.describe(setting)}. Command: `python benchmarks/reproduce.py --budget {budget} "
+        f"--comparison {comparison}`; {len(study)} fits on {device} ({versions}), "
+        f"{study['fit_time'].sum():.0f} s of fitting. Mean ± std over seeds:",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for m in order:
+        cells = [
+            m,
+            str(s["n"][m]),
+            *(_cell(s["mean"].at[m, c], s["std"].at[m, c]) for c in columns),
+        ]
+        steps = s["mean"].at[m, "n_steps"]
+        cells += [f"{s['mean'].at[m, 'fit_time']:.0f}", f"{steps:.0f}" if steps >= 0 else "–"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"![{caption(comparison, budget, s)}]({image})", ""]
+    for method, column, level in cfg.BASELINE_LEVELS[comparison]:
+        value = s["mean"].at[method, column] if method in order else float("nan")
+        state = "reaches" if value >= level else "is below"
+        lines.append(
+            f"Baseline level: {method} {names[column]} {value:.3f} {state} the level of "
+            f"{level} (see the rule above)."
+        )
+        lines.append("")
+    sign = "method − baseline, difference of means; the claim is that it is > 0"
+    lines += [f"Paper claims ({sign}, < 0 for an error):", ""]
+    for claim in s["claims"]:
+        lines.append(
+            f"- {claim['method']} − {claim['baseline']}, {claim['column']}: "
+            f"{claim['diff']:+.3f} (sum of stds {_cell(claim['spread'], np.nan)}): "
+            f"**{claim['verdict']}**"
+        )
+    return "\n".join(lines)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        from sklvae.plotting import plot_metric_distributions
+def caption(comparison: str, budget: str, summary: dict) -> str:
+    """What the block's image shows."""
+    panels = ", ".join(summary["names"][c] for c in summary["columns"])
+    methods = ", ".join(summary["order"])
+    return (
+        f"{comparison} at the {budget} budget: one panel per score ({panels}), one box "
+        f"and one dot per seed for each method ({methods})"
+    )
 
-        figure = plot_metric_distributions(study, columns)
-        figure.savefig(out_dir / f"{comparison}.png", dpi=80)
-        plt.close(figure)
-        print(f"wrote {out_dir / comparison}.md and .png")
-    return float(study["fit_time"].sum())
+
+def plot(study: Any, summary: dict, path: Path) -> None:
+    """The score distributions of one block, panels titled with readable names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklvae.plotting import plot_metric_distributions
+
+    names = summary["names"]
+    renamed = study.rename(columns={c: names[c] for c in summary["columns"]})
+    figure = plot_metric_distributions(renamed, [names[c] for c in summary["columns"]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(figure)
+
+
+def verdicts_table(summaries: dict) -> str:
+    """How many claims each block supports, contradicts and leaves undecided."""
+    kinds = [cfg.SUPPORTED, cfg.CONTRADICTED, cfg.UNDECIDED, cfg.UNDECIDED_BASELINES]
+    lines = [
+        "| comparison | budget | " + " | ".join(kinds) + " |",
+        "|---|---|" + "---|" * len(kinds),
+    ]
+    for (comparison, budget), s in summaries.items():
+        counts = [sum(c["verdict"] == k for c in s["claims"]) for k in kinds]
+        lines.append(f"| {comparison} | {budget} | " + " | ".join(map(str, counts)) + " |")
+    if not summaries:
+        lines.append("| (no committed runs) | | | | | |")
+    return "\n".join(lines)
+
+
+MARKER = re.compile(r"(<!-- generated: (\S+) -->\n).*?(<!-- end generated -->)", re.DOTALL)
+
+
+def generate(results_dir: Path = RESULTS, images_dir: Path = ROOT / "docs" / "images") -> dict:
+    """Every generated block of the page, by marker name; writes the plots."""
+    blocks = {"configs": configs_table(), "budgets": budgets_table()}
+    summaries = {}
+    for comparison in cfg.COMPARISONS:
+        parts = []
+        for budget in cfg.BUDGETS:
+            study = load(comparison, budget, results_dir / budget / f"{comparison}.csv")
+            if study is None:
+                continue
+            image = f"results_{comparison}_{budget}.png"
+            summaries[comparison, budget] = summarise(comparison, budget, study)
+            plot(study, summaries[comparison, budget], images_dir / image)
+            parts.append(block(comparison, budget, study, f"images/{image}"))
+        blocks[comparison] = "\n\n".join(parts) or "(no committed runs yet)"
+    blocks["verdicts"] = verdicts_table(summaries)
+    return blocks
+
+
+def write_page(page: Path, blocks: dict) -> None:
+    """Replace the text between each ``<!-- generated: NAME -->`` marker and its end."""
+    text = page.read_text()
+    found = set()
+
+    def replace(match: re.Match) -> str:
+        found.add(match.group(2))
+        return match.group(1) + blocks[match.group(2)] + "\n" + match.group(3)
+
+    text = MARKER.sub(replace, text)
+    missing = set(blocks) - found
+    if missing:
+        raise ValueError(f"{page} lacks the generated blocks {sorted(missing)}.")
+    page.write_text(text)
 
 
 def hardware() -> str:
@@ -413,32 +691,43 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--budget", choices=sorted(cfg.BUDGETS), default="cpu")
+    parser.add_argument("--budget", choices=list(cfg.BUDGETS), default="cpu")
     parser.add_argument("--comparison", choices=[*cfg.COMPARISONS, "all"], default="all")
-    parser.add_argument("--out-dir", type=Path, help="default reproduce_results/<budget>/")
+    parser.add_argument("--out-dir", type=Path, help="default benchmarks/results/<budget>/")
     parser.add_argument("--n-jobs", type=int, help="parallel fits (default: the budget's)")
     parser.add_argument("--seeds", type=int, help="seeds per method (default: the budget's)")
-    parser.add_argument("--report-only", action="store_true", help="only read the CSVs")
+    parser.add_argument("--dry-run", action="store_true", help="print the settings, fit nothing")
+    parser.add_argument(
+        "--report-only", action="store_true", help="regenerate docs/results.md from the CSVs"
+    )
+    parser.add_argument("--results-dir", type=Path, default=RESULTS, help=argparse.SUPPRESS)
+    parser.add_argument("--page", type=Path, default=PAGE, help=argparse.SUPPRESS)
+    parser.add_argument("--images-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.dry_run:
+        print(dry_run(args.budget))
+        return
+    if args.report_only:
+        images = args.images_dir or args.page.parent / "images"
+        write_page(args.page, generate(args.results_dir, images))
+        print(f"regenerated {args.page} from {args.results_dir}")
+        return
     n_jobs, args.n_threads = cfg.RUNTIME[args.budget]
     args.n_jobs = args.n_jobs or n_jobs
-    args.out_dir = args.out_dir or Path("reproduce_results") / args.budget
+    args.out_dir = args.out_dir or args.results_dir / args.budget
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print(f"budget {args.budget}; {hardware()}; n_jobs {args.n_jobs}, n_threads {args.n_threads}")
     comparisons = cfg.COMPARISONS if args.comparison == "all" else (args.comparison,)
-    start, fit_time = time.perf_counter(), 0.0
+    start = time.perf_counter()
     for comparison in comparisons:
         setting = cfg.BUDGETS[args.budget][comparison]
         seeds = args.seeds or setting.seeds
-        if not args.report_only:
-            print(f"\n{comparison}: {cfg.describe(setting)}, {seeds} seed(s)", flush=True)
-            run(comparison, setting, seeds, args)
-        print()
-        fit_time += report(comparison, setting, seeds, args.out_dir)
-    print(
-        f"\ntotal fit time {fit_time:.0f} s (all fits in the tables); "
-        f"this run {time.perf_counter() - start:.0f} s"
-    )
+        print(f"\n{comparison}: {cfg.describe(setting)}, {seeds} seed(s)", flush=True)
+        run(comparison, setting, seeds, args)
+        study = load(comparison, args.budget, args.out_dir / f"{comparison}.csv")
+        if study is not None:
+            print(block(comparison, args.budget, study, f"{comparison}.png"))
+    print(f"\nthis run {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

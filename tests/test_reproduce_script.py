@@ -1,17 +1,33 @@
-"""The budget table of ``benchmarks/reproduce.py`` (read without running the script)."""
+"""``benchmarks/reproduce.py``: its settings, the verdict rule and the generated page."""
 
+import re
 import runpy
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-CONFIGS = Path(__file__).resolve().parents[1] / "benchmarks" / "_reproduce_configs.py"
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "benchmarks" / "_reproduce_configs.py"
+SCRIPT = ROOT / "benchmarks" / "reproduce.py"
+PAGE = ROOT / "docs" / "results.md"
 
 
 @pytest.fixture(scope="module")
 def configs():
     return SimpleNamespace(**runpy.run_path(str(CONFIGS), run_name="_reproduce_configs"))
+
+
+def _script(*args, timeout=600):
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 def test_every_budget_defines_every_comparison(configs):
@@ -24,18 +40,17 @@ def test_every_budget_defines_every_comparison(configs):
             assert (setting.steps is None) != (setting.epochs is None), where
             assert setting.batch_size >= 2 and setting.n_train >= 1 and setting.n_test >= 1, where
             assert setting.dci in {"fast", "reference", "none"}, where
-            if budget == "smoke":
-                assert setting.seeds >= 1, where
-            else:
-                assert setting.seeds >= 3, where
+            assert setting.seeds >= (1 if budget == "smoke" else 3), where
 
 
-def test_claims_and_columns_name_known_methods(configs):
+def test_claims_levels_and_columns_name_known_methods(configs):
     for comparison in configs.COMPARISONS:
         columns = dict(configs.COLUMNS[comparison])
         for method, baseline, column in configs.CLAIMS[comparison]:
             assert {method, baseline} <= set(configs.METHODS[comparison])
             assert column in columns
+        for method, column, _ in configs.BASELINE_LEVELS[comparison]:
+            assert method in configs.METHODS[comparison] and column in columns
 
 
 def test_fast_dci_is_named_in_the_labels(configs):
@@ -46,20 +61,171 @@ def test_fast_dci_is_named_in_the_labels(configs):
     assert "DCI D" in configs.labels("mipet", reference).values()
 
 
+# --------------------------------------------------------------------- the verdict rule
+@pytest.mark.parametrize(
+    "method, baseline, expected",
+    [
+        ([0.50, 0.52, 0.54], [0.30, 0.31, 0.32], "supported"),
+        ([0.30, 0.31, 0.32], [0.50, 0.52, 0.54], "contradicted"),
+        ([0.40, 0.50, 0.60], [0.38, 0.45, 0.52], "undecided at this budget"),
+        ([0.9], [0.1], "undecided at this budget"),  # one seed: no spread, no verdict
+        ([0.5, np.nan], [0.1, 0.1], "undecided at this budget"),
+    ],
+)
+def test_verdict_on_per_seed_scores(configs, method, baseline, expected):
+    assert configs.verdict(method, baseline) == expected
+
+
+def test_verdict_needs_the_difference_to_exceed_the_sum_of_stds(configs):
+    # means differ by 0.074, stds sum to 0.141: the rule does not support this
+    method = [0.122 - 0.05, 0.122, 0.122 + 0.05]
+    baseline = [0.196 - 0.091, 0.196, 0.196 + 0.091]
+    assert np.std(method, ddof=1) + np.std(baseline, ddof=1) == pytest.approx(0.141)
+    assert configs.verdict(method, baseline, lower_is_better=True) == "undecided at this budget"
+
+
+def test_verdict_for_an_error_is_supported_when_lower(configs):
+    low, high = [0.10, 0.11, 0.12], [0.30, 0.31, 0.32]
+    assert configs.verdict(low, high, lower_is_better=True) == "supported"
+    assert configs.verdict(high, low, lower_is_better=True) == "contradicted"
+
+
+def test_verdict_is_undecided_while_the_baselines_are_below_their_level(configs):
+    method, baseline = [0.50, 0.52, 0.54], [0.10, 0.11, 0.12]
+    means = {("β-TCVAE", "mig.discrete_mig"): 0.11}
+    level = configs.baselines_disentangled("mipet", means)
+    assert level is False
+    expected = "undecided: baselines not yet disentangled"
+    assert configs.verdict(method, baseline, baselines_disentangled=level) == expected
+    assert configs.baselines_disentangled("mipet", {("β-TCVAE", "mig.discrete_mig"): 0.2})
+    assert not configs.baselines_disentangled("factorqvae", {})  # no results: not reached
+    assert configs.baselines_disentangled("group", {})  # no level to reach
+
+
+# ------------------------------------------------------------- the official settings
+#: typed from the official files: (steps or epochs, batch size, learning rate)
+OFFICIAL_TRAINING = {
+    # FactorQVAE configs/Shapes3D/*.yaml: train.max_steps 100000 Lightning steps
+    # (two per batch with a discriminator), data.batch_size, train.vae_lr
+    ("factorqvae", "FactorQVAE"): ("steps", 50000, 512, 1e-3),
+    ("factorqvae", "QVAE"): ("steps", 100000, 256, 1e-3),
+    ("factorqvae", "β-VAE"): ("steps", 100000, 256, 1e-3),
+    ("factorqvae", "FactorVAE"): ("steps", 50000, 512, 1e-3),
+    ("factorqvae", "QLAE"): ("steps", 100000, 256, 1e-3),
+    # MIPET-VAEs run.sh LEARNING_RATE 4e-4, TRAIN_BATCH_SIZE 256; main.py num_epoch 60
+    ("mipet", "MIPET-β-VAE"): ("epochs", 60, 256, 4e-4),
+    ("mipet", "β-VAE"): ("epochs", 60, 256, 4e-4),
+    ("mipet", "MIPET-β-TCVAE"): ("epochs", 60, 256, 4e-4),
+    ("mipet", "β-TCVAE"): ("epochs", 60, 256, 4e-4),
+    # GroupActionAE rotated_mnist.py: epochs 50, batch_size 64, lr 1e-3
+    ("group", "GroupActionAE fixed"): ("epochs", 50, 64, 1e-3),
+    ("group", "GroupActionAE learned"): ("epochs", 50, 64, 1e-3),
+    ("group", "plain AE"): ("epochs", 50, 64, 1e-3),
+    ("group", "plain AE (turned)"): ("epochs", 50, 64, 1e-3),
+}
+
+
+def test_paper_dry_run_prints_the_official_training(configs):
+    out = _script("--budget", "paper", "--dry-run")
+    comparison, seen = None, set()
+    for line in out.splitlines():
+        if re.match(r"^\w+: ", line):
+            comparison = line.split(":")[0]
+            continue
+        match = re.match(
+            r"^  (.+?) \| \w+ \| (steps|epochs) (\d+) \| batch (\d+) \| lr ([\d.e-]+) \|", line
+        )
+        if match:
+            method, kind, length, batch, lr = match.groups()
+            expected = OFFICIAL_TRAINING[comparison, method]
+            assert (kind, int(length), int(batch), float(lr)) == expected, line
+            seen.add((comparison, method))
+    assert seen == set(OFFICIAL_TRAINING)
+    assert "raw pixels | RawPixels | no training" in out
+
+
+def test_paper_settings_match_the_official_files(configs):
+    paper = configs.BUDGETS["paper"]
+
+    def fit(comparison, method):
+        return configs.fit_config(comparison, method, paper[comparison])
+
+    vae = fit("factorqvae", "β-VAE")
+    assert vae["params"]["beta"] == 1e-4 and vae["params"]["likelihood"] == "mse"
+    assert vae["callbacks"]["lr_schedule"] == (50000, 1.25e-6)
+    factor = fit("factorqvae", "FactorVAE")
+    assert factor["params"]["gamma"] == 1e-4 and factor["callbacks"]["kl_weight"] == 1e-4
+    assert factor["params"]["discriminator_lr"] == 1e-3
+    assert factor["params"]["module__discriminator_layers"] == 5
+    qlae = fit("factorqvae", "QLAE")["params"]
+    assert (qlae["codebook_size"], qlae["commitment_weight"], qlae["quantization_weight"]) == (
+        16,
+        1e-2,
+        1e-2,
+    )
+    for method in ("FactorQVAE", "QVAE"):
+        params = fit("factorqvae", method)["params"]
+        assert params["temperature_decay"] == 1e-5 and params["lr_decay_steps"] == 50000
+    for method in configs.METHODS["mipet"]:
+        assert fit("mipet", method)["params"]["grad_clip"] == 1.0, method
+    assert fit("mipet", "β-VAE")["callbacks"]["init"] == "xavier"
+    assert fit("mipet", "MIPET-β-VAE")["params"]["ipe_lr"] == 4e-4
+
+
+def test_smaller_budgets_scale_the_official_schedules(configs):
+    cpu = configs.BUDGETS["cpu"]["factorqvae"]
+    fqvae = configs.fit_config("factorqvae", "FactorQVAE", cpu)
+    assert fqvae["training"] == {"batch_size": 2 * cpu.batch_size, "max_steps": cpu.steps // 2}
+    assert fqvae["params"]["lr_decay_steps"] == cpu.steps // 2
+    assert fqvae["params"]["temperature_decay"] * cpu.steps == pytest.approx(1.0)
+    vae = configs.fit_config("factorqvae", "β-VAE", cpu)
+    assert vae["training"]["max_steps"] == cpu.steps
+    assert vae["callbacks"]["lr_schedule"] == (cpu.steps // 2, 1.25e-6)
+    assert "module__backbone_params" in vae["params"]
+
+
+def test_every_setting_names_its_source(configs):
+    for comparison, models in configs.MODELS.items():
+        for method, model in models.items():
+            for name, official in model.settings.items():
+                assert official.source, (comparison, method, name)
+                if official.source == "ours":
+                    assert official.departure or name == "representation", (method, name)
+
+
+# -------------------------------------------------------------------- the generated page
+def test_report_only_regenerates_the_committed_page(tmp_path):
+    page = tmp_path / "results.md"
+    shutil.copy(PAGE, page)
+    images = tmp_path / "images"
+    _script("--report-only", "--page", str(page), "--images-dir", str(images))
+    assert page.read_text() == PAGE.read_text()
+    for image in re.findall(r"\]\(images/(results_[^)]+\.png)\)", PAGE.read_text()):
+        assert (images / image).exists(), image
+        assert (ROOT / "docs" / "images" / image).exists(), image
+
+
+def test_the_page_has_a_block_per_comparison_and_budget_with_a_csv():
+    text = PAGE.read_text()
+    for path in sorted((ROOT / "benchmarks" / "results").glob("*/*.csv")):
+        budget, comparison = path.parent.name, path.stem
+        section = text.split(f"<!-- generated: {comparison} -->")[1].split("<!-- end")[0]
+        assert f"### Budget `{budget}`" in section, path
+
+
+def test_every_committed_image_is_used():
+    texts = [p.read_text() for p in (ROOT / "docs").rglob("*.md")]
+    texts += [p.read_text() for p in (ROOT / "examples").glob("*.py")]
+    texts.append((ROOT / "README.md").read_text())
+    for image in (ROOT / "docs" / "images").glob("*.png"):
+        assert any(image.name in t for t in texts), image.name
+
+
 @pytest.mark.slow
 def test_smoke_budget_writes_a_table(tmp_path):
     """The script end to end on its smallest comparison (turned digits, seconds)."""
-    import re
-    import subprocess
-    import sys
-
-    script = CONFIGS.parent / "reproduce.py"
-    command = [sys.executable, str(script), "--budget", "smoke", "--comparison", "group"]
-    done = subprocess.run(
-        [*command, "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    _script("--budget", "smoke", "--comparison", "group", "--out-dir", str(tmp_path))
     table = (tmp_path / "group.md").read_text()
-    for method in ("GroupActionAE fixed", "GroupActionAE learned", "plain AE"):
-        assert re.search(rf"^\|\s*{method}\s*\|", table, re.MULTILINE), method
+    for method in ("GroupActionAE fixed", "plain AE", "plain AE (turned)", "raw pixels"):
+        assert re.search(rf"^\|\s*{re.escape(method)}\s*\|", table, re.MULTILINE), method
     assert (tmp_path / "group.csv").exists()
