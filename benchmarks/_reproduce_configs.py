@@ -87,7 +87,7 @@ TRAINING_KEYS = ("max_steps", "max_epochs", "batch_size")
 #: settings the script applies through callbacks
 CALLBACK_KEYS = ("lr_schedule", "discriminator_lr_schedule", "kl_weight", "init")
 #: settings that document what sklvae does anyway (no parameter to set)
-NOTE_KEYS = ("optimizer", "init (built in)", "data", "reconstruction", "evaluation")
+NOTE_KEYS = ("config file", "optimizer", "init (built in)", "data")
 
 _MAIN, _RUN = "MIPET-VAEs main.py", "MIPET-VAEs run.sh"
 
@@ -155,12 +155,20 @@ _TC = {
     "gamma": Official(1.0, f"{_RUN}: GAMMA"),
 }
 
-_FQ = "FactorQVAE configs/Shapes3D/{}.yaml"
+#: each FactorQVAE-comparison model has its own official file; the keys are the same
+_FQ = "FactorQVAE configs/Shapes3D/<model>.yaml"
+_FQ_FILES = {
+    "factorqvae": "FactorQVAE",
+    "qvae": "QVAE",
+    "vae": "VAE",
+    "factorvae": "FactorVAE",
+    "qlae": "QLAE",
+}
 
 
 def _fq_common(name: str, *, doubled: bool, gaussian: bool) -> dict[str, Official]:
     """What every FactorQVAE config file gives its model (``name``: the file)."""
-    src = _FQ.format(name)
+    src = _FQ
     steps = (
         Official(
             50000,
@@ -176,6 +184,10 @@ def _fq_common(name: str, *, doubled: bool, gaussian: bool) -> dict[str, Officia
     cosine = (50000, 1.25e-6)
     schedule_src = f"{src}: train.vae_lr_iter; models/*.py: CosineAnnealingLR(eta_min=1.25e-6)"
     settings = {
+        "config file": Official(
+            f"configs/Shapes3D/{name}.yaml",
+            f"FactorQVAE train.py --config_path (model.name {_FQ_FILES[name]})",
+        ),
         "n_latents": Official(12, f"{src}: data.num_latents"),
         "backbone": Official(
             "dalle", f"{src}: model.channel 128, hidden_dim 128, input_channel 64"
@@ -202,8 +214,8 @@ def _fq_common(name: str, *, doubled: bool, gaussian: bool) -> dict[str, Officia
     return settings
 
 
-def _gumbel(name: str) -> dict[str, Official]:
-    src = _FQ.format(name)
+def _gumbel() -> dict[str, Official]:
+    src = _FQ
     return {
         "codebook_size": Official(64, f"{src}: model.codebook.num_embeddings"),
         "beta": Official(1e-3, f"{src}: model.quantizer.kl_weight"),
@@ -213,8 +225,8 @@ def _gumbel(name: str) -> dict[str, Official]:
     }
 
 
-def _discriminator(name: str) -> dict[str, Official]:
-    src = _FQ.format(name)
+def _discriminator() -> dict[str, Official]:
+    src = _FQ
     return {
         "gamma": Official(1e-4, f"{src}: model.discriminator.gamma"),
         "discriminator_lr": Official(1e-3, f"{src}: train.disc_lr"),
@@ -254,32 +266,30 @@ MODELS: dict[str, dict[str, Model]] = {
             "FactorQVAE",
             {
                 **_fq_common("factorqvae", doubled=True, gaussian=False),
-                **_gumbel("factorqvae"),
-                **_discriminator("factorqvae"),
+                **_gumbel(),
+                **_discriminator(),
             },
         ),
-        "QVAE": Model(
-            "QVAE", {**_fq_common("qvae", doubled=False, gaussian=False), **_gumbel("qvae")}
-        ),
+        "QVAE": Model("QVAE", {**_fq_common("qvae", doubled=False, gaussian=False), **_gumbel()}),
         "β-VAE": Model(
             "BetaVAE",
             {
                 **_fq_common("vae", doubled=False, gaussian=True),
-                "beta": Official(1e-4, f"{_FQ.format('vae')}: model.quantizer.kl_weight"),
+                "beta": Official(1e-4, f"{_FQ}: model.quantizer.kl_weight"),
             },
         ),
         "FactorVAE": Model(
             "FactorVAE",
             {
                 **_fq_common("factorvae", doubled=True, gaussian=True),
-                **_discriminator("factorvae"),
+                **_discriminator(),
                 "kl_weight": Official(
                     1e-4,
-                    f"{_FQ.format('factorvae')}: model.quantizer.kl_weight",
+                    f"{_FQ}: model.quantizer.kl_weight",
                     "FactorVAE has no KL-weight parameter; the script sets the loss weight",
                 ),
                 "discriminator_lr_schedule": Official(
-                    (50000, 1.25e-6), f"{_FQ.format('factorvae')}: train.disc_lr_iter"
+                    (50000, 1.25e-6), f"{_FQ}: train.disc_lr_iter"
                 ),
                 "module__discriminator_layers": Official(
                     5, "FactorQVAE blocks/discriminator.py: layers=4 (6 linear layers)"
@@ -290,15 +300,9 @@ MODELS: dict[str, dict[str, Model]] = {
             "QLAE",
             {
                 **_fq_common("qlae", doubled=False, gaussian=False),
-                "codebook_size": Official(
-                    16, f"{_FQ.format('qlae')}: model.codebook.num_embeddings"
-                ),
-                "commitment_weight": Official(
-                    1e-2, f"{_FQ.format('qlae')}: model.quantizer.commit_coeff"
-                ),
-                "quantization_weight": Official(
-                    1e-2, f"{_FQ.format('qlae')}: model.quantizer.quantize_coeff"
-                ),
+                "codebook_size": Official(16, f"{_FQ}: model.codebook.num_embeddings"),
+                "commitment_weight": Official(1e-2, f"{_FQ}: model.quantizer.commit_coeff"),
+                "quantization_weight": Official(1e-2, f"{_FQ}: model.quantizer.quantize_coeff"),
             },
         ),
     },

@@ -443,20 +443,31 @@ def _fmt(value: Any) -> str:
 
 
 def configs_table() -> str:
-    """The settings of every method with the official file each comes from."""
+    """The settings of every method with the official file each comes from.
+
+    A setting shared (same value, source and departure) by several methods of a
+    comparison is one row naming them ("all" when every method has it).
+    """
     lines = [
-        "| comparison | method | setting | value | official source | sklvae departs |",
+        "| comparison | methods | setting | value | official source | sklvae departs |",
         "|---|---|---|---|---|---|",
     ]
     for comparison in cfg.COMPARISONS:
+        rows: dict[tuple, list[str]] = {}
         for method, model in cfg.MODELS[comparison].items():
-            rows = [("estimator", cfg.Official(model.estimator, "ours"))]
-            rows += [("training data", cfg.Official(model.training_data, "ours"))]
-            rows += list(model.settings.items())
-            for name, official in rows:
-                cells = [comparison, method, f"`{name}`", _fmt(official.value)]
-                cells += [official.source, official.departure or "no"]
-                lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+            settings = {
+                "estimator": cfg.Official(model.estimator, "ours"),
+                "training data": cfg.Official(model.training_data, "ours"),
+                **model.settings,
+            }
+            for name, o in settings.items():
+                key = (name, _fmt(o.value), o.source, o.departure or "no")
+                rows.setdefault(key, []).append(method)
+        everyone = cfg.METHODS[comparison]
+        for (name, value, source, departure), methods in rows.items():
+            who = "all" if methods == everyone else ", ".join(methods)
+            cells = [comparison, who, f"`{name}`", value, source, departure]
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -612,6 +623,8 @@ def plot(study: Any, summary: dict, path: Path) -> None:
     from sklvae.plotting import plot_metric_distributions
 
     names = summary["names"]
+    order = {m: i for i, m in enumerate(summary["order"])}
+    study = study.iloc[np.argsort([order[m] for m in study["method"]], kind="stable")]
     renamed = study.rename(columns={c: names[c] for c in summary["columns"]})
     figure = plot_metric_distributions(renamed, [names[c] for c in summary["columns"]])
     path.parent.mkdir(parents=True, exist_ok=True)

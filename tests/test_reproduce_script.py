@@ -22,6 +22,18 @@ def configs():
     return SimpleNamespace(**runpy.run_path(str(CONFIGS), run_name="_reproduce_configs"))
 
 
+@pytest.fixture(scope="module")
+def script():
+    """The script as a module (its directory on the path while the tests use it)."""
+    import importlib
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        yield importlib.import_module("reproduce")
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+
+
 def _script(*args, timeout=600):
     done = subprocess.run(
         [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout
@@ -125,8 +137,9 @@ OFFICIAL_TRAINING = {
 }
 
 
-def test_paper_dry_run_prints_the_official_training(configs):
-    out = _script("--budget", "paper", "--dry-run")
+def test_paper_dry_run_prints_the_official_training(script, capsys):
+    script.main(["--budget", "paper", "--dry-run"])
+    out = capsys.readouterr().out
     comparison, seen = None, set()
     for line in out.splitlines():
         if re.match(r"^\w+: ", line):
@@ -193,15 +206,41 @@ def test_every_setting_names_its_source(configs):
                     assert official.departure or name == "representation", (method, name)
 
 
+def test_script_callbacks_set_the_official_kl_weight_and_initialisation(configs, script):
+    """FactorVAE gets the KL weight 1e-4 and N(0, 0.02) weights everywhere, heads too."""
+    setting = configs.BUDGETS["smoke"]["factorqvae"]
+    estimator = script.build("factorqvae", "FactorVAE", setting)
+    estimator.set_params(batch_size=8, max_steps=1, random_state=0)
+    X = np.random.RandomState(0).randint(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    estimator.fit(X)
+    assert estimator.module_.loss_weights["kl"] == 1e-4
+    head = estimator.module_.mu.weight.detach().numpy()
+    assert abs(head.std() - 0.02) < 0.005  # torch's default would be ~U(±1/sqrt(fan_in))
+    assert np.allclose(estimator.module_.mu.bias.detach().numpy(), 0.0, atol=1e-2)
+
+
+def test_raw_pixels_is_a_study_estimator(script):
+    from sklearn.base import clone
+
+    pixels = clone(script.RawPixels()).set_params(random_state=3)
+    X = np.arange(2 * 8 * 8, dtype=np.uint8).reshape(2, 8, 8)
+    assert pixels.fit(X).transform(X).shape == (2, 64)
+    assert np.array_equal(pixels.reconstruct(X), X) and pixels.random_state == 3
+
+
 # -------------------------------------------------------------------- the generated page
-def test_report_only_regenerates_the_committed_page(tmp_path):
+def test_report_only_regenerates_the_committed_page(script, tmp_path):
     page = tmp_path / "results.md"
     shutil.copy(PAGE, page)
     images = tmp_path / "images"
-    _script("--report-only", "--page", str(page), "--images-dir", str(images))
+    script.main(["--report-only", "--page", str(page), "--images-dir", str(images)])
     assert page.read_text() == PAGE.read_text()
-    for image in re.findall(r"\]\(images/(results_[^)]+\.png)\)", PAGE.read_text()):
-        assert (images / image).exists(), image
+    blocks = "".join(
+        re.findall(r"<!-- generated: .*?<!-- end generated -->", page.read_text(), re.S)
+    )
+    used = set(re.findall(r"\]\(images/([^)]+\.png)\)", blocks))
+    assert used == {p.name for p in images.glob("*.png")} and used
+    for image in used:
         assert (ROOT / "docs" / "images" / image).exists(), image
 
 
@@ -224,8 +263,7 @@ def test_every_committed_image_is_used():
 @pytest.mark.slow
 def test_smoke_budget_writes_a_table(tmp_path):
     """The script end to end on its smallest comparison (turned digits, seconds)."""
-    _script("--budget", "smoke", "--comparison", "group", "--out-dir", str(tmp_path))
-    table = (tmp_path / "group.md").read_text()
+    table = _script("--budget", "smoke", "--comparison", "group", "--out-dir", str(tmp_path))
     for method in ("GroupActionAE fixed", "plain AE", "plain AE (turned)", "raw pixels"):
         assert re.search(rf"^\|\s*{re.escape(method)}\s*\|", table, re.MULTILINE), method
     assert (tmp_path / "group.csv").exists()
