@@ -35,6 +35,7 @@ __all__ = [
     "Setting",
     "baselines_disentangled",
     "describe",
+    "difference",
     "fit_config",
     "grid_point",
     "labels",
@@ -565,16 +566,26 @@ def verdict(
     """
     if not baselines_disentangled:
         return UNDECIDED_BASELINES
-    a, b = np.asarray(method, dtype=float), np.asarray(baseline, dtype=float)
-    if len(a) < 2 or len(b) < 2 or np.isnan(a).any() or np.isnan(b).any():
+    diff, spread = difference(method, baseline)
+    diff = -diff if lower_is_better else diff
+    if np.isnan(diff) or np.isnan(spread):
         return UNDECIDED
-    diff = (a.mean() - b.mean()) * (-1 if lower_is_better else 1)
-    spread = a.std(ddof=1) + b.std(ddof=1)
     if diff > spread:
         return SUPPORTED
     if diff < -spread:
         return CONTRADICTED
     return UNDECIDED
+
+
+def difference(method: Sequence[float], baseline: Sequence[float]) -> tuple[float, float]:
+    """The difference of the means and the sum of the standard deviations (ddof=1).
+
+    The spread is NaN with fewer than two seeds on either side.
+    """
+    a, b = np.asarray(method, dtype=float), np.asarray(baseline, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        return float(a.mean() - b.mean()), float("nan")
+    return float(a.mean() - b.mean()), float(a.std(ddof=1) + b.std(ddof=1))
 
 
 def baselines_disentangled(comparison: str, means: dict[tuple[str, str], float]) -> bool:

@@ -490,13 +490,12 @@ def load(comparison: str, budget: str, path: Path) -> Any:
     if not path.exists():
         return None
     setting = cfg.BUDGETS[budget][comparison]
-    study = pd.read_csv(path)
+    study = pd.read_csv(path)  # every seed run (``--seeds`` may add to the budget's)
     wanted = {
         (m, json.dumps(cfg.grid_point(setting, m, comparison), sort_keys=True))
         for m in cfg.METHODS[comparison]
     }
-    rows = zip(study["method"], study["params"], study["seed"])
-    keep = [(m, p) in wanted and s < setting.seeds for m, p, s in rows]
+    keep = [(m, p) in wanted for m, p in zip(study["method"], study["params"])]
     return study[keep] if any(keep) else None
 
 
@@ -516,19 +515,11 @@ def summarise(comparison: str, budget: str, study: Any) -> dict:
         if method in order and base in order and c in columns:
             a = study.loc[study["method"] == method, c].to_numpy(float)
             b = study.loc[study["method"] == base, c].to_numpy(float)
+            diff, spread = cfg.difference(a, b)
             lower = c in cfg.LOWER_IS_BETTER
-            claims.append(
-                dict(
-                    method=method,
-                    baseline=base,
-                    column=names[c],
-                    diff=float(np.mean(a) - np.mean(b)),
-                    spread=float(np.std(a, ddof=1) + np.std(b, ddof=1))
-                    if min(len(a), len(b)) > 1
-                    else float("nan"),
-                    verdict=cfg.verdict(a, b, lower_is_better=lower, baselines_disentangled=level),
-                )
-            )
+            verdict = cfg.verdict(a, b, lower_is_better=lower, baselines_disentangled=level)
+            claim = {"method": method, "baseline": base, "column": names[c], "diff": diff}
+            claims.append(claim | {"spread": spread, "verdict": verdict})
     return dict(
         names=names,
         columns=columns,
