@@ -702,7 +702,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, help="seeds per method (default: the budget's)")
     parser.add_argument("--dry-run", action="store_true", help="print the settings, fit nothing")
     parser.add_argument(
-        "--report-only", action="store_true", help="regenerate docs/results.md from the CSVs"
+        "--report-only",
+        action="store_true",
+        help="regenerate docs/results.md from every budget's CSVs (--budget is not needed)",
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help=argparse.SUPPRESS)
     parser.add_argument("--page", type=Path, default=PAGE, help=argparse.SUPPRESS)
