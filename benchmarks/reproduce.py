@@ -242,8 +242,8 @@ class Initialise(Callback):
     def on_train_begin(self, net: Any, **kwargs: Any) -> None:
         if net.n_steps_ > 0:  # a resumed or continued fit keeps its weights
             return
+        from sklvae.nn._layers import xavier_init_
         from sklvae.nn.backbones import dalle_init_
-        from sklvae.nn.ipe import xavier_init_
 
         (xavier_init_ if self.kind == "xavier" else dalle_init_)(net.module_)
 

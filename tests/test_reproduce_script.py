@@ -219,6 +219,17 @@ def test_script_callbacks_set_the_official_kl_weight_and_initialisation(configs,
     assert np.allclose(estimator.module_.mu.bias.detach().numpy(), 0.0, atol=1e-2)
 
 
+def test_mipet_hosts_get_the_official_xavier_initialisation(configs, script):
+    estimator = script.build("mipet", "β-VAE", configs.BUDGETS["smoke"]["mipet"])
+    estimator.set_params(batch_size=4, max_steps=1, random_state=0)
+    X = np.random.RandomState(0).randint(0, 256, (8, 64, 64), dtype=np.uint8)
+    head = estimator.fit(X).module_.mu.weight.detach().numpy()
+    fan_out, fan_in = head.shape
+    # torch's default bound is 1/sqrt(fan_in); xavier's sqrt(6 / (fan_in + fan_out))
+    assert np.abs(head).max() > 1 / np.sqrt(fan_in) + 0.01
+    assert np.abs(head).max() <= np.sqrt(6 / (fan_in + fan_out)) + 1e-3
+
+
 def test_raw_pixels_is_a_study_estimator(script):
     from sklearn.base import clone
 
