@@ -266,22 +266,7 @@ def build(comparison: str, method: str, setting: cfg.Setting) -> Any:
             callbacks.append(LossWeight("kl", value))
         else:
             callbacks.append(Initialise(value))
-    params = _grad_clip_as_callback(
-        getattr(sklvae, config["estimator"]), config["params"], callbacks
-    )
-    return getattr(sklvae, config["estimator"])(**params, callbacks=callbacks or None)
-
-
-def _grad_clip_as_callback(estimator: type, params: dict, callbacks: list) -> dict:
-    """Until every estimator takes ``grad_clip``: the same clipping as a skorch callback."""
-    import inspect
-
-    if "grad_clip" not in params or "grad_clip" in inspect.signature(estimator).parameters:
-        return params
-    from skorch.callbacks import GradientNormClipping
-
-    callbacks.append(GradientNormClipping(gradient_clip_value=params["grad_clip"]))
-    return {k: v for k, v in params.items() if k != "grad_clip"}
+    return getattr(sklvae, config["estimator"])(**config["params"], callbacks=callbacks or None)
 
 
 def estimators(comparison: str, setting: cfg.Setting) -> dict:

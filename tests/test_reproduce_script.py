@@ -230,6 +230,13 @@ def test_mipet_hosts_get_the_official_xavier_initialisation(configs, script):
     assert np.abs(head).max() <= np.sqrt(6 / (fan_in + fan_out)) + 1e-3
 
 
+def test_every_mipet_comparison_model_clips_gradients_at_one(configs, script):
+    for method in configs.METHODS["mipet"]:
+        estimator = script.build("mipet", method, configs.BUDGETS["paper"]["mipet"])
+        assert estimator.get_params()["grad_clip"] == 1.0, method
+        assert estimator.get_params()["lr"] == 4e-4, method
+
+
 def test_raw_pixels_is_a_study_estimator(script):
     from sklearn.base import clone
 
