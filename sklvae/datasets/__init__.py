@@ -13,8 +13,11 @@ from ._fetch import get_data_home
 from .cars3d import fetch_cars3d
 from .digits import fetch_mnist, make_rotated_digits
 from .dsprites import fetch_dsprites, make_dsprites
+from .falcor3d import fetch_falcor3d
+from .isaac3d import fetch_isaac3d
 from .mpi3d import fetch_mpi3d
 from .shapes3d import fetch_shapes3d, make_shapes3d
+from .smallnorb import fetch_smallnorb
 from .transforms import make_group_pairs
 
 __all__ = [
@@ -30,5 +33,8 @@ __all__ = [
     "fetch_shapes3d",
     "fetch_cars3d",
     "fetch_mpi3d",
+    "fetch_isaac3d",
+    "fetch_falcor3d",
+    "fetch_smallnorb",
     "fetch_mnist",
 ]

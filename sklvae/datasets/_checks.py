@@ -11,7 +11,8 @@ argument, the value received and what was expected (rather than, say, truncating
 - :func:`check_bool`: ``True`` or ``False``.
 - :func:`check_choice`: one of a fixed set of strings.
 - :func:`check_integer_array`: an array of whole numbers within bounds.
-- :func:`check_random_state`: ``None``, an int or a ``np.random.RandomState``.
+- :func:`check_random_state`: ``None``, an int or a ``np.random.RandomState``;
+  :func:`seed_of` turns the same into one int seed.
 - :func:`rows_from_index`: an index into ``n`` rows (slice, integers, boolean
   mask) as row numbers; ``IndexError`` as numpy raises it.
 """
@@ -35,6 +36,7 @@ __all__ = [
     "check_choice",
     "check_integer_array",
     "check_random_state",
+    "seed_of",
     "rows_from_index",
 ]
 
@@ -205,6 +207,18 @@ def check_random_state(random_state: Any, name: str = "random_state") -> np.rand
         f"{name} must be None, an int seed or a numpy.random.RandomState, got "
         f"{random_state!r} of type {type(random_state).__name__}."
     )
+
+
+def seed_of(random_state: Any, name: str = "random_state") -> int:
+    """One int seed: an int ``random_state`` itself, else a draw from its generator.
+
+    Checked as by :func:`check_random_state` (``None`` draws from numpy's global
+    generator).
+    """
+    rng = check_random_state(random_state, name)
+    if _is_integer(random_state):
+        return int(random_state)
+    return int(rng.randint(2**32, dtype=np.int64))
 
 
 def rows_from_index(key: Any, n_rows: int) -> np.ndarray:

@@ -12,16 +12,28 @@ Guarantees of every download made here:
   ...), a progress bar is shown on stderr when ``tqdm`` is installed, and a
   download that cannot be made raises :class:`DatasetNotFoundError` naming the URL
   and where to place the file by hand.
+
+A release published as an archive of a folder is extracted into a temporary
+folder renamed into place once complete (:func:`_ensure_folder`); a gzipped file is
+decompressed once, atomically (:func:`_gunzipped`). Both write through
+:mod:`sklvae._atomic`.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
+import tarfile
 import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._checks import CorruptDatasetError, DatasetNotFoundError, check_bool
+from .._atomic import atomic_folder, atomic_path
+from ._checks import CorruptDatasetError, DatasetNotFoundError, check_bool, reading_file
 
 __all__ = ["get_data_home", "DATA_HOME_ENV"]
 
@@ -180,6 +192,63 @@ def _ensure_file(
             + f"or pass download_if_missing=True. The folder comes from the {_WHERE_FROM}."
         )
     return _download(url, target, checksum=checksum, what=what, overwrite=overwrite)
+
+
+def _ensure_folder(
+    folder: Path,
+    archive: Path,
+    url: str,
+    checksum: tuple[str, str] | None,
+    what: str,
+    extract: Callable[[Path, Path], None],
+    download_if_missing: Any,
+    overwrite: Any,
+) -> Path:
+    """Return ``folder``, extracting it from ``archive`` when it is missing.
+
+    The archive is downloaded first when it is missing too (or when
+    ``overwrite``; the old folder is then removed once the new archive is there).
+    ``extract(archive, tmp)`` fills a temporary folder beside ``folder`` that is
+    renamed to ``folder`` once complete (:func:`sklvae._atomic.atomic_folder`); a
+    failed extraction leaves no folder and raises :class:`CorruptDatasetError`
+    naming the archive.
+    """
+    download_if_missing, overwrite = check_download_flags(download_if_missing, overwrite)
+    if folder.is_dir() and not overwrite:
+        return folder
+    if not archive.exists() or overwrite:
+        if not download_if_missing:
+            raise DatasetNotFoundError(
+                f"{what} not found: neither the folder {folder} nor the archive {archive} "
+                f"(from {url}) exists. Place either there or pass download_if_missing=True. "
+                f"The data folder comes from the {_WHERE_FROM}."
+            )
+        _download(url, archive, checksum=checksum, what=f"the archive of {what}", overwrite=True)
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    try:
+        with atomic_folder(folder) as tmp:
+            extract(archive, tmp)
+    except (tarfile.TarError, zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, EOFError) as exc:
+        raise CorruptDatasetError(
+            f"Cannot extract {archive} ({exc}); it is probably truncated or not the "
+            f"archive of {what}. Delete it and download it again (or pass overwrite=True)."
+        ) from exc
+    return folder
+
+
+def _gunzipped(source: Path, target: Path, what: str) -> Path:
+    """``target``: the decompressed ``source`` (a ``.gz``), written once (atomic rename).
+
+    Rebuilt when ``source`` is newer than ``target``; a truncated or corrupt
+    ``source`` raises :class:`CorruptDatasetError` naming it.
+    """
+    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        return target
+    with reading_file(source, what), gzip.open(source, "rb") as packed:
+        with atomic_path(target) as tmp, open(tmp, "wb") as out:
+            shutil.copyfileobj(packed, out, length=16 * 2**20)
+    return target
 
 
 def check_download_flags(download_if_missing: Any, overwrite: Any) -> tuple[bool, bool]:

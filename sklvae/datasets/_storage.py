@@ -1,9 +1,11 @@
 """Lazy row storages of image files, and the one way rows are read from them.
 
 A storage is anything with ``storage[rows]`` returning uint8 images: an
-in-memory array, :class:`MemmapStorage` (a ``.npy`` or uncompressed ``.npz``
-member, memory-mapped), :class:`PackedBitsStorage` (binary images stored one bit
-per pixel) or :class:`H5Images` (an HDF5 dataset). :func:`read_rows` is how
+in-memory array, :class:`MemmapStorage` (a ``.npy``, an uncompressed ``.npz``
+member or any raw uint8 file, memory-mapped), :class:`PackedBitsStorage` (binary
+images stored one bit per pixel), :class:`H5Images` (an HDF5 dataset),
+:class:`PNGFolder` (a folder of numbered PNG files) or :class:`ConcatStorage`
+(several storages one after another). :func:`read_rows` is how
 :class:`~sklvae.datasets.GroundTruthDataset` reads any of them.
 """
 
@@ -14,9 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import CorruptDatasetError
+from ._checks import CorruptDatasetError, reading_file, rows_from_index
 
-__all__ = ["MemmapStorage", "PackedBitsStorage", "H5Images", "read_rows"]
+__all__ = [
+    "MemmapStorage",
+    "PackedBitsStorage",
+    "H5Images",
+    "PNGFolder",
+    "ConcatStorage",
+    "read_rows",
+]
 
 # Rows read beyond those requested when a request is read as one contiguous span.
 _DENSE_SLACK = 64
@@ -51,13 +60,26 @@ def read_rows(storage: Any, rows: np.ndarray) -> np.ndarray:
 
 
 class MemmapStorage:
-    """Rows of a memory-mapped uint8 array; pickles as (path, offset, shape)."""
+    """Rows of a memory-mapped uint8 array; pickles as (path, offset, shape).
 
-    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], scale: int = 1) -> None:
+    ``scale`` multiplies every pixel ({0, 1} images read as {0, 255}). ``pick``:
+    each stored row holds several images along axis 1 (SmallNORB's stereo pairs)
+    and only image ``pick`` of each row is read.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        offset: int,
+        shape: tuple[int, ...],
+        scale: int = 1,
+        pick: int | None = None,
+    ) -> None:
         self.path = Path(path)
         self.offset = int(offset)
         self.shape = tuple(shape)
         self.scale = int(scale)
+        self.pick = pick
         self._array: np.memmap | None = None
 
     def __getstate__(self) -> dict:
@@ -71,6 +93,8 @@ class MemmapStorage:
             self._array = np.memmap(
                 self.path, dtype=np.uint8, mode="r", offset=self.offset, shape=self.shape
             )
+        if self.pick is not None:
+            return self._array[:, self.pick]
         return self._array
 
     def __len__(self) -> int:
@@ -135,3 +159,88 @@ class H5Images:
         if self._file is not None:
             self._file.close()
         self._file = self._dataset = None
+
+
+class PNGFolder:
+    """Rows stored as one PNG file each, ``folder / name_format.format(row)``.
+
+    A request decodes only the rows asked for (with Pillow); a file that cannot be
+    decoded, or holds an image of another shape, raises
+    :class:`~sklvae.datasets.CorruptDatasetError` naming it. Pickles as its
+    arguments.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        n_rows: int,
+        image_shape: tuple[int, ...],
+        *,
+        name_format: str = "{:06d}.png",
+        what: str = "the image",
+    ) -> None:
+        self.folder = Path(folder)
+        self.n_rows = int(n_rows)
+        self.image_shape = tuple(image_shape)
+        self.name_format = name_format
+        self.what = what
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        rows = rows_from_index(key, self.n_rows).reshape(-1)
+        images = np.empty((rows.size,) + self.image_shape, dtype=np.uint8)
+        for i, row in enumerate(rows):
+            images[i] = self._read(int(row))
+        return images
+
+    def _read(self, row: int) -> np.ndarray:
+        image_module = import_pillow(f"reading {self.what}")
+        path = self.folder / self.name_format.format(row)
+        with reading_file(path, self.what), image_module.open(path) as image:
+            array = np.asarray(image)
+        if array.shape != self.image_shape or array.dtype != np.uint8:
+            raise CorruptDatasetError(
+                f"{path} holds a {array.dtype} image of shape {array.shape}, expected uint8 "
+                f"{self.image_shape} ({self.what})."
+            )
+        return array
+
+
+class ConcatStorage:
+    """The rows of several storages one after another (SmallNORB's two files)."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self.parts = list(parts)
+        self.bounds = np.cumsum([0] + [len(part) for part in self.parts])
+
+    def __len__(self) -> int:
+        return int(self.bounds[-1])
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        rows = rows_from_index(key, len(self)).reshape(-1)
+        images: np.ndarray | None = None
+        for part, low, high in zip(self.parts, self.bounds[:-1], self.bounds[1:]):
+            inside = (rows >= low) & (rows < high)
+            if not inside.any():
+                continue
+            block = read_rows(part, rows[inside] - low)
+            if images is None:
+                images = np.empty((rows.size,) + block.shape[1:], dtype=np.uint8)
+            images[inside] = block
+        if images is None:  # no row asked for
+            return np.asarray(self.parts[0][0:0], dtype=np.uint8)
+        return images
+
+
+def import_pillow(purpose: str) -> Any:
+    """``PIL.Image``, or an ImportError saying what needs it and how to install it."""
+    try:
+        from PIL import Image
+    except ImportError as exc:  # pragma: no cover - Pillow comes with matplotlib
+        raise ImportError(
+            f"Pillow is needed for {purpose}; install it with `pip install pillow` "
+            "(or `pip install sklvae[images]`)."
+        ) from exc
+    return Image

@@ -20,10 +20,8 @@ filter, so pixel values differ slightly).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tarfile
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -32,7 +30,7 @@ import numpy as np
 from .._atomic import atomic_path
 from ._checks import CorruptDatasetError, DatasetNotFoundError
 from ._dataset import GroundTruthDataset
-from ._fetch import _download, check_download_flags, get_data_home
+from ._fetch import _ensure_folder, get_data_home
 from ._npz import _npy_header_size, _read_npy_header
 from ._storage import MemmapStorage
 
@@ -114,35 +112,18 @@ def _load_car(path: Path) -> np.ndarray:
 
 
 def _extract_cars(archive: Path, folder: Path) -> None:
-    """Extract ``data/cars/*`` from the archive into ``folder`` (atomic rename)."""
-    tmp = Path(tempfile.mkdtemp(prefix=".cars.", dir=folder.parent))
-    try:
-        try:
-            with tarfile.open(archive, "r:*") as tar:
-                for member in tar.getmembers():
-                    parts = Path(member.name).parts
-                    if (
-                        member.isfile()
-                        and len(parts) >= 2
-                        and parts[-2] == "cars"
-                        and ".." not in parts
-                    ):
-                        source = tar.extractfile(member)
-                        if source is None:  # never for a regular file; narrows the type
-                            continue
-                        with open(tmp / parts[-1], "wb") as out:
-                            shutil.copyfileobj(source, out)
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise CorruptDatasetError(
-                f"Cannot extract {archive} ({exc}); it is probably truncated. Delete it "
-                "and download it again (or pass overwrite=True)."
-            ) from exc
-        if not any(tmp.glob("car_*_mesh.mat")):
-            raise CorruptDatasetError(f"{archive} holds no data/cars/car_*_mesh.mat files.")
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    """Copy the archive's ``data/cars/*`` files into ``folder`` (flat)."""
+    with tarfile.open(archive, "r:*") as tar:
+        for member in tar.getmembers():
+            parts = Path(member.name).parts
+            if member.isfile() and len(parts) >= 2 and parts[-2] == "cars" and ".." not in parts:
+                source = tar.extractfile(member)
+                if source is None:  # never for a regular file; narrows the type
+                    continue
+                with open(folder / parts[-1], "wb") as out:
+                    shutil.copyfileobj(source, out)
+    if not any(folder.glob("car_*_mesh.mat")):
+        raise CorruptDatasetError(f"{archive} holds no data/cars/car_*_mesh.mat files.")
 
 
 def fetch_cars3d(
@@ -161,8 +142,9 @@ def fetch_cars3d(
         Folder whose ``cars/`` subfolder holds the ``.mat`` files (see
         :func:`~sklvae.datasets.get_data_home`).
     download_if_missing : bool, default=True
-        When ``cars/`` is missing, download Reed et al.'s archive (md5-checked)
-        and extract its ``data/cars/`` files there.
+        When ``cars/`` is missing, extract the ``data/cars/`` files of Reed et
+        al.'s archive there, downloading the archive (md5-checked) when it is
+        missing too.
     overwrite : bool, default=False
         Download and extract again even if ``cars/`` exists (it is replaced).
 
@@ -178,25 +160,17 @@ def fetch_cars3d(
     ``sklvae_cache/cars3d_64x64_<n>.npy`` (216 MB for 183 cars), which is then
     memory-mapped; it is rebuilt when a ``.mat`` file is newer.
     """
-    download_if_missing, overwrite = check_download_flags(download_if_missing, overwrite)
     home = get_data_home(data_home)
-    folder = home / "cars"
-    if overwrite or not folder.is_dir():
-        if not download_if_missing:
-            raise DatasetNotFoundError(
-                f"Cars3D not found: place the car_XXX_mesh.mat files (from {CARS3D_URL}, "
-                f"folder data/cars) in {folder}, or pass download_if_missing=True."
-            )
-        archive = _download(
-            CARS3D_URL,
-            home / CARS3D_ARCHIVE,
-            checksum=CARS3D_CHECKSUM,
-            what="the Cars3D archive",
-            overwrite=overwrite,
-        )
-        if overwrite and folder.is_dir():
-            shutil.rmtree(folder)
-        _extract_cars(archive, folder)
+    folder = _ensure_folder(
+        home / "cars",
+        home / CARS3D_ARCHIVE,
+        CARS3D_URL,
+        CARS3D_CHECKSUM,
+        "Cars3D (folder data/cars of the archive)",
+        _extract_cars,
+        download_if_missing,
+        overwrite,
+    )
     files = _car_files(folder)
     if not files:
         raise DatasetNotFoundError(

@@ -18,22 +18,36 @@ file has a leading constant ``color`` factor, dropped here as disentanglement_li
 does). Both :func:`make_dsprites` and :func:`fetch_dsprites` return a
 :class:`~sklvae.datasets.GroundTruthDataset` with these five factors and pixels in
 ``{0, 255}``.
+
+``make_dsprites(variant=...)`` renders disentanglement_lib's RGB variants of the
+same grid (Locatello et al. 2019): ``"color"`` (the sprite in a random colour),
+``"noisy"`` (on uniform noise) and ``"scream"`` (on a random patch of an image,
+the sprite's pixels inverted). Their random parts are a function of the seed and
+the grid index, so every read of an image gives the same array.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._checks import CorruptDatasetError, check_bool, reading_file
+from ._checks import CorruptDatasetError, check_bool, check_choice, reading_file, seed_of
 from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_file, get_data_home
 from ._grid import grid_indices_of, sample_grid_rows
 from ._npz import npz_image_storage
+from ._storage import import_pillow
 
-__all__ = ["make_dsprites", "fetch_dsprites", "DSPRITES_FACTOR_NAMES", "DSPRITES_FACTOR_SIZES"]
+__all__ = [
+    "make_dsprites",
+    "fetch_dsprites",
+    "DSPRITES_FACTOR_NAMES",
+    "DSPRITES_FACTOR_SIZES",
+    "DSPRITES_VARIANTS",
+]
 
 DSPRITES_FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 DSPRITES_FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -42,6 +56,8 @@ DSPRITES_FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 DSPRITES_URL = "https://github.com/deepmind/dsprites-dataset/raw/master/" + DSPRITES_FILENAME
 # No checksum of the .npz is published; the file is checked structurally on load.
 DSPRITES_CHECKSUM: tuple[str, str] | None = None
+#: disentanglement_lib's RGB variants (``make_dsprites(variant=...)``).
+DSPRITES_VARIANTS = ("color", "noisy", "scream")
 
 _IMAGE_SIZE = 64
 
@@ -160,12 +176,111 @@ class DSpritesRenderer:
 
 _RENDERER = DSpritesRenderer()
 
+# The scream variant's background: disentanglement_lib shrinks The Scream to fit
+# 350 x 274 pixels (width x height), which gives about 220 x 274 for the painting.
+_SCREAM_THUMBNAIL = (350, 274)
+_TEXTURE_SHAPE = (274, 220)
+
+
+def scream_texture() -> np.ndarray:
+    """The default background of the scream variant: ``(274, 220, 3)`` floats in [0, 1].
+
+    A procedural stand-in for The Scream (the painting is not shipped): a sky of
+    swirling orange, red and yellow bands over a dark blue lower half, split by a
+    wavy horizon. No randomness: the same texture on every call.
+    """
+    height, width = _TEXTURE_SHAPE
+    y, x = np.mgrid[0:height, 0:width] / float(height)
+    swirl = 0.5 + 0.5 * np.sin(14.0 * y + 3.0 * np.sin(6.0 * x + 4.0 * y) + 2.0 * x)
+    ripple = 0.5 + 0.5 * np.sin(23.0 * x - 9.0 * y + 2.5 * np.sin(8.0 * y))
+    sky = (1 - swirl[..., None]) * np.array([0.85, 0.30, 0.12]) + swirl[..., None] * np.array(
+        [0.97, 0.78, 0.32]
+    )
+    water = (1 - ripple[..., None]) * np.array([0.10, 0.14, 0.32]) + ripple[..., None] * np.array(
+        [0.22, 0.42, 0.58]
+    )
+    horizon = 0.55 + 0.06 * np.sin(9.0 * x + 1.0)
+    weight = 1.0 / (1.0 + np.exp(-(y - horizon) / 0.02))  # 0 in the sky, 1 below
+    return (1 - weight[..., None]) * sky + weight[..., None] * water
+
+
+def _load_scream_image(scream_image: Any) -> np.ndarray:
+    """The scream variant's background as floats in [0, 1], ``(H, W, 3)``, H and W > 64."""
+    if scream_image is None:
+        return scream_texture()
+    if isinstance(scream_image, (str, os.PathLike)):
+        image_module = import_pillow("reading scream_image")
+        with reading_file(scream_image, "scream_image"), image_module.open(scream_image) as im:
+            image = im.convert("RGB")
+            image.thumbnail(_SCREAM_THUMBNAIL)
+            array = np.asarray(image, dtype=np.float64) / 255.0
+    elif isinstance(scream_image, np.ndarray):
+        if scream_image.dtype != np.uint8:
+            raise TypeError(
+                f"scream_image must be a uint8 array (H, W, 3) or an image file, got an array "
+                f"of dtype {scream_image.dtype}."
+            )
+        array = scream_image.astype(np.float64) / 255.0
+    else:
+        raise TypeError(
+            "scream_image must be None, a path to an image file or a uint8 array (H, W, 3), "
+            f"got {type(scream_image).__name__}."
+        )
+    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) <= _IMAGE_SIZE:
+        raise ValueError(
+            f"scream_image must be an RGB image larger than 64 x 64 (H, W > 64) after "
+            f"shrinking to fit 350 x 274, got shape {array.shape}."
+        )
+    return array
+
+
+class DSpritesVariantRenderer:
+    """dSprites with disentanglement_lib's random colour, noise or scream background.
+
+    ``renderer(factors)`` gives ``(b, 64, 64, 3)`` uint8 images. The random parts
+    of an image come from a generator seeded with ``(seed, grid index)``, so an
+    image depends only on its factors and the seed (never on the batch or the
+    order of reads).
+    """
+
+    def __init__(self, variant: str, seed: int, background: np.ndarray | None = None) -> None:
+        self.variant = variant
+        self.seed = int(seed)
+        self.background = background
+
+    def _paint(self, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One image in [0, 1] from a binary sprite mask, as disentanglement_lib draws it."""
+        if self.variant == "color":  # the sprite in a colour drawn from [0.5, 1]^3
+            return mask[..., None] * rng.uniform(0.5, 1.0, size=3)
+        if self.variant == "noisy":  # a white sprite on uniform noise
+            return np.minimum(mask[..., None] + rng.uniform(0.0, 1.0, size=mask.shape + (3,)), 1.0)
+        # scream: a random patch of the background, tinted, the sprite's pixels inverted
+        assert self.background is not None
+        height, width = self.background.shape[:2]
+        top = rng.integers(0, height - _IMAGE_SIZE)
+        left = rng.integers(0, width - _IMAGE_SIZE)
+        patch = self.background[top : top + _IMAGE_SIZE, left : left + _IMAGE_SIZE]
+        patch = (patch + rng.uniform(0.0, 1.0, size=3)) / 2.0
+        patch[mask] = 1.0 - patch[mask]
+        return patch
+
+    def __call__(self, factors: np.ndarray) -> np.ndarray:
+        factors = np.asarray(factors, dtype=np.int64)
+        masks = _RENDERER(factors) > 0
+        grid = np.ravel_multi_index(tuple(factors.T), DSPRITES_FACTOR_SIZES)
+        images = np.empty(masks.shape + (3,), dtype=np.float64)
+        for i, index in enumerate(grid):
+            images[i] = self._paint(masks[i], np.random.default_rng((self.seed, int(index))))
+        return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+
 
 def make_dsprites(
     n_samples: int | None = None,
     *,
     random_state: Any = None,
     lazy: bool = True,
+    variant: str | None = None,
+    scream_image: Any = None,
 ) -> GroundTruthDataset:
     """Procedurally rendered dSprites (no download).
 
@@ -179,13 +294,35 @@ def make_dsprites(
     lazy : bool, default=True
         If True, images are rendered when indexed (about 0.25 MB per 64 images,
         nothing stored). If False, the images are rendered once and kept in
-        memory (3 GB for the whole grid).
+        memory (3 GB for the whole grid, 9 GB for a variant).
+    variant : {None, "color", "noisy", "scream"}, default=None
+        ``None``: white sprites on black. Otherwise one of disentanglement_lib's
+        RGB variants, drawn as it draws them: ``"color"`` multiplies the sprite
+        by a colour drawn uniformly from ``[0.5, 1]^3``; ``"noisy"`` puts the
+        white sprite on noise drawn uniformly from ``[0, 1]`` for every pixel
+        and channel; ``"scream"`` takes a random 64 x 64 patch of
+        ``scream_image``, averages it with a colour drawn uniformly from
+        ``[0, 1]^3`` and inverts it (``1 - x``) under the sprite. The random
+        draws of an image come from a generator seeded with the seed and the
+        image's grid index, so ``ds[i]`` is the same array on every read, in
+        any order, and the same factors give the same image in any subset made
+        with the same int ``random_state``.
+    scream_image : str, path-like, ndarray or None, default=None
+        Background of the ``"scream"`` variant. ``None``: a procedurally
+        generated texture of swirling orange bands over dark blue
+        (:func:`~sklvae.datasets.dsprites.scream_texture`, 274 x 220), a
+        stand-in for The Scream, which disentanglement_lib downloads and which
+        is not shipped here. A path: an image file (read with Pillow, converted
+        to RGB and shrunk to fit 350 x 274 as disentanglement_lib does, e.g.
+        The Scream's JPEG). An array: uint8 ``(H, W, 3)`` used as is. Both
+        sides must exceed 64 pixels.
 
     Returns
     -------
     GroundTruthDataset
-        Images ``(n, 64, 64)`` uint8 in ``{0, 255}``; factors ``shape, scale,
-        orientation, posX, posY`` with sizes ``(3, 6, 40, 32, 32)``.
+        Images ``(n, 64, 64)`` uint8 in ``{0, 255}`` (variants: ``(n, 64, 64,
+        3)`` uint8); factors ``shape, scale, orientation, posX, posY`` with
+        sizes ``(3, 6, 40, 32, 32)``.
 
     Notes
     -----
@@ -203,19 +340,39 @@ def make_dsprites(
       lobes up at orientation 0;
     - orientation turns the sprite counter-clockwise as displayed; the real
       dataset's direction and the heart's upright pose were not verified.
+
+    The variants draw from numpy's ``Generator`` seeded per image where
+    disentanglement_lib draws from one ``RandomState`` per batch: the
+    distributions are the same, the values differ, and an image no longer
+    changes from one read to the next.
     """
     lazy = check_bool(lazy, "lazy")
+    if variant is not None:
+        check_choice(variant, "variant", DSPRITES_VARIANTS)
+    if scream_image is not None and variant != "scream":
+        raise ValueError(
+            f"scream_image is the background of variant='scream'; got variant={variant!r}."
+        )
+    background = _load_scream_image(scream_image) if variant == "scream" else None
     factor_values = _dsprites_factor_values()
     n_total = int(np.prod(DSPRITES_FACTOR_SIZES))
     rows = sample_grid_rows(n_total, n_samples, random_state)
+    renderer: Any = _RENDERER
+    image_shape: tuple[int, ...] = (_IMAGE_SIZE, _IMAGE_SIZE)
+    name = "dsprites (procedural)"
+    if variant is not None:
+        # an int seeds the variant itself, so subsets agree with the full grid
+        renderer = DSpritesVariantRenderer(variant, seed_of(random_state), background)
+        image_shape = (_IMAGE_SIZE, _IMAGE_SIZE, 3)
+        name = f"dsprites (procedural, {variant})"
     dataset = GroundTruthDataset(
         DSPRITES_FACTOR_NAMES,
         DSPRITES_FACTOR_SIZES,
-        (_IMAGE_SIZE, _IMAGE_SIZE),
+        image_shape,
         factor_values=factor_values,
-        renderer=_RENDERER,
+        renderer=renderer,
         grid_indices=rows,
-        name="dsprites (procedural)",
+        name=name,
     )
     if lazy:
         return dataset
