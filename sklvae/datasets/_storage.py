@@ -40,13 +40,16 @@ def read_rows(storage: Any, rows: np.ndarray) -> np.ndarray:
     twice their number, plus ``_DENSE_SLACK`` rows) the whole span is read as one
     slice and the rows are picked from it in memory, otherwise the sorted unique
     rows are read in one fancy-indexing call. The images are then put back in the
-    requested order (repeats included).
+    requested order (repeats included). A storage whose ``dense_reads`` is False
+    (one file per row: a span costs as much per row as scattered rows) is always
+    read row by row.
     """
     unique_rows, inverse = np.unique(rows, return_inverse=True)
     inverse = inverse.reshape(-1)
     first, last = int(unique_rows[0]), int(unique_rows[-1])
     span = last - first + 1
-    if span <= 2 * unique_rows.size + _DENSE_SLACK:
+    dense = getattr(storage, "dense_reads", True)
+    if span == unique_rows.size or (dense and span <= 2 * unique_rows.size + _DENSE_SLACK):
         block = np.asarray(storage[first : last + 1])
         if span != unique_rows.size:
             block = block[unique_rows - first]
@@ -88,7 +91,7 @@ class MemmapStorage:
         return state
 
     @property
-    def array(self) -> np.memmap:
+    def array(self) -> np.ndarray:
         if self._array is None:
             self._array = np.memmap(
                 self.path, dtype=np.uint8, mode="r", offset=self.offset, shape=self.shape
@@ -169,6 +172,8 @@ class PNGFolder:
     :class:`~sklvae.datasets.CorruptDatasetError` naming it. Pickles as its
     arguments.
     """
+
+    dense_reads = False  # reading a span decodes every file in it
 
     def __init__(
         self,

@@ -210,10 +210,15 @@ def _load_scream_image(scream_image: Any) -> np.ndarray:
         return scream_texture()
     if isinstance(scream_image, (str, os.PathLike)):
         image_module = import_pillow("reading scream_image")
-        with reading_file(scream_image, "scream_image"), image_module.open(scream_image) as im:
-            image = im.convert("RGB")
-            image.thumbnail(_SCREAM_THUMBNAIL)
-            array = np.asarray(image, dtype=np.float64) / 255.0
+        try:
+            with image_module.open(scream_image) as im:
+                image = im.convert("RGB")
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"Cannot read scream_image {str(scream_image)!r} as an image: {exc}"
+            ) from exc
+        image.thumbnail(_SCREAM_THUMBNAIL)
+        array = np.asarray(image, dtype=np.float64) / 255.0
     elif isinstance(scream_image, np.ndarray):
         if scream_image.dtype != np.uint8:
             raise TypeError(

@@ -61,7 +61,10 @@ SMALLNORB_CHECKSUMS = {
 _IMAGE_SIZE = 96
 _N_CAMERAS = 2
 # LeCun's binary matrix format: the magic number gives the element type.
-_MATRIX_TYPES = {0x1E3D4C55: np.dtype(np.uint8), 0x1E3D4C54: np.dtype("<i4")}
+_MATRIX_TYPES: dict[int, np.dtype] = {
+    0x1E3D4C55: np.dtype(np.uint8),
+    0x1E3D4C54: np.dtype("<i4"),
+}
 
 
 def _smallnorb_factor_values(sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
@@ -105,8 +108,8 @@ def _expect(path: Path, layout: tuple, dtype: np.dtype, shape: tuple, what: str)
     """The data offset, after checking the matrix is ``dtype`` of ``shape``."""
     if layout[0] != dtype or layout[1] != shape:
         raise CorruptDatasetError(
-            f"{path} holds a {layout[0]} matrix of shape {layout[1]}, expected {dtype} "
-            f"{shape} ({what})."
+            f"{path} holds a matrix of {layout[0]} {layout[1]}, expected {dtype} {shape} "
+            f"({what}; n = {shape[0]} images, from the -cat file)."
         )
     return layout[2]
 

@@ -138,6 +138,89 @@ def test_dsprites_subset_is_same_class_with_its_rows(dsprites):
         make_dsprites(0)
 
 
+# --------------------------------------------------------------------------- #
+# dSprites variants (disentanglement_lib's color, noisy, scream)
+# --------------------------------------------------------------------------- #
+VARIANTS = ("color", "noisy", "scream")
+# rows of the full grid read in the tests: both ends, the middle, neighbours
+ROWS = np.array([0, 1, 2, 33, 368_640, 737_279])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_dsprites_variant_same_image_on_every_read(dsprites, variant):
+    ds = make_dsprites(random_state=7, variant=variant)
+    assert ds.shape == (737_280, 64, 64, 3) and ds.dtype == np.uint8
+    # the factor grid is unchanged
+    assert ds.factor_names == dsprites.factor_names
+    assert ds.factor_sizes == dsprites.factor_sizes
+    for ours, plain in zip(ds.factor_values, dsprites.factor_values):
+        np.testing.assert_array_equal(ours, plain)
+    np.testing.assert_array_equal(ds.factors[ROWS], dsprites.factors[ROWS])
+    first = ds[ROWS]
+    assert len({image.tobytes() for image in first}) == len(ROWS)  # random parts differ
+    np.testing.assert_array_equal(ds[ROWS], first)  # the same on a second read
+    shuffled = np.array([5, 2, 0, 4, 1, 3, 2])
+    np.testing.assert_array_equal(ds[ROWS[shuffled]], first[shuffled])  # in any order
+    for i, row in enumerate(ROWS):
+        np.testing.assert_array_equal(ds[int(row)], first[i])  # one at a time
+    np.testing.assert_array_equal(ds.sample_observations(ds.factors[ROWS]), first)
+    again = make_dsprites(random_state=7, variant=variant)
+    np.testing.assert_array_equal(again[ROWS], first)  # the same seed, a new dataset
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ds))[ROWS], first)
+    other_seed = make_dsprites(random_state=8, variant=variant)[ROWS]
+    assert not any(np.array_equal(a, b) for a, b in zip(other_seed, first))
+    # a subset with the same int seed shows the same images for the same factors
+    subset = make_dsprites(30, random_state=7, variant=variant)
+    np.testing.assert_array_equal(subset[:], ds[subset.grid_indices])
+    eager = make_dsprites(30, random_state=7, variant=variant, lazy=False)
+    np.testing.assert_array_equal(eager[:], subset[:])
+    # a RandomState draws the seed: one fixed dataset, reproducible from the state
+    drawn = make_dsprites(random_state=np.random.RandomState(3), variant=variant)
+    np.testing.assert_array_equal(drawn[ROWS], drawn[ROWS])
+    redrawn = make_dsprites(random_state=np.random.RandomState(3), variant=variant)
+    np.testing.assert_array_equal(redrawn[ROWS], drawn[ROWS])
+
+
+def test_dsprites_variants_paint_the_sprite_as_dlib(dsprites):
+    masks = dsprites[ROWS] > 0
+    color = make_dsprites(random_state=0, variant="color")[ROWS].astype(int)
+    for image, mask in zip(color, masks):
+        assert not image[~mask].any()  # black background
+        sprite = image[mask]  # one colour, each channel in [0.5, 1] * 255
+        assert (sprite == sprite[0]).all() and sprite.min() >= 127
+    noisy = make_dsprites(random_state=0, variant="noisy")[ROWS]
+    for image, mask in zip(noisy, masks):
+        assert (image[mask] == 255).all()  # a white sprite
+        background = image[~mask].astype(float) / 255
+        assert 0.4 < background.mean() < 0.6 and background.std() > 0.25  # uniform noise
+    # scream on a flat background: outside the sprite (grey + tint) / 2, inside inverted
+    flat = np.full((100, 90, 3), 100, np.uint8)
+    scream = make_dsprites(random_state=0, variant="scream", scream_image=flat)[ROWS].astype(int)
+    for image, mask in zip(scream, masks):
+        outside = image[~mask]
+        assert (outside == outside[0]).all()
+        assert np.all(np.abs(image[mask] - (255 - outside[0])) <= 1)
+    # the default background is a texture: patches of it differ within an image
+    textured = make_dsprites(random_state=0, variant="scream")[ROWS]
+    assert all(image[~mask].std() > 5 for image, mask in zip(textured, masks))
+
+
+def test_dsprites_scream_image_from_a_file(tmp_path, dsprites):
+    image_module = pytest.importorskip("PIL.Image")
+    rng = np.random.RandomState(0)
+    painting = rng.randint(0, 256, size=(548, 700, 3)).astype(np.uint8)  # H x W
+    image_module.fromarray(painting).save(tmp_path / "scream.png")
+    from_file = make_dsprites(
+        random_state=0, variant="scream", scream_image=tmp_path / "scream.png"
+    )
+    # shrunk to fit 350 x 274 as disentanglement_lib does: the renderer holds 274 x 350
+    assert from_file._renderer.background.shape == (274, 350, 3)
+    assert from_file[ROWS].shape == (len(ROWS), 64, 64, 3)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"Cannot read scream_image .*broken\.png"):
+        make_dsprites(variant="scream", scream_image=str(tmp_path / "broken.png"))
+
+
 def test_iter_batches_covers_everything_once():
     ds = make_dsprites(1000, random_state=0)
     seen = []
@@ -553,6 +636,60 @@ MISUSE = [
         lambda c: tiny_dataset(renderer=lambda f: f),
         ValueError,
         r"exactly one of `renderer` and `storage`",
+    ),
+    (
+        "dsprites-variant-unknown",
+        lambda c: make_dsprites(5, variant="rainbow"),
+        ValueError,
+        r"variant must be one of \('color', 'noisy', 'scream'\), got 'rainbow'",
+    ),
+    (
+        "dsprites-variant-int",
+        lambda c: make_dsprites(5, variant=1),
+        ValueError,
+        r"variant must be one of \('color', 'noisy', 'scream'\), got 1",
+    ),
+    (
+        "dsprites-scream-image-without-scream",
+        lambda c: make_dsprites(5, variant="color", scream_image=np.zeros((90, 90, 3), np.uint8)),
+        ValueError,
+        r"scream_image is the background of variant='scream'; got variant='color'",
+    ),
+    (
+        "dsprites-scream-image-small",
+        lambda c: make_dsprites(5, variant="scream", scream_image=np.zeros((64, 90, 3), np.uint8)),
+        ValueError,
+        r"scream_image must be an RGB image larger than 64 x 64 .* got shape \(64, 90, 3\)",
+    ),
+    (
+        "dsprites-scream-image-gray",
+        lambda c: make_dsprites(5, variant="scream", scream_image=np.zeros((90, 90), np.uint8)),
+        ValueError,
+        r"scream_image must be an RGB image .* got shape \(90, 90\)",
+    ),
+    (
+        "dsprites-scream-image-float",
+        lambda c: make_dsprites(5, variant="scream", scream_image=np.zeros((90, 90, 3))),
+        TypeError,
+        r"scream_image must be a uint8 array \(H, W, 3\) or an image file, got .* float64",
+    ),
+    (
+        "dsprites-scream-image-int",
+        lambda c: make_dsprites(5, variant="scream", scream_image=5),
+        TypeError,
+        r"scream_image must be None, a path to an image file or a uint8 array",
+    ),
+    (
+        "dsprites-scream-image-missing-file",
+        lambda c: make_dsprites(5, variant="scream", scream_image=c.folder / "none.jpg"),
+        ValueError,
+        r"Cannot read scream_image .*none\.jpg",
+    ),
+    (
+        "dsprites-variant-random-state",
+        lambda c: make_dsprites(variant="noisy", random_state="abc"),
+        TypeError,
+        r"random_state must be None, an int seed or a numpy.random.RandomState",
     ),
     (
         "dataset-grid-indices",

@@ -21,8 +21,11 @@ from sklvae.datasets import (
     dsprites,
     fetch_cars3d,
     fetch_dsprites,
+    fetch_falcor3d,
+    fetch_isaac3d,
     fetch_mpi3d,
     fetch_shapes3d,
+    fetch_smallnorb,
     get_data_home,
     make_dsprites,
     make_shapes3d,
@@ -302,6 +305,28 @@ def test_fetch_mpi3d_variants_and_errors(tmp_path):
         fetch_mpi3d("toy", data_home=tmp_path)
 
 
+def test_fetch_mpi3d_complex_reads_its_release_file(tmp_path, monkeypatch):
+    tiny_sizes = (2, 1, 1, 1, 1, 2, 3)
+    monkeypatch.setitem(mpi3d.MPI3D_FACTOR_SIZES_BY_COUNT, 12, tiny_sizes)
+    images = np.random.RandomState(1).randint(0, 256, size=(12, 64, 64, 3)).astype(np.uint8)
+    np.savez(tmp_path / "real3d_complicated_shapes_ordered.npz", images=images)
+    ds = fetch_mpi3d("complex", data_home=tmp_path, download_if_missing=False)
+    assert ds.name == "mpi3d_complex" and ds.factor_sizes == tiny_sizes
+    assert ds.factor_names == mpi3d.MPI3D_FACTOR_NAMES
+    np.testing.assert_array_equal(ds.sample_observations([[1, 0, 0, 0, 0, 1, 2]])[0], images[11])
+    # a wrong count is refused, naming only the complex release's count
+    np.savez(tmp_path / "real3d_complicated_shapes_ordered.npz", images=images[:10])
+    with pytest.raises(CorruptDatasetError) as info:
+        fetch_mpi3d("complex", data_home=tmp_path)
+    message = str(info.value)
+    assert "real3d_complicated_shapes_ordered.npz holds 10 images" in message
+    assert "460,800 images = 4x4x2x3x3x40x40" in message and "1,036,800" not in message
+    with pytest.raises(DatasetNotFoundError) as info:
+        fetch_mpi3d("complex", data_home=tmp_path / "empty")
+    assert "real3d_complicated_shapes_ordered.npz" in str(info.value)
+    assert "1Tp8eTdHxgUMtsZv5uAoYAbJR1BOa_OQm" in str(info.value)
+
+
 # misuse: (id, call(ctx), exception, pattern); ctx has .dsprites, .stored, .file, .folder
 MISUSE = [
     (
@@ -316,7 +341,7 @@ MISUSE = [
         "mpi3d-variant",
         lambda c: fetch_mpi3d("simulated", data_home=c.folder),
         ValueError,
-        r"variant must be one of \('toy', 'realistic', 'real'\)",
+        r"variant must be one of \('toy', 'realistic', 'real', 'complex'\)",
     ),
     (
         "mpi3d-variant-int",
@@ -330,6 +355,9 @@ FETCHERS = {
     "fetch_shapes3d": fetch_shapes3d,
     "fetch_cars3d": fetch_cars3d,
     "fetch_mpi3d": fetch_mpi3d,
+    "fetch_isaac3d": fetch_isaac3d,
+    "fetch_falcor3d": fetch_falcor3d,
+    "fetch_smallnorb": fetch_smallnorb,
 }
 for _name, _fetch in FETCHERS.items():
     MISUSE += [
