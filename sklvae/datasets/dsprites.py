@@ -191,8 +191,8 @@ def scream_texture() -> np.ndarray:
     """
     height, width = _TEXTURE_SHAPE
     y, x = np.mgrid[0:height, 0:width] / float(height)
-    swirl = 0.5 + 0.5 * np.sin(14.0 * y + 3.0 * np.sin(6.0 * x + 4.0 * y) + 2.0 * x)
-    ripple = 0.5 + 0.5 * np.sin(23.0 * x - 9.0 * y + 2.5 * np.sin(8.0 * y))
+    swirl = 0.5 + 0.5 * np.sin(36.0 * y + 4.0 * np.sin(11.0 * x + 7.0 * y) + 5.0 * x)
+    ripple = 0.5 + 0.5 * np.sin(45.0 * x - 17.0 * y + 3.0 * np.sin(14.0 * y))
     sky = (1 - swirl[..., None]) * np.array([0.85, 0.30, 0.12]) + swirl[..., None] * np.array(
         [0.97, 0.78, 0.32]
     )
