@@ -69,9 +69,9 @@ def _factor_values_from_labels(
     sizes = tuple(factor_sizes)
     bases = np.prod(sizes) // np.cumprod(sizes)
     values = tuple(labels[bases[k] * np.arange(size), k] for k, size in enumerate(sizes))
-    classes = np.unravel_index(np.arange(labels.shape[0]), sizes)
-    for k, name in enumerate(factor_names):
-        expected = values[k][classes[k]]
+    rows = np.arange(labels.shape[0])
+    for k, name in enumerate(factor_names):  # one column at a time: little memory
+        expected = values[k][(rows // bases[k]) % sizes[k]]
         tolerance = 1e-6 * max(1.0, float(np.ptp(values[k])))
         wrong = np.flatnonzero(np.abs(labels[:, k] - expected) > tolerance)
         if wrong.size:
@@ -146,8 +146,9 @@ def fetch_png_grid(
             f"factor {tuple(factor_names)})."
         )
     values = _factor_values_from_labels(
-        labels.astype(np.float64), factor_names, factor_sizes, labels_path
+        labels.astype(np.float64, copy=False), factor_names, factor_sizes, labels_path
     )
+    del labels
     _check_image_files(folder / "images", n_images, what)
     return GroundTruthDataset(
         factor_names,
