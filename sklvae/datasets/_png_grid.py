@@ -9,9 +9,11 @@ Both releases (Nie et al. 2020) are a zip archive holding one folder
 - a label array in ``.npy`` format, ``(n_images, n_factors)`` float64: the real
   value of every factor of every image.
 
-:func:`fetch_png_grid` finds (or extracts, or downloads) that folder, checks it
-against the grid and returns a lazy :class:`~sklvae.datasets.GroundTruthDataset`
-that decodes only the PNG files asked for.
+A :class:`PNGGridRelease` describes one release; :func:`png_grid_fetcher` makes its
+public ``fetch_*`` function (with its docstring), which finds (or extracts, or
+downloads) the folder, checks it against the grid and returns a lazy
+:class:`~sklvae.datasets.GroundTruthDataset` that decodes only the PNG files asked
+for.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,7 @@ from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_folder, get_data_home
 from ._storage import PNGFolder
 
-__all__ = ["fetch_png_grid"]
+__all__ = ["PNGGridRelease", "png_grid_fetcher"]
 
 _IMAGE_SHAPE = (128, 128, 3)
 _NAME_FORMAT = "{:06d}.png"
@@ -100,41 +103,118 @@ def _check_image_files(images: Path, n_images: int, what: str) -> None:
         )
 
 
-def fetch_png_grid(
-    *,
-    data_home: Any,
-    folder_name: str,
-    labels_name: str,
-    factor_names: Sequence[str],
-    factor_sizes: Sequence[int],
-    url: str,
-    checksum: tuple[str, str] | None,
-    what: str,
-    name: str,
-    download_if_missing: Any,
-    overwrite: Any,
-) -> GroundTruthDataset:
-    """The release folder ``data_home / folder_name`` as a lazy dataset.
+@dataclass
+class PNGGridRelease:
+    """What differs between the releases read here.
 
-    The folder is extracted from ``data_home / (folder_name + ".zip")`` when
-    missing (the archive is downloaded from ``url`` when missing too).
+    ``name``: the dataset's short name (``"isaac3d"``); ``title``: as printed
+    (``"Isaac3D"``); ``folder``: the release folder (also the archive's name,
+    with ``.zip``); ``labels_name``: the label file in it; ``source``: where the
+    archive is downloaded from, in words; ``resize_note``: what the papers do to
+    the images before training.
+    """
+
+    name: str
+    title: str
+    folder: str
+    labels_name: str
+    factor_names: tuple[str, ...]
+    factor_sizes: tuple[int, ...]
+    url: str
+    checksum: tuple[str, str] | None
+    source: str
+    resize_note: str
+
+
+_DOCSTRING = """{title} from the release folder ``{folder}/`` (PNG files read lazily).
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding ``{folder}/`` or the archive ``{folder}.zip`` (see
+        :func:`~sklvae.datasets.get_data_home`).
+    download_if_missing : bool, default=True
+        When neither the folder nor the archive is there, download the archive
+        from {source} (no published checksum), then extract it.
+    overwrite : bool, default=False
+        Download and extract again; the folder is replaced.
+
+    Returns
+    -------
+    GroundTruthDataset
+        Images ``({n_images}, 128, 128, 3)`` uint8, the {n_factors} factors of the
+        module docstring with their real values from ``{labels_name}``.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        Neither the folder nor the archive is there and no download was possible.
+    CorruptDatasetError
+        The archive cannot be extracted, ``{labels_name}`` is not
+        ``({n_images}, {n_factors})`` or does not follow the row-major grid, or an
+        image file is missing; when a PNG file cannot be decoded, the read that
+        meets it.
+
+    Notes
+    -----
+    Needs Pillow to decode the PNG files (it comes with matplotlib). Opening reads
+    the labels and lists the image files; each image is decoded when indexed.
+    All the images would take {gigabytes:.1f} GB in memory. {resize_note}
+    """
+
+
+def png_grid_fetcher(release: PNGGridRelease, module: str) -> Callable[..., GroundTruthDataset]:
+    """The public ``fetch_<release.name>`` function of ``module``, documented."""
+
+    def fetch(
+        *,
+        data_home: str | Path | None = None,
+        download_if_missing: bool = True,
+        overwrite: bool = False,
+    ) -> GroundTruthDataset:
+        return _fetch_png_grid(release, data_home, download_if_missing, overwrite)
+
+    n_images = int(np.prod(release.factor_sizes))
+    fetch.__doc__ = _DOCSTRING.format(
+        title=release.title,
+        folder=release.folder,
+        source=release.source,
+        n_images=n_images,
+        n_factors=len(release.factor_sizes),
+        labels_name=release.labels_name,
+        gigabytes=n_images * int(np.prod(_IMAGE_SHAPE)) / 1e9,
+        resize_note=release.resize_note,
+    )
+    fetch.__name__ = fetch.__qualname__ = f"fetch_{release.name}"
+    fetch.__module__ = module
+    return fetch
+
+
+def _fetch_png_grid(
+    release: PNGGridRelease, data_home: Any, download_if_missing: Any, overwrite: Any
+) -> GroundTruthDataset:
+    """The release folder in the data folder as a lazy dataset.
+
+    The folder is extracted from its ``.zip`` archive when missing (the archive
+    is downloaded when missing too).
     """
     home = get_data_home(data_home)
     folder = _ensure_folder(
-        home / folder_name,
-        home / f"{folder_name}.zip",
-        url,
-        checksum,
-        what,
-        _extract_zip_folder(folder_name),
+        home / release.folder,
+        home / f"{release.folder}.zip",
+        release.url,
+        release.checksum,
+        release.title,
+        _extract_zip_folder(release.folder),
         download_if_missing,
         overwrite,
     )
+    factor_names, factor_sizes, what = release.factor_names, release.factor_sizes, release.title
     n_images = int(np.prod(factor_sizes))
-    labels_path = folder / labels_name
+    labels_path = folder / release.labels_name
     if not labels_path.exists():
         raise CorruptDatasetError(
-            f"{folder} has no label file {labels_name} ({what}); the folder is incomplete."
+            f"{folder} has no label file {release.labels_name} ({what}); the folder is incomplete."
         )
     with reading_file(labels_path, f"the labels of {what}"):
         labels = np.load(labels_path, allow_pickle=False)
@@ -158,5 +238,5 @@ def fetch_png_grid(
         storage=PNGFolder(
             folder / "images", n_images, _IMAGE_SHAPE, name_format=_NAME_FORMAT, what=what
         ),
-        name=name,
+        name=release.name,
     )

@@ -24,12 +24,9 @@ sizes are those of the latent_quantization loader, which evaluates on it.
 
 from __future__ import annotations
 
-from pathlib import Path
+from ._png_grid import PNGGridRelease, png_grid_fetcher
 
-from ._dataset import GroundTruthDataset
-from ._png_grid import fetch_png_grid
-
-__all__ = ["fetch_falcor3d", "FALCOR3D_FACTOR_NAMES", "FALCOR3D_FACTOR_SIZES"]
+__all__ = ["fetch_falcor3d", "FALCOR3D", "FALCOR3D_FACTOR_NAMES", "FALCOR3D_FACTOR_SIZES"]
 
 FALCOR3D_FACTOR_NAMES = (
     "lighting_intensity",
@@ -41,66 +38,25 @@ FALCOR3D_FACTOR_NAMES = (
     "camera_z_pos",
 )
 FALCOR3D_FACTOR_SIZES = (5, 6, 6, 6, 6, 6, 6)
-FALCOR3D_FOLDER = "Falcor3D_down128"
-# The archive on Google Drive, as latent_quantization's dataset builder downloads it.
-FALCOR3D_URL = (
-    "https://drive.google.com/uc?export=download&confirm=pbef&id=1XAQfFK1x6cpN1eiovbP0hVfLTm5SsSoJ"
+#: The release: folder, label file, download (the archive on Google Drive, as
+#: latent_quantization's dataset builder downloads it; no checksum is published, so
+#: the folder is checked structurally on load).
+FALCOR3D = PNGGridRelease(
+    name="falcor3d",
+    title="Falcor3D",
+    folder="Falcor3D_down128",
+    labels_name="train-rec.labels",
+    factor_names=FALCOR3D_FACTOR_NAMES,
+    factor_sizes=FALCOR3D_FACTOR_SIZES,
+    url=(
+        "https://drive.google.com/uc?export=download&confirm=pbef"
+        "&id=1XAQfFK1x6cpN1eiovbP0hVfLTm5SsSoJ"
+    ),
+    checksum=None,
+    source="the authors' Google Drive",
+    resize_note=(
+        "latent_quantization resizes the images to 64x64 (bicubic) before training; "
+        "this loader returns them as published."
+    ),
 )
-# No checksum of the archive is published; the folder is checked structurally on load.
-FALCOR3D_CHECKSUM: tuple[str, str] | None = None
-
-
-def fetch_falcor3d(
-    *,
-    data_home: str | Path | None = None,
-    download_if_missing: bool = True,
-    overwrite: bool = False,
-) -> GroundTruthDataset:
-    """Falcor3D from the release folder ``Falcor3D_down128/`` (PNG files read lazily).
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder holding ``Falcor3D_down128/`` or the archive
-        ``Falcor3D_down128.zip`` (see :func:`~sklvae.datasets.get_data_home`).
-    download_if_missing : bool, default=True
-        When neither the folder nor the archive is there, download the archive
-        from the authors' Google Drive (no published checksum), then extract it.
-    overwrite : bool, default=False
-        Download and extract again; the folder is replaced.
-
-    Returns
-    -------
-    GroundTruthDataset
-        Images ``(233280, 128, 128, 3)`` uint8, the seven factors of the module
-        docstring with their real values from ``train-rec.labels``.
-
-    Raises
-    ------
-    DatasetNotFoundError
-        Neither the folder nor the archive is there and no download was possible.
-    CorruptDatasetError
-        The archive cannot be extracted, ``train-rec.labels`` is not
-        ``(233280, 7)`` or does not follow the row-major grid, or an image file
-        is missing; when a PNG file cannot be decoded, the read that meets it.
-
-    Notes
-    -----
-    Needs Pillow to decode the PNG files (it comes with matplotlib). Only the
-    labels (13 MB) are loaded; each image is decoded when indexed. All the
-    images would take 11.5 GB in memory. latent_quantization resizes them to
-    64x64 (bicubic) before training; this loader returns them as published.
-    """
-    return fetch_png_grid(
-        data_home=data_home,
-        folder_name=FALCOR3D_FOLDER,
-        labels_name="train-rec.labels",
-        factor_names=FALCOR3D_FACTOR_NAMES,
-        factor_sizes=FALCOR3D_FACTOR_SIZES,
-        url=FALCOR3D_URL,
-        checksum=FALCOR3D_CHECKSUM,
-        what="Falcor3D",
-        name="falcor3d",
-        download_if_missing=download_if_missing,
-        overwrite=overwrite,
-    )
+fetch_falcor3d = png_grid_fetcher(FALCOR3D, __name__)

@@ -2,7 +2,7 @@
 
 Each test writes a tiny release in the canonical layout (``<Name>_down128/images/
 000000.png`` ..., the label file) over a small factor grid patched into the
-loader's module; no test touches the network.
+release's description; no test touches the network.
 """
 
 import hashlib
@@ -23,22 +23,20 @@ from sklvae.datasets import (
     isaac3d,
 )
 
-# name: (module, fetch, folder, label file, sizes attribute, tiny sizes)
+# name: (release, fetch, folder, label file, tiny sizes)
 RELEASES = {
     "isaac3d": (
-        isaac3d,
+        isaac3d.ISAAC3D,
         fetch_isaac3d,
         "Isaac3D_down128",
         "labels.npy",
-        "ISAAC3D_FACTOR_SIZES",
         (2, 1, 1, 1, 1, 1, 1, 1, 3),
     ),
     "falcor3d": (
-        falcor3d,
+        falcor3d.FALCOR3D,
         fetch_falcor3d,
         "Falcor3D_down128",
         "train-rec.labels",
-        "FALCOR3D_FACTOR_SIZES",
         (2, 1, 1, 1, 1, 1, 3),
     ),
 }
@@ -51,9 +49,9 @@ def network(fake_network):
 
 @pytest.fixture(params=sorted(RELEASES))
 def release(request, monkeypatch):
-    module, fetch, folder, labels_name, sizes_attr, sizes = RELEASES[request.param]
-    monkeypatch.setattr(module, sizes_attr, sizes)
-    return request.param, module, fetch, folder, labels_name, sizes
+    release, fetch, folder, labels_name, sizes = RELEASES[request.param]
+    monkeypatch.setattr(release, "factor_sizes", sizes)
+    return request.param, release, fetch, folder, labels_name, sizes
 
 
 def _image(row):
@@ -90,7 +88,7 @@ def _zip_release(root, folder, archive):
 
 
 def test_reads_the_release_folder_lazily(tmp_path, release, monkeypatch):
-    name, module, fetch, folder, labels_name, sizes = release
+    name, spec, fetch, folder, labels_name, sizes = release
     images = _write_release(tmp_path, folder, labels_name, sizes)
     reads = []
     original = _storage.PNGFolder._read
@@ -104,8 +102,9 @@ def test_reads_the_release_folder_lazily(tmp_path, release, monkeypatch):
     assert reads == []  # nothing decoded at load time
     assert ds.name == name and ds.shape == (6, 128, 128, 3) and ds.dtype == np.uint8
     assert ds.factor_sizes == sizes and ds.is_complete
-    names = module.ISAAC3D_FACTOR_NAMES if name == "isaac3d" else module.FALCOR3D_FACTOR_NAMES
-    assert ds.factor_names == names
+    assert ds.factor_names == spec.factor_names
+    names = isaac3d.ISAAC3D_FACTOR_NAMES if name == "isaac3d" else falcor3d.FALCOR3D_FACTOR_NAMES
+    assert spec.factor_names == names and len(names) == len(sizes)
     np.testing.assert_array_equal(ds.factor_value_table, _values(sizes))
     np.testing.assert_array_equal(ds[[5, 0, 5]], images[[5, 0, 5]])
     assert sorted(set(reads)) == [0, 5]
@@ -116,7 +115,7 @@ def test_reads_the_release_folder_lazily(tmp_path, release, monkeypatch):
 
 
 def test_extracts_a_local_archive_then_downloads_a_missing_one(tmp_path, release, network):
-    name, module, fetch, folder, labels_name, sizes = release
+    name, spec, fetch, folder, labels_name, sizes = release
     staging = tmp_path / "staging"
     images = _write_release(staging, folder, labels_name, sizes)
     home = tmp_path / "home"
@@ -130,18 +129,16 @@ def test_extracts_a_local_archive_then_downloads_a_missing_one(tmp_path, release
     other = tmp_path / "other"
     _zip_release(staging, folder, tmp_path / "served.zip")
     payload = (tmp_path / "served.zip").read_bytes()
-    url = module.ISAAC3D_URL if name == "isaac3d" else module.FALCOR3D_URL
-    network.payloads[url] = payload
-    checksum_attr = "ISAAC3D_CHECKSUM" if name == "isaac3d" else "FALCOR3D_CHECKSUM"
+    network.payloads[spec.url] = payload
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(module, checksum_attr, ("sha256", hashlib.sha256(payload).hexdigest()))
+        patch.setattr(spec, "checksum", ("sha256", hashlib.sha256(payload).hexdigest()))
         np.testing.assert_array_equal(fetch(data_home=other)[:], images)
-    assert network.calls == [url]
+    assert network.calls == [spec.url]
     assert sorted(p.name for p in other.iterdir()) == [folder, f"{folder}.zip"]
 
 
 def test_refuses_wrong_labels(tmp_path, release):
-    name, module, fetch, folder, labels_name, sizes = release
+    name, spec, fetch, folder, labels_name, sizes = release
     _write_release(tmp_path, folder, labels_name, sizes)
     labels = tmp_path / folder / labels_name
     values = _values(sizes)
@@ -164,7 +161,7 @@ def test_refuses_wrong_labels(tmp_path, release):
 
 
 def test_refuses_missing_or_broken_images(tmp_path, release):
-    name, module, fetch, folder, labels_name, sizes = release
+    name, spec, fetch, folder, labels_name, sizes = release
     _write_release(tmp_path, folder, labels_name, sizes)
     images = tmp_path / folder / "images"
     (images / "000003.png").unlink()
@@ -180,8 +177,16 @@ def test_refuses_missing_or_broken_images(tmp_path, release):
         ds[[1, 3]]
 
 
+def test_fetchers_are_documented_public_functions():
+    assert fetch_isaac3d.__name__ == "fetch_isaac3d"
+    assert fetch_isaac3d.__module__ == "sklvae.datasets.isaac3d"
+    assert "Images ``(737280, 128, 128, 3)`` uint8, the 9 factors" in fetch_isaac3d.__doc__
+    assert "take 36.2 GB" in fetch_isaac3d.__doc__
+    assert "``(233280, 7)``" in fetch_falcor3d.__doc__ and "11.5 GB" in fetch_falcor3d.__doc__
+
+
 def test_refuses_bad_archives_and_says_where(tmp_path, release):
-    name, module, fetch, folder, labels_name, sizes = release
+    name, spec, fetch, folder, labels_name, sizes = release
     home = tmp_path / "home"
     with pytest.raises(DatasetNotFoundError) as info:
         fetch(data_home=home, download_if_missing=False)
