@@ -142,8 +142,9 @@ _DOCSTRING = """{title} from the release folder ``{folder}/`` (PNG files read la
     Returns
     -------
     GroundTruthDataset
-        Images ``({n_images}, 128, 128, 3)`` uint8, the {n_factors} factors of the
-        module docstring with their real values from ``{labels_name}``.
+        Images ``({n_images}, 128, 128, 3)`` uint8; the {n_factors} factors
+        ``{factor_names}`` with sizes ``{factor_sizes}`` and their real values
+        from ``{labels_name}``.
 
     Raises
     ------
@@ -181,6 +182,8 @@ def png_grid_fetcher(release: PNGGridRelease, module: str) -> Callable[..., Grou
         source=release.source,
         n_images=n_images,
         n_factors=len(release.factor_sizes),
+        factor_names=", ".join(release.factor_names),
+        factor_sizes=release.factor_sizes,
         labels_name=release.labels_name,
         gigabytes=n_images * int(np.prod(_IMAGE_SHAPE)) / 1e9,
         resize_note=release.resize_note,

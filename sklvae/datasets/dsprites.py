@@ -251,32 +251,40 @@ class DSpritesVariantRenderer:
     def __init__(self, variant: str, seed: int, background: np.ndarray | None = None) -> None:
         self.variant = variant
         self.seed = int(seed)
-        self.background = background
-
-    def _paint(self, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One image in [0, 1] from a binary sprite mask, as disentanglement_lib draws it."""
-        if self.variant == "color":  # the sprite in a colour drawn from [0.5, 1]^3
-            return mask[..., None] * rng.uniform(0.5, 1.0, size=3)
-        if self.variant == "noisy":  # a white sprite on uniform noise
-            return np.minimum(mask[..., None] + rng.uniform(0.0, 1.0, size=mask.shape + (3,)), 1.0)
-        # scream: a random patch of the background, tinted, the sprite's pixels inverted
-        assert self.background is not None
-        height, width = self.background.shape[:2]
-        top = rng.integers(0, height - _IMAGE_SIZE)
-        left = rng.integers(0, width - _IMAGE_SIZE)
-        patch = self.background[top : top + _IMAGE_SIZE, left : left + _IMAGE_SIZE]
-        patch = (patch + rng.uniform(0.0, 1.0, size=3)) / 2.0
-        patch[mask] = 1.0 - patch[mask]
-        return patch
+        self.background = None if background is None else background.astype(np.float32)
 
     def __call__(self, factors: np.ndarray) -> np.ndarray:
         factors = np.asarray(factors, dtype=np.int64)
-        masks = _RENDERER(factors) > 0
+        sprite = (_RENDERER(factors) > 0)[..., None]  # (b, 64, 64, 1)
         grid = np.ravel_multi_index(tuple(factors.T), DSPRITES_FACTOR_SIZES)
-        images = np.empty(masks.shape + (3,), dtype=np.float64)
-        for i, index in enumerate(grid):
-            images[i] = self._paint(masks[i], np.random.default_rng((self.seed, int(index))))
-        return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+        rngs = [np.random.default_rng((self.seed, int(index))) for index in grid]
+        # float32 values in [0, 1], rounded to uint8 at the end
+        if self.variant == "color":  # the sprite in a colour drawn from [0.5, 1]^3
+            colors = np.array([rng.uniform(0.5, 1.0, size=3) for rng in rngs], np.float32)
+            return sprite * _to_uint8(colors.reshape(-1, 1, 1, 3))
+        if self.variant == "noisy":  # a white sprite on uniform noise: min(sprite + noise, 1)
+            shape = (_IMAGE_SIZE, _IMAGE_SIZE, 3)
+            noise = np.array([rng.random(size=shape, dtype=np.float32) for rng in rngs])
+            return np.where(
+                sprite, np.uint8(255), _to_uint8(noise.reshape(sprite.shape[:3] + (3,)))
+            )
+        # scream: a random patch of the background, tinted, inverted under the sprite
+        assert self.background is not None
+        background = self.background
+        height, width = background.shape[:2]
+        patches = np.empty(sprite.shape[:3] + (3,), dtype=np.float32)
+        for i, rng in enumerate(rngs):
+            top = rng.integers(0, height - _IMAGE_SIZE)
+            left = rng.integers(0, width - _IMAGE_SIZE)
+            tint = rng.uniform(0.0, 1.0, size=3).astype(np.float32)
+            patches[i] = background[top : top + _IMAGE_SIZE, left : left + _IMAGE_SIZE] + tint
+        patches *= 0.5
+        return _to_uint8(np.where(sprite, 1.0 - patches, patches))
+
+
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] to uint8 0..255, rounded to the nearest."""
+    return (values * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
 
 
 def make_dsprites(

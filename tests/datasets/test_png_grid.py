@@ -180,7 +180,8 @@ def test_refuses_missing_or_broken_images(tmp_path, release):
 def test_fetchers_are_documented_public_functions():
     assert fetch_isaac3d.__name__ == "fetch_isaac3d"
     assert fetch_isaac3d.__module__ == "sklvae.datasets.isaac3d"
-    assert "Images ``(737280, 128, 128, 3)`` uint8, the 9 factors" in fetch_isaac3d.__doc__
+    assert "Images ``(737280, 128, 128, 3)`` uint8; the 9 factors" in fetch_isaac3d.__doc__
+    assert "``(3, 8, 5, 4, 4, 4, 6, 4, 4)``" in fetch_isaac3d.__doc__
     assert "take 36.2 GB" in fetch_isaac3d.__doc__
     assert "``(233280, 7)``" in fetch_falcor3d.__doc__ and "11.5 GB" in fetch_falcor3d.__doc__
 
