@@ -32,6 +32,7 @@ from ._checks import CorruptDatasetError, DatasetNotFoundError
 from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_folder, get_data_home
 from ._npz import _npy_header_size, _read_npy_header
+from ._resize import area_downsample
 from ._storage import MemmapStorage
 
 __all__ = ["fetch_cars3d", "CARS3D_FACTOR_NAMES", "area_downsample"]
@@ -44,29 +45,6 @@ CARS3D_ARCHIVE = "nips2015-analogy-data.tar.gz"
 CARS3D_CHECKSUM = ("md5", "4e866a7919c1beedf53964e6f7a23686")
 _RAW_SIZE = 128
 _IMAGE_SIZE = 64
-
-
-def area_downsample(images: np.ndarray, factor: int) -> np.ndarray:
-    """Shrink images ``(..., H, W, C)`` by an integer factor, averaging each block.
-
-    Parameters
-    ----------
-    images : ndarray, uint8 or float
-    factor : int
-        ``H`` and ``W`` must be divisible by it.
-
-    Returns
-    -------
-    ndarray of uint8 (rounded block means) for uint8 input, float otherwise.
-    """
-    h, w, c = images.shape[-3:]
-    if h % factor or w % factor:
-        raise ValueError(f"Image size {h}x{w} is not divisible by {factor}.")
-    blocks = images.reshape(images.shape[:-3] + (h // factor, factor, w // factor, factor, c))
-    means = blocks.mean(axis=(-4, -2), dtype=np.float64)
-    if images.dtype == np.uint8:
-        return np.clip(np.rint(means), 0, 255).astype(np.uint8)
-    return means
 
 
 def _car_files(folder: Path) -> list[Path]:

@@ -39,6 +39,7 @@ from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_file, get_data_home
 from ._grid import grid_indices_of, sample_grid_rows
 from ._npz import npz_image_storage
+from ._resize import AreaDownsampled, check_image_size
 from ._storage import import_pillow
 
 __all__ = [
@@ -294,6 +295,7 @@ def make_dsprites(
     lazy: bool = True,
     variant: str | None = None,
     scream_image: Any = None,
+    image_size: int = 64,
 ) -> GroundTruthDataset:
     """Procedurally rendered dSprites (no download).
 
@@ -329,12 +331,17 @@ def make_dsprites(
         to RGB and shrunk to fit 350 x 274 as disentanglement_lib does, e.g.
         The Scream's JPEG). An array: uint8 ``(H, W, 3)`` used as is. Both
         sides must exceed 64 pixels.
+    image_size : int, default=64
+        Side of the images. Rendered at 64 x 64, then each block of
+        ``64 // image_size`` pixels is averaged (a divisor of 64: 32, 16, ...), so
+        edges become grey levels. 32 x 32 trains about four times faster and is
+        where a beta-TCVAE disentangles posX, posY and scale within minutes on a CPU.
 
     Returns
     -------
     GroundTruthDataset
-        Images ``(n, 64, 64)`` uint8 in ``{0, 255}`` (variants: ``(n, 64, 64,
-        3)`` uint8); factors ``shape, scale, orientation, posX, posY`` with
+        Images ``(n, image_size, image_size)`` uint8, ``{0, 255}`` at 64 x 64
+        (variants: ``(n, image_size, image_size, 3)`` uint8); factors ``shape, scale, orientation, posX, posY`` with
         sizes ``(3, 6, 40, 32, 32)``.
 
     Notes
@@ -367,6 +374,7 @@ def make_dsprites(
             f"scream_image is the background of variant='scream'; got variant={variant!r}."
         )
     background = _load_scream_image(scream_image) if variant == "scream" else None
+    image_size = check_image_size(image_size, _IMAGE_SIZE)
     factor_values = _dsprites_factor_values()
     n_total = int(np.prod(DSPRITES_FACTOR_SIZES))
     rows = sample_grid_rows(n_total, n_samples, random_state)
@@ -378,6 +386,10 @@ def make_dsprites(
         renderer = DSpritesVariantRenderer(variant, seed_of(random_state), background)
         image_shape = (_IMAGE_SIZE, _IMAGE_SIZE, 3)
         name = f"dsprites (procedural, {variant})"
+    if image_size != _IMAGE_SIZE:
+        renderer = AreaDownsampled(renderer, _IMAGE_SIZE // image_size)
+        image_shape = (image_size, image_size, *image_shape[2:])
+        name = f"{name[:-1]}, {image_size}x{image_size})"
     dataset = GroundTruthDataset(
         DSPRITES_FACTOR_NAMES,
         DSPRITES_FACTOR_SIZES,

@@ -30,6 +30,7 @@ from ._checks import CorruptDatasetError, reading_file
 from ._dataset import GroundTruthDataset
 from ._fetch import _ensure_file, get_data_home
 from ._grid import grid_indices_of, sample_grid_rows
+from ._resize import AreaDownsampled, check_image_size
 from ._storage import H5Images
 
 __all__ = ["make_shapes3d", "fetch_shapes3d", "SHAPES3D_FACTOR_NAMES", "SHAPES3D_FACTOR_SIZES"]
@@ -292,6 +293,7 @@ def make_shapes3d(
     n_samples: int | None = None,
     *,
     random_state: Any = None,
+    image_size: int = 64,
 ) -> GroundTruthDataset:
     """Procedurally rendered 3D Shapes (no download).
 
@@ -302,11 +304,14 @@ def make_shapes3d(
         ``None`` for all 480,000 images in canonical order.
     random_state : int, RandomState instance or None, default=None
         Draws the subset.
+    image_size : int, default=64
+        Side of the images. Rendered at 64 x 64, then each block of
+        ``64 // image_size`` pixels is averaged (a divisor of 64: 32, 16, ...).
 
     Returns
     -------
     GroundTruthDataset
-        Images ``(n, 64, 64, 3)`` uint8, rendered lazily; factors
+        Images ``(n, image_size, image_size, 3)`` uint8, rendered lazily; factors
         ``floor_hue, wall_hue, object_hue, scale, shape, orientation`` with sizes
         ``(10, 10, 10, 8, 4, 15)`` and the real values of the file.
 
@@ -324,14 +329,18 @@ def make_shapes3d(
     """
     n_total = int(np.prod(SHAPES3D_FACTOR_SIZES))
     rows = sample_grid_rows(n_total, n_samples, random_state)
+    image_size = check_image_size(image_size, _IMAGE_SIZE)
+    factor = _IMAGE_SIZE // image_size
     return GroundTruthDataset(
         SHAPES3D_FACTOR_NAMES,
         SHAPES3D_FACTOR_SIZES,
-        (_IMAGE_SIZE, _IMAGE_SIZE, 3),
+        (image_size, image_size, 3),
         factor_values=_shapes3d_factor_values(),
-        renderer=_RENDERER,
+        renderer=_RENDERER if factor == 1 else AreaDownsampled(_RENDERER, factor),
         grid_indices=rows,
-        name="shapes3d (procedural)",
+        name="shapes3d (procedural)"
+        if factor == 1
+        else f"shapes3d (procedural, {image_size}x{image_size})",
     )
 
 

@@ -372,7 +372,47 @@ def test_shapes3d_subset_and_batches():
 
 
 # misuse: (id, call(ctx), exception, pattern); ctx has .dsprites, .stored, .file, .folder
+@pytest.mark.parametrize("variant", [None, "color"])
+def test_dsprites_image_size_averages_blocks_of_the_64_pixel_render(variant):
+    rows = np.array([0, 70_001, 500_123, 737_279])
+    full = make_dsprites(variant=variant, random_state=0)
+    small = make_dsprites(variant=variant, random_state=0, image_size=32)
+    assert small.shape[1:3] == (32, 32) and small.factor_sizes == full.factor_sizes
+    big = full[rows].astype(np.float64)
+    if variant is None:
+        big = big[..., None]
+    means = big.reshape(4, 32, 2, 32, 2, -1).mean(axis=(2, 4))
+    expected = np.rint(means).astype(np.uint8)
+    np.testing.assert_array_equal(small[rows], expected if variant else expected[..., 0])
+    # grey edges: an averaged sprite is not binary any more
+    assert len(np.unique(small[rows])) > 2
+
+
+def test_shapes3d_image_size_and_uint8_block_means_round_as_the_float_mean():
+    from sklvae.datasets._resize import area_downsample
+
+    small = make_shapes3d(6, random_state=0, image_size=16)
+    assert small.shape == (6, 16, 16, 3) and small.dtype == np.uint8
+    images = np.random.RandomState(0).randint(0, 256, (5, 64, 64, 3)).astype(np.uint8)
+    for factor in (2, 4, 8, 16):  # the uint16-sum path against the float64 mean
+        blocks = images.reshape(5, 64 // factor, factor, 64 // factor, factor, 3)
+        expected = np.rint(blocks.mean(axis=(2, 4), dtype=np.float64)).astype(np.uint8)
+        np.testing.assert_array_equal(area_downsample(images, factor), expected)
+
+
 MISUSE = [
+    (
+        "dsprites-image-size-not-a-divisor",
+        lambda c: make_dsprites(image_size=48),
+        ValueError,
+        r"image_size must divide the rendered size 64; got 48\. Choose one of \[64, 32, 16",
+    ),
+    (
+        "shapes3d-image-size-float",
+        lambda c: make_shapes3d(image_size=32.0),
+        TypeError,
+        r"image_size must be an integer, got 32\.0",
+    ),
     (
         "dsprites-n-float",
         lambda c: make_dsprites(2.5),
