@@ -159,7 +159,14 @@ class InferenceMixin:
         """The representation of ``X`` (what ``transform`` returns)."""
         kwargs = self._representation_kwargs()
         parts = self._predict_batches(X, lambda module, x: module.representation(x, **kwargs))
-        return torch.cat(parts).numpy()
+        codes = torch.cat(parts).numpy()
+        if not np.isfinite(codes).all():
+            raise ValueError(
+                f"{type(self).__name__}.transform: the representation of X holds NaN or "
+                "infinite values; X is likely far outside the scale of the training data "
+                "(the float32 computation overflowed). Rescale X as the training data were."
+            )
+        return codes
 
     def _check_codes(self, Z) -> torch.Tensor:
         """Latent codes ``(n, fitted n_latents)`` as a float32 tensor, or a clear error."""

@@ -16,6 +16,7 @@ are never loaded whole: each batch is checked when it is read.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,9 +70,29 @@ def is_lazy_array(X: Any) -> bool:
 def _check_dtype(dtype: np.dtype) -> None:
     if dtype.kind not in "biuf":
         raise TypeError(
-            f"X has dtype {dtype}, but sklvae needs numeric data (uint8 0..255 images, "
-            "or floats); convert strings or objects to numbers first."
+            f"X has dtype {dtype}, but sklvae needs real numeric data (uint8 0..255 images, "
+            "or floats); convert strings, objects, complex numbers or dates to real numbers "
+            "first."
         )
+
+
+#: the modules compute in float32: larger magnitudes become infinite
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(X: np.ndarray) -> None:
+    if X.dtype.kind == "f" and X.dtype.itemsize > 4 and X.size:
+        largest = float(np.abs(X).max())
+        if largest > _FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values of magnitude up to {largest:.4g}, beyond the float32 range "
+                f"(+-{_FLOAT32_MAX:.4g}) the models compute in; rescale X."
+            )
+
+
+def _check_sample_shape(shape: tuple) -> None:
+    if any(size < 1 for size in shape[1:]):
+        raise ValueError(f"X has shape {shape}: every dimension of a sample must have size >= 1.")
 
 
 def _describe_shape(shape: tuple, data_layout: str, name: str) -> tuple[tuple, str]:
@@ -137,6 +158,10 @@ def check_input(
     X_checked : ndarray or lazy array-like
     spec : InputSpec
     """
+    if X is None or isinstance(X, (str, bytes, numbers.Number)):
+        raise TypeError(
+            f"X must be an array-like of shape (n_samples, ...); got {type(X).__name__}."
+        )
     if torch.is_tensor(X):
         # a torch tensor is read like the numpy array it holds (moved to the CPU)
         X = X.detach().cpu().numpy()
@@ -147,6 +172,7 @@ def check_input(
                 f"X must have at least 2 dimensions (n_samples, ...); got shape {shape}."
             )
         _check_dtype(np.dtype(X.dtype))
+        _check_sample_shape(shape)
         X_checked = X
     else:
         if isinstance(X, np.ndarray) or torch.is_tensor(X):
@@ -157,8 +183,16 @@ def check_input(
                     f"{arr.ndim}-D array. Reshape your data with X.reshape(-1, 1) for "
                     "one feature or X.reshape(1, -1) for one sample."
                 )
-            if arr.dtype.kind in "USV":
+            if arr.dtype.kind not in "biufO":
                 _check_dtype(arr.dtype)
+            if arr.dtype.kind == "O":
+                try:
+                    X = arr.astype(np.float64)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(
+                        f"X has dtype object holding values that are not real numbers "
+                        f"({exc}); convert them to numbers first."
+                    ) from exc
         dtype = getattr(X, "dtype", None)
         keep_dtype = dtype is not None and np.dtype(dtype).kind in "biuf"
         X_checked = check_array(
@@ -174,6 +208,8 @@ def check_input(
         if X_checked.dtype.kind == "b":
             X_checked = X_checked.astype(np.float32)
         shape = X_checked.shape
+        _check_sample_shape(shape)
+        _check_float32_range(X_checked)
     n_samples = shape[0]
     if n_samples < min_samples:
         raise ValueError(
@@ -288,6 +324,7 @@ class ImageDataset(torch.utils.data.Dataset):
         block = np.asarray(self.X[unique_idx])  # h5py needs increasing indices
         batch = block[inverse][np.argsort(order, kind="stable")]
         _check_dtype(batch.dtype)
+        _check_float32_range(batch)
         x = torch.from_numpy(np.ascontiguousarray(batch))
         if x.dtype != torch.uint8:
             if not torch.isfinite(x).all():

@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 
 __all__ = [
     "check_latents_factors",
+    "check_matrix",
     "resolve_train_test",
     "check_random_seed_sequence",
     "check_positive_int",
@@ -33,6 +34,11 @@ def _check_2d(array: np.ndarray, name: str, columns: str, one_column_hint: str) 
         raise ValueError(f"{name} must be 2-D (n_samples, {columns}); got shape {array.shape}.")
 
 
+#: largest magnitude accepted in a float input: representations are O(1); near 1e78
+#: liblinear's solver (SAP) stops terminating and near 1e154 squares overflow float64
+_LARGEST_VALUE = 1e50
+
+
 def _as_2d_float(array, name: str) -> np.ndarray:
     array = np.asarray(array)
     if array.dtype == object:
@@ -48,6 +54,25 @@ def _as_2d_float(array, name: str) -> np.ndarray:
         raise ValueError(f"{name} is empty (shape {array.shape}).")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values.")
+    largest = float(np.abs(array).max())
+    if largest > _LARGEST_VALUE:
+        raise ValueError(
+            f"{name} holds values of magnitude up to {largest:.3g}; the metrics accept "
+            f"magnitudes up to {_LARGEST_VALUE:.0e} (beyond, sums of squares overflow and "
+            f"liblinear, in SAP, does not terminate); rescale {name}."
+        )
+    return array
+
+
+def check_matrix(
+    matrix: ArrayLike, name: str, *, non_negative: bool = False, square: bool = False
+) -> np.ndarray:
+    """A 2-D matrix of finite real numbers (an importance, MI or covariance matrix)."""
+    array = _as_2d_float(matrix, name)
+    if square and array.shape[0] != array.shape[1]:
+        raise ValueError(f"{name} must be a square matrix; got shape {array.shape}.")
+    if non_negative and np.any(array < 0):
+        raise ValueError(f"{name} must be non-negative; its smallest entry is {array.min():.4g}.")
     return array
 
 

@@ -26,7 +26,7 @@ from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 
-from ._checks import check_random_seed_sequence, resolve_train_test
+from ._checks import check_matrix, check_random_seed_sequence, resolve_train_test
 
 try:  # the leaf update of a boosting stage (private; without it, boost sequentially)
     from sklearn._loss.loss import HalfMultinomialLoss
@@ -55,7 +55,9 @@ def disentanglement_score(importance_matrix: ArrayLike) -> float:
         D in [0, 1]: per-latent ``1 - entropy`` over factors, weighted by the
         latent's share of the total importance (Eastwood & Williams 2018).
     """
-    importance = np.asarray(importance_matrix, dtype=np.float64)
+    importance = check_matrix(importance_matrix, "importance_matrix", non_negative=True)
+    if importance.shape[1] == 1:  # one factor: each latent's share is a point mass
+        return 1.0
     per_latent = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1])
     if importance.sum() == 0.0:
         importance = np.ones_like(importance)  # uniform weights
@@ -81,7 +83,9 @@ def completeness_score(importance_matrix: ArrayLike) -> float:
     float
         C in [0, 1].
     """
-    return disentanglement_score(np.asarray(importance_matrix, dtype=np.float64).T)
+    return disentanglement_score(
+        check_matrix(importance_matrix, "importance_matrix", non_negative=True).T
+    )
 
 
 class _StageParallelGradientBoosting(GradientBoostingClassifier):

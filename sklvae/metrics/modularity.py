@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from ._checks import check_positive_int, resolve_train_test
+from ._checks import check_matrix, check_positive_int, resolve_train_test
 from ._information import discrete_mutual_info, histogram_discretize
 
 __all__ = ["modularity_explicitness", "modularity_score"]
@@ -40,7 +40,7 @@ def modularity_score(mutual_info_matrix: ArrayLike) -> float:
         the latent's best factor relative to its best, divided by ``n_factors - 1``
         (Ridgeway & Mozer 2018).
     """
-    squared = np.square(np.asarray(mutual_info_matrix, dtype=np.float64))
+    squared = np.square(check_matrix(mutual_info_matrix, "mutual_info_matrix", non_negative=True))
     max_squared = squared.max(axis=1)
     n_factors = squared.shape[1]
     if n_factors < 2:
@@ -51,7 +51,7 @@ def modularity_score(mutual_info_matrix: ArrayLike) -> float:
     return float(np.mean(per_latent))
 
 
-def _macro_auc(classes, y_true, probabilities) -> float:
+def _macro_auc(classes, y_true, probabilities, name: str = "scored") -> float:
     """Macro ROC-AUC of ``probabilities`` (n, n_classes) against one-hot ``y_true``.
 
     dlib binarises y with ``MultiLabelBinarizer`` (one column per class, also for
@@ -67,7 +67,11 @@ def _macro_auc(classes, y_true, probabilities) -> float:
     n_negative = indicator.shape[0] - n_positive
     present = (n_positive > 0) & (n_negative > 0)
     if not present.any():
-        return float("nan")
+        raise ValueError(
+            f"explicitness is undefined on the {name} set: no class of the factor occurs "
+            "there beside another (ROC-AUC needs positives and negatives). Use more "
+            "samples, or a test set that holds at least two of each factor's classes."
+        )
     ranks = rankdata(probabilities[:, present], axis=0)
     n_positive, n_negative = n_positive[present], n_negative[present]
     rank_sum = np.sum(ranks * indicator[:, present], axis=0)
@@ -80,8 +84,8 @@ def _explicitness_per_factor(classifier, z_train, y_train, z_test, y_test):
     with threadpool_limits(limits=1, user_api="openmp"):
         model = clone(classifier).fit(z_train, y_train)
         classes = model.classes_
-        train = _macro_auc(classes, y_train, model.predict_proba(z_train))
-        test = _macro_auc(classes, y_test, model.predict_proba(z_test))
+        train = _macro_auc(classes, y_train, model.predict_proba(z_train), "training")
+        test = _macro_auc(classes, y_test, model.predict_proba(z_test), "test")
     return train, test
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from ._checks import _as_2d_float, check_positive_int
+from ._checks import _as_2d_float, check_matrix, check_positive_int
 from ._information import discrete_mutual_info, histogram_discretize
 
 __all__ = [
@@ -51,7 +51,7 @@ def gaussian_total_correlation(cov: ArrayLike) -> float:
     float
         ``KL(N(0, cov) || prod_j N(0, cov_jj))`` in nats.
     """
-    cov = np.asarray(cov, dtype=np.float64)
+    cov = check_matrix(cov, "cov", square=True)
     return float(0.5 * (np.sum(np.log(np.diag(cov))) - np.linalg.slogdet(cov)[1]))
 
 
@@ -68,7 +68,7 @@ def gaussian_wasserstein_correlation(cov: ArrayLike) -> float:
     float
         ``W_2^2(N(0, cov), N(0, diag(cov)))``.
     """
-    cov = np.asarray(cov, dtype=np.float64)
+    cov = check_matrix(cov, "cov", square=True)
     root = scipy.linalg.sqrtm(cov * np.diag(cov)[:, None])
     return float(2 * np.trace(cov) - 2 * np.real(np.trace(root)))
 
