@@ -130,12 +130,34 @@ class GroundTruthDataset(FactorGrid):
             )
             self._grid_indices = grid_indices
             n_samples = grid_indices.size
+        if renderer is not None and not callable(renderer):
+            raise TypeError(
+                f"renderer must be callable (factors -> images), got {type(renderer).__name__}."
+            )
+        n_stored = None
+        if storage is not None:
+            storage_shape = getattr(storage, "shape", None)
+            if storage_shape is None or not hasattr(storage, "__getitem__"):
+                raise TypeError(
+                    "storage must be an array-like with shape and indexing (ndarray, h5py "
+                    f"dataset, memmap), got {type(storage).__name__}."
+                )
+            if tuple(storage_shape[1:]) != self.image_shape:
+                raise ValueError(
+                    f"storage holds images of shape {tuple(storage_shape[1:])}, but "
+                    f"image_shape is {self.image_shape}."
+                )
+            n_stored = int(storage_shape[0])
         if storage_rows is not None:
-            storage_rows = check_integer_array(storage_rows, "storage_rows").reshape(-1)
+            storage_rows = check_integer_array(storage_rows, "storage_rows", high=n_stored).reshape(
+                -1
+            )
             if storage_rows.size != n_samples:
                 raise ValueError(
                     f"storage_rows has {storage_rows.size} entries for {n_samples} rows."
                 )
+        elif n_stored is not None and n_stored < n_samples:
+            raise ValueError(f"storage holds {n_stored} images for {n_samples} rows.")
         self._storage_rows = storage_rows
         self._n_samples = int(n_samples)
         self._factors_cache: np.ndarray | None = None

@@ -9,6 +9,7 @@ holds that arithmetic, independently of where images come from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,11 @@ class FactorGrid:
             raise ValueError(
                 f"factor_names has {len(factor_names)} entries but factor_sizes has "
                 f"{len(factor_sizes)}."
+            )
+        if math.prod(factor_sizes) > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"factor_sizes {factor_sizes} give a grid of {math.prod(factor_sizes)} "
+                "combinations, more than a 64-bit index can address."
             )
         if factor_values is None:
             factor_values = [np.arange(s, dtype=np.float64) for s in factor_sizes]

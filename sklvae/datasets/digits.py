@@ -64,6 +64,8 @@ def make_rotated_digits(
     from ..groups import get_group
 
     n_samples = check_optional_integer(n_samples, "n_samples", min_value=1)
+    if n_samples is not None and n_samples > np.iinfo(np.int64).max:
+        raise ValueError(f"n_samples must be < 2**63, got {n_samples}.")
     check_integer(upsample, "upsample", min_value=1)
     group = get_group(group)
     if group.ndim != 2:
