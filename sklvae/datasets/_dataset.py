@@ -136,18 +136,15 @@ class GroundTruthDataset(FactorGrid):
             )
         n_stored = None
         if storage is not None:
-            storage_shape = getattr(storage, "shape", None)
-            if storage_shape is None or not hasattr(storage, "__getitem__"):
+            if not hasattr(storage, "__getitem__"):
                 raise TypeError(
-                    "storage must be an array-like with shape and indexing (ndarray, h5py "
-                    f"dataset, memmap), got {type(storage).__name__}."
+                    "storage must be an indexable array-like (ndarray, h5py dataset, "
+                    f"memmap), got {type(storage).__name__}."
                 )
-            if tuple(storage_shape[1:]) != self.image_shape:
-                raise ValueError(
-                    f"storage holds images of shape {tuple(storage_shape[1:])}, but "
-                    f"image_shape is {self.image_shape}."
-                )
-            n_stored = int(storage_shape[0])
+            # rows are checked where the storage tells its length (images may be packed)
+            storage_shape = getattr(storage, "shape", None)
+            if storage_shape is not None and len(storage_shape):
+                n_stored = int(storage_shape[0])
         if storage_rows is not None:
             storage_rows = check_integer_array(storage_rows, "storage_rows", high=n_stored).reshape(
                 -1
