@@ -1,8 +1,30 @@
 """Shared fixtures: small generated image sets that need no download."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+# hypothesis profiles of the fuzz tests (tests/*fuzz*.py): "ci" (default) runs a bounded,
+# derandomized number of examples; SKLVAE_HYPOTHESIS_PROFILE=thorough runs many more
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("SKLVAE_HYPOTHESIS_PROFILE", "ci"))
 
 # two cores in CI: keep torch from oversubscribing them
 torch.set_num_threads(min(2, torch.get_num_threads()))
