@@ -124,9 +124,7 @@ def test_check_input_rejects_non_arrays_with_a_type_error(X):
 @pytest.fixture(scope="module")
 def tabular_model():
     X = np.random.RandomState(0).rand(8, 3)
-    return VAE(n_latents=2, likelihood="gaussian", max_steps=1, batch_size=4, random_state=0).fit(
-        X
-    )
+    return VAE(n_latents=2, likelihood="gaussian", max_steps=1, batch_size=4, random_state=0).fit(X)
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +211,9 @@ def test_zero_size_sample_dimension_is_a_clear_error(shape):
     ],
 )
 def test_dates_and_complex_numbers_are_a_type_error(X):
-    with pytest.raises(TypeError, match=re.escape(f"X has dtype {X.dtype}, but sklvae needs real numeric data")):
+    with pytest.raises(
+        TypeError, match=re.escape(f"X has dtype {X.dtype}, but sklvae needs real numeric data")
+    ):
         check_input(X)
 
 

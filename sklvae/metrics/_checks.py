@@ -208,4 +208,6 @@ def check_positive_int(value, name: str) -> int:
     """``value`` as an ``int`` if it is a whole number >= 1 (not a bool); else a ValueError."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if int(value) > np.iinfo(np.int64).max:  # numpy cannot even size such an array
+        raise ValueError(f"{name} must be below 2**63, got {value!r}.")
     return int(value)

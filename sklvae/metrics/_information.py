@@ -84,10 +84,18 @@ def label_encode(values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values)
     if values.ndim != 2:
         raise ValueError(f"expected a 2-D array, got shape {values.shape}.")
+    if values.size == 0:
+        raise ValueError(f"expected a non-empty 2-D array, got shape {values.shape}.")
     codes = np.empty(values.shape, dtype=np.int64)
     n_values = np.empty(values.shape[1], dtype=np.int64)
     for j in range(values.shape[1]):
-        uniques, codes[:, j] = np.unique(values[:, j], return_inverse=True)
+        try:
+            uniques, codes[:, j] = np.unique(values[:, j], return_inverse=True)
+        except TypeError as exc:  # e.g. strings mixed with numbers in an object array
+            raise TypeError(
+                f"column {j} holds labels of dtype {values.dtype} that cannot be sorted "
+                f"({exc}); use labels of one type."
+            ) from exc
         n_values[j] = uniques.size
     return codes, n_values
 
