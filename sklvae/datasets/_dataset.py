@@ -117,6 +117,10 @@ class GroundTruthDataset(FactorGrid):
         self.image_shape = tuple(
             check_integer(d, "image_shape entries", min_value=1) for d in image_shape
         )
+        if len(self.image_shape) not in (2, 3):
+            raise ValueError(f"image_shape must be (H, W) or (H, W, C), got {tuple(image_shape)}.")
+        if not self.factor_sizes:
+            raise ValueError("factor_sizes must hold at least one factor, got none.")
         self.name = name
         self._renderer = renderer
         self._storage = storage

@@ -65,6 +65,8 @@ def make_group_pairs(
     from ..groups import get_group
 
     group = get_group(group)
+    if not hasattr(X, "__getitem__") or isinstance(X, (str, bytes)):
+        raise TypeError(f"X must be an array-like of images, got {type(X).__name__}.")
     x = X if isinstance(X, np.ndarray) else np.asarray(X[:])
     x = np.array(x, copy=True)
     if axes is None:
