@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -107,10 +107,12 @@ def test_check_input_passes_usable_data_or_raises_clearly(X, layout):
     try:
         X_checked, spec = check_input(X, data_layout=layout)
     except Exception as exc:  # noqa: BLE001 - the type is the property
+        event(f"raised {type(exc).__name__}")
         with pytest.raises(type(exc)) as excinfo:
             raise exc
         _assert_clear_error(excinfo)
     else:
+        event("accepted")
         _assert_usable(X_checked, spec, layout)
 
 
@@ -147,10 +149,12 @@ def _check_transform(model, X):
     try:
         codes = model.transform(X)
     except Exception as exc:  # noqa: BLE001 - the type is the property
+        event(f"raised {type(exc).__name__}")
         with pytest.raises(type(exc)) as excinfo:
             raise exc
         _assert_clear_error(excinfo)
     else:
+        event("transformed")
         assert codes.shape == (len(X), 2)
         assert codes.dtype == np.float32
         assert np.isfinite(codes).all()
@@ -183,14 +187,17 @@ def test_fit_tabular_succeeds_or_raises_clearly(values, dtype):
     try:
         model.fit(X)
     except TrainingDivergedError as exc:
+        event("diverged")
         # finite but extreme values (1e20): the documented divergence error, naming the input
         assert np.abs(X.astype(np.float64)).max() > 1e3
         assert "Check the input for extreme values" in str(exc)
     except Exception as exc:  # noqa: BLE001 - the type is the property
+        event(f"raised {type(exc).__name__}")
         with pytest.raises(type(exc)) as excinfo:
             raise exc
         _assert_clear_error(excinfo)
     else:
+        event("fitted")
         assert np.isfinite(model.transform(X)).all()
 
 

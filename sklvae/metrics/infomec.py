@@ -96,10 +96,14 @@ def _normalised_concentration(nmi: np.ndarray, axis: int) -> float:
 
     A row/column whose NMI is all zero (e.g. an active latent the estimator finds
     independent of every source) gets the uniform ratio ``1/n``, i.e. it counts as
-    0 after normalisation; the reference divides 0 by 0 and returns NaN.
+    0 after normalisation; the reference divides 0 by 0 and returns NaN. With
+    ``n = 1`` (one factor or one active latent) the normalisation is 0 / 0 too: a
+    non-zero entry is then fully concentrated (1) and a zero entry counts as 0.
     """
     n = nmi.shape[axis]
     total = nmi.sum(axis=axis)
+    if n == 1:
+        return float(np.mean(total > 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(total > 0, nmi.max(axis=axis) / total, 1.0 / n)
     return float((np.mean(ratio) - 1.0 / n) / (1.0 - 1.0 / n))
