@@ -248,7 +248,8 @@ def matrices(draw):
         )
     )
     if values.ndim == 2 and values.shape[0] == values.shape[1] and draw(st.booleans()):
-        values = values @ values.T  # a covariance (when finite)
+        with np.errstate(all="ignore"):
+            values = values @ values.T  # a covariance (when finite)
     return values
 
 
