@@ -65,14 +65,25 @@ def _as_2d_float(array, name: str) -> np.ndarray:
 
 
 def check_matrix(
-    matrix: ArrayLike, name: str, *, non_negative: bool = False, square: bool = False
+    matrix: ArrayLike, name: str, *, non_negative: bool = False, covariance: bool = False
 ) -> np.ndarray:
-    """A 2-D matrix of finite real numbers (an importance, MI or covariance matrix)."""
+    """A 2-D matrix of finite real numbers: importance or MI (``non_negative``) or a
+    covariance (``covariance``: square, symmetric, positive semi-definite)."""
     array = _as_2d_float(matrix, name)
-    if square and array.shape[0] != array.shape[1]:
-        raise ValueError(f"{name} must be a square matrix; got shape {array.shape}.")
     if non_negative and np.any(array < 0):
         raise ValueError(f"{name} must be non-negative; its smallest entry is {array.min():.4g}.")
+    if covariance:
+        if array.shape[0] != array.shape[1]:
+            raise ValueError(f"{name} must be a square matrix; got shape {array.shape}.")
+        scale = float(np.abs(array).max())
+        if not np.allclose(array, array.T, rtol=1e-8, atol=1e-12 * scale):
+            raise ValueError(f"{name} must be a symmetric (covariance) matrix.")
+        smallest = float(np.linalg.eigvalsh(array).min()) if scale > 0 else 0.0
+        if smallest < -1e-10 * scale:
+            raise ValueError(
+                f"{name} must be positive semi-definite (a covariance matrix); its smallest "
+                f"eigenvalue is {smallest:.4g}."
+            )
     return array
 
 

@@ -51,7 +51,7 @@ def gaussian_total_correlation(cov: ArrayLike) -> float:
     float
         ``KL(N(0, cov) || prod_j N(0, cov_jj))`` in nats.
     """
-    cov = check_matrix(cov, "cov", square=True)
+    cov = check_matrix(cov, "cov", covariance=True)
     return float(0.5 * (np.sum(np.log(np.diag(cov))) - np.linalg.slogdet(cov)[1]))
 
 
@@ -68,7 +68,7 @@ def gaussian_wasserstein_correlation(cov: ArrayLike) -> float:
     float
         ``W_2^2(N(0, cov), N(0, diag(cov)))``.
     """
-    cov = check_matrix(cov, "cov", square=True)
+    cov = check_matrix(cov, "cov", covariance=True)
     root = scipy.linalg.sqrtm(cov * np.diag(cov)[:, None])
     return float(2 * np.trace(cov) - 2 * np.real(np.trace(root)))
 

@@ -27,7 +27,8 @@ from sklvae.datasets import GroundTruthDataset
 PROBLEM = re.compile(
     r"latents|factors|values|matrix|cov|means|logvars|representations|kl_divergences|"
     r"shape|dtype|NaN|infinite|empty|2-D|samples|classes|numbers|integer|square|"
-    r"non-negative|magnitude|explicitness|inputs|array|labels",
+    r"non-negative|magnitude|explicitness|inputs|array|labels|observations|symmetric|"
+    r"semi-definite",
 )
 
 # array-level functions: name -> call(latents, factors)
@@ -88,8 +89,8 @@ UNIT_SCORES = {
     "infom",
     "infoe",
     "infoc",
-    "IRS",
-}
+}  # not IRS: as in disentanglement_lib, a class's deviation quantile can exceed the
+#    latent's largest deviation from its mean, and the score goes slightly below 0
 
 
 def test_every_metric_is_fuzzed():
@@ -448,3 +449,16 @@ def test_infomec_with_one_latent_and_one_factor_is_finite():
     factors = np.array([[1], [0], [1], [0], [0], [0], [1], [0], [1]])
     scores = M.infomec(latents, factors, n_neighbors=2, random_state=0)
     assert np.isfinite([scores["infom"], scores["infoe"], scores["infoc"]]).all()
+
+
+@pytest.mark.parametrize(
+    "cov, message",
+    [
+        (np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0]]), "must be a symmetric"),
+        (np.array([[1.0, 2.0], [2.0, 1.0]]), "must be positive semi-definite"),
+    ],
+)
+def test_wasserstein_correlation_needs_a_covariance(cov, message):
+    # a non-symmetric or indefinite matrix gave a NaN score
+    with pytest.raises(ValueError, match=f"cov {message}"):
+        M.gaussian_wasserstein_correlation(cov)
