@@ -183,6 +183,11 @@ def check_input(
                     f"{arr.ndim}-D array. Reshape your data with X.reshape(-1, 1) for "
                     "one feature or X.reshape(1, -1) for one sample."
                 )
+            if arr.dtype.kind == "c":  # a ValueError, as scikit-learn's estimators raise
+                raise ValueError(
+                    f"Complex data not supported: X has dtype {arr.dtype}, but sklvae needs "
+                    "real numbers."
+                )
             if arr.dtype.kind not in "biufO":
                 _check_dtype(arr.dtype)
             if arr.dtype.kind == "O":
