@@ -17,12 +17,18 @@ Pieces
   similarity loss ``L_el``.
 - :class:`IPEUnit`: one ψ_m and its EF conversion.
 - :class:`MultiIPE`: K units in parallel on the same latent.
+- :func:`ipe_matrices`, :func:`ef_terms`: the matrices and the EF terms of K units in
+  one batched pass (weights stacked along a leading unit axis each step, so the
+  parameters and their names stay per unit); :class:`IPEUnit` and :class:`MultiIPE`
+  compute through them, with K = 1 and K units.
 - :func:`calibration_loss`: the KL calibration loss ``L_cali``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import reduce
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -34,13 +40,41 @@ __all__ = [
     "EFConversion",
     "IPEUnit",
     "MultiIPE",
+    "ipe_matrices",
+    "ef_terms",
     "calibration_loss",
 ]
 
 
 def _product_of_exponentials(generators: list[Tensor]) -> Tensor:
-    """``exp(G_1) @ exp(G_2) @ ...``, multiplied left to right."""
-    return reduce(torch.matmul, [torch.matrix_exp(g) for g in generators])
+    """``exp(G_1) @ exp(G_2) @ ...``, multiplied left to right (one batched ``matrix_exp``)."""
+    return reduce(torch.matmul, torch.matrix_exp(torch.stack(generators)).unbind(0))
+
+
+def ipe_matrices(transforms: Sequence[IPETransform]) -> Tensor:
+    """The matrices E of several transforms of one form, shape ``(K, d, d)``.
+
+    The generators of all K transforms are stacked, so that one ``matrix_exp`` and one
+    batched product compute every E (the same values as ``[t.matrix() for t in
+    transforms]``, in a constant number of operations instead of K times as many).
+
+    Parameters
+    ----------
+    transforms : sequence of IPETransform
+        K transforms with the same ``n_latents``, ``form`` and ``symmetric``.
+    """
+    first = transforms[0]
+    if any((t.form, t.symmetric) != (first.form, first.symmetric) for t in transforms):
+        raise ValueError("ipe_matrices needs transforms of one form and symmetry.")
+    weights = [torch.stack([t.w1 for t in transforms])]
+    if first.form == "product":
+        weights.append(torch.stack([t.w2 for t in transforms]))
+    return _product_of_exponentials(_symmetrised(weights, first.symmetric))
+
+
+def _symmetrised(weights: list[Tensor], symmetric: bool) -> list[Tensor]:
+    """``(W + Wᵀ) / 2`` of each (batched) matrix, or the matrices unchanged."""
+    return [(w + w.mT) / 2 for w in weights] if symmetric else list(weights)
 
 
 class IPETransform(nn.Module):
@@ -86,9 +120,7 @@ class IPETransform(nn.Module):
     def generators(self) -> list[Tensor]:
         """The matrices whose exponentials are multiplied, in order."""
         weights = [self.w1] if self.w2 is None else [self.w1, self.w2]
-        if self.symmetric:
-            return [(w + w.T) / 2 for w in weights]
-        return list(weights)
+        return _symmetrised(weights, self.symmetric)
 
     def matrix(self) -> Tensor:
         """The ``d × d`` matrix E of ψ (``ψ(z) = z @ E``)."""
@@ -166,18 +198,19 @@ class MaskedLogPartition(_TwoFactors):
         super().__init__(n_features, expansion)
         self.mask_threshold = mask_threshold
 
-    def _masked(self, weight: Tensor) -> Tensor:
+    def masked(self, weight: Tensor) -> Tensor:
+        """W̃ of ``weight``, one matrix or a stack of them (statistics per matrix)."""
         if not self.training or self.mask_threshold is None:
             return weight
         magnitude = weight.detach().abs()
-        threshold = magnitude.mean()
+        threshold = magnitude.mean((-2, -1), keepdim=True)
         if self.mask_threshold:
-            threshold = threshold - self.mask_threshold * magnitude.std()
+            threshold = threshold - self.mask_threshold * magnitude.std((-2, -1), keepdim=True)
         return weight * (magnitude >= threshold).to(weight.dtype)
 
     def matrix(self) -> Tensor:
         """Ω = W̃1 W̃2, the (masked) linear part of L_A."""
-        return self._masked(self.weight1) @ self._masked(self.weight2)
+        return self.masked(self.weight1) @ self.masked(self.weight2)
 
     def forward(self, x: Tensor, matrix: Tensor | None = None) -> Tensor:
         """``σ(x Ω)``; pass ``matrix`` to reuse an Ω computed once per step."""
@@ -229,55 +262,96 @@ class EFConversion(nn.Module):
         nn.init.xavier_uniform_(self.multiplier.weight)
 
     def forward(self, z_hat: Tensor, eps_hat: Tensor) -> tuple[Tensor, Tensor]:
-        """EF-KL vector ``(B, d)`` and similarity loss ``L_el`` ``(B,)``.
+        """EF-KL vector ``(B, d)`` and similarity loss ``L_el`` ``(B,)`` (:func:`ef_terms`).
 
         Parameters
         ----------
         z_hat, eps_hat : Tensor of shape (B, d)
             ψ applied to the posterior sample and to its standard-normal noise.
         """
-        gen_z, gen_eps = self.z_parameter_generator, self.eps_parameter_generator
-        stat, lam = self.sufficient_statistic, self.multiplier
-        omega = self.log_partition.matrix()
+        kl, similarity = ef_terms([self], z_hat.unsqueeze(0), eps_hat.unsqueeze(0))
+        return kl[0], similarity[0]
 
-        def log_part(x: Tensor) -> Tensor:  # L_A
-            return self.log_partition(x, omega)
 
-        def grad_log_part(a: Tensor) -> Tensor:  # ∇̃A = (A ⊙ (1 − A)) Ω
-            return (a * (1 - a)) @ omega
+def _stacked_product(layers: Sequence[_TwoFactors], mask=None) -> Tensor:
+    """``W1 W2`` of K two-factor layers as one ``(K, d, d)`` stack (W̃1 W̃2 with ``mask``)."""
+    first = torch.stack([layer.weight1 for layer in layers])
+    second = torch.stack([layer.weight2 for layer in layers])
+    if mask is not None:
+        first, second = mask(first), mask(second)
+    return first @ second
 
-        theta_z, theta_eps = gen_z(z_hat), gen_eps(eps_hat)
-        a_z, a_eps = torch.sigmoid(log_part(theta_z)), torch.sigmoid(log_part(theta_eps))
-        s_z = theta_z.sum(-1, keepdim=True)
-        s_eps = theta_eps.sum(-1, keepdim=True)
 
-        # EF-KL vector (the official code's "kl_loss")
-        kl = a_eps - s_eps * grad_log_part(a_eps) - a_z + s_z * grad_log_part(a_z)
+def ef_terms(
+    conversions: Sequence[EFConversion], z_hat: Tensor, eps_hat: Tensor
+) -> tuple[Tensor, Tensor]:
+    """EF-KL vectors and similarity losses of K EF conversions at once.
 
-        # EF similarity loss (the official code's "ef_loss")
-        n_z = log_part(gen_z(grad_log_part(a_z)))
-        n_eps = log_part(gen_eps(grad_log_part(a_eps)))
-        g_z = lam(
-            -n_z
-            + gen_z(log_part(a_z * (1 - a_z)))
-            + s_z * log_part(n_z * (1 - a_z))
-            - s_z * log_part(n_z * a_z)
-        )
-        g_eps = lam(
-            n_eps
-            - gen_eps(log_part(a_eps * (1 - a_eps)))
-            - s_eps * log_part(n_eps * (1 - a_eps))
-            + s_eps * log_part(n_eps * a_eps)
-        )
-        batch_size = z_hat.shape[0]
-        p_z = gen_z(stat(z_hat).sum(0, keepdim=True)) + batch_size * stat(theta_z) - n_z
-        p_eps = 2 * s_z * theta_eps
-        similarity = (
-            torch.linalg.vector_norm(g_z + p_z, dim=-1)
-            + torch.linalg.vector_norm(g_eps + p_eps, dim=-1)
-            + torch.linalg.vector_norm(kl, dim=-1)
-        )
-        return kl, similarity
+    The K units' weights are stacked along a leading unit axis and every sub-network
+    ``x ↦ x W1 W2`` is applied as the ``d × d`` product ``x (W1 W2)``, so a step costs a
+    constant number of batched operations whatever K is (the formulas are those of
+    :class:`EFConversion`, which calls this with K = 1).
+
+    Parameters
+    ----------
+    conversions : sequence of EFConversion
+        The K units' conversions (same width and mask threshold).
+    z_hat, eps_hat : Tensor of shape (K, B, d)
+        ψ_m applied to the posterior sample and to its noise, unit m in row m.
+
+    Returns
+    -------
+    kl : Tensor of shape (K, B, d)
+        The EF-KL vectors.
+    similarity : Tensor of shape (K, B)
+        ``L_el`` per unit and sample.
+    """
+    gen_z = _stacked_product([c.z_parameter_generator for c in conversions])
+    gen_eps = _stacked_product([c.eps_parameter_generator for c in conversions])
+    stat = _stacked_product([c.sufficient_statistic for c in conversions])
+    log_partition = conversions[0].log_partition
+    omega = _stacked_product([c.log_partition for c in conversions], log_partition.masked)
+    lam_weight = torch.stack([c.multiplier.weight for c in conversions]).mT
+    lam_bias = torch.stack([c.multiplier.bias for c in conversions]).unsqueeze(1)
+
+    def log_part(x: Tensor) -> Tensor:  # L_A(x) = σ(x Ω)
+        return torch.sigmoid(x @ omega)
+
+    def lam(x: Tensor) -> Tensor:  # λ_m, a linear layer with bias
+        return torch.baddbmm(lam_bias, x, lam_weight)
+
+    theta_z, theta_eps = z_hat @ gen_z, eps_hat @ gen_eps
+    a_z, a_eps = torch.sigmoid(log_part(theta_z)), torch.sigmoid(log_part(theta_eps))
+    s_z = theta_z.sum(-1, keepdim=True)
+    s_eps = theta_eps.sum(-1, keepdim=True)
+    # ∇̃A(θ) = (A ⊙ (1 − A)) Ω
+    var_z, var_eps = a_z * (1 - a_z), a_eps * (1 - a_eps)
+    grad_z, grad_eps = var_z @ omega, var_eps @ omega
+
+    # EF-KL vector (the official code's "kl_loss")
+    kl = a_eps - s_eps * grad_eps - a_z + s_z * grad_z
+
+    # EF similarity loss (the official code's "ef_loss")
+    n_z = log_part(grad_z @ gen_z)
+    n_eps = log_part(grad_eps @ gen_eps)
+    g_z = lam(
+        -n_z + log_part(var_z) @ gen_z + s_z * log_part(n_z * (1 - a_z)) - s_z * log_part(n_z * a_z)
+    )
+    g_eps = lam(
+        n_eps
+        - log_part(var_eps) @ gen_eps
+        - s_eps * log_part(n_eps * (1 - a_eps))
+        + s_eps * log_part(n_eps * a_eps)
+    )
+    batch_size = z_hat.shape[-2]
+    p_z = (z_hat.sum(-2, keepdim=True) @ stat) @ gen_z + batch_size * (theta_z @ stat) - n_z
+    p_eps = 2 * s_z * theta_eps
+    similarity = (
+        torch.linalg.vector_norm(g_z + p_z, dim=-1)
+        + torch.linalg.vector_norm(g_eps + p_eps, dim=-1)
+        + torch.linalg.vector_norm(kl, dim=-1)
+    )
+    return kl, similarity
 
 
 class IPEUnit(nn.Module):
@@ -319,13 +393,7 @@ class IPEUnit(nn.Module):
         conversion on, ``eps_hat`` ``(B, d)``, ``ef_kl`` ``(B, d)`` and
         ``ef_similarity`` ``(B,)``.
         """
-        matrix = self.transform.matrix()
-        out = {"z_hat": z @ matrix}
-        if eps is not None:
-            out["eps_hat"] = eps @ matrix
-            if self.ef is not None:
-                out["ef_kl"], out["ef_similarity"] = self.ef(out["z_hat"], out["eps_hat"])
-        return out
+        return {key: value[0] for key, value in _ipe_outputs([self], z, eps).items()}
 
 
 class MultiIPE(nn.Module):
@@ -361,12 +429,32 @@ class MultiIPE(nn.Module):
         return self.units[0].ef is not None
 
     def forward(self, z: Tensor, eps: Tensor | None = None) -> dict[str, Tensor]:
-        outs = [unit(z, eps) for unit in self.units]
-        return {key: torch.stack([o[key] for o in outs]) for key in outs[0]}
+        return _ipe_outputs(self.units, z, eps)
+
+    def matrices(self) -> Tensor:
+        """The units' matrices E_m, shape ``(K, d, d)`` (:func:`ipe_matrices`)."""
+        return ipe_matrices([cast(IPEUnit, unit).transform for unit in self.units])
 
     def transform(self, z: Tensor) -> Tensor:
         """ẑ averaged over the units, shape ``(B, d)``."""
-        return torch.stack([unit.transform(z) for unit in self.units]).mean(0)
+        return (z @ self.matrices()).mean(0)
+
+
+def _ipe_outputs(units: Sequence[IPEUnit], z: Tensor, eps: Tensor | None) -> dict[str, Tensor]:
+    """The outputs of K units on one latent, stacked along a leading unit axis.
+
+    ``z_hat`` ``(K, B, d)``; with ``eps``, ``eps_hat``, and with the EF conversion
+    ``ef_kl`` ``(K, B, d)`` and ``ef_similarity`` ``(K, B)``: every unit in one batched
+    pass (:func:`ipe_matrices`, :func:`ef_terms`).
+    """
+    matrices = ipe_matrices([unit.transform for unit in units])
+    out = {"z_hat": z @ matrices}
+    if eps is not None:
+        out["eps_hat"] = eps @ matrices
+        if units[0].ef is not None:
+            conversions = [unit.ef for unit in units]
+            out["ef_kl"], out["ef_similarity"] = ef_terms(conversions, out["z_hat"], out["eps_hat"])
+    return out
 
 
 def calibration_loss(ef_kl_total: Tensor, gaussian_kl: Tensor, n_units: int) -> Tensor:

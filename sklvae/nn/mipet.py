@@ -215,7 +215,7 @@ class MIPETModule(GaussianVAEModule):
         return outputs.mean(0)
 
     def _mean_ipe_matrix(self) -> torch.Tensor:
-        return torch.stack([unit.transform.matrix() for unit in self.ipe.units]).mean(0)
+        return self.ipe.matrices().mean(0)
 
     def decode_mean(self, z: torch.Tensor, kind: str = "mean") -> torch.Tensor:
         """Mean of p(x | z): the K decoded ψ_m(z), averaged.
@@ -230,7 +230,7 @@ class MIPETModule(GaussianVAEModule):
         """
         if kind == "transformed":
             z = torch.linalg.solve(self._mean_ipe_matrix(), z, left=False)
-        z_hat = torch.stack([unit.transform(z) for unit in self.ipe.units])
+        z_hat = z @ self.ipe.matrices()
         return output_mean(self._averaged_outputs(z_hat), self.likelihood, self.bounded)
 
     # --- training forward ---------------------------------------------------------------
@@ -278,7 +278,7 @@ class MIPETModule(GaussianVAEModule):
         """Per-sample −ELBO of the unit-averaged likelihood with the pre-IPE Gaussian KL."""
         mu, logvar = self.encode(x)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        z_hat = torch.stack([unit.transform(z) for unit in self.ipe.units])
+        z_hat = z @ self.ipe.matrices()
         return self.reconstruction(self._averaged_outputs(z_hat), x) + gaussian_kl(mu, logvar).sum(
             1
         )

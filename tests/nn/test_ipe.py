@@ -15,6 +15,8 @@ from sklvae.nn.ipe import (
     MaskedLogPartition,
     MultiIPE,
     calibration_loss,
+    ef_terms,
+    ipe_matrices,
 )
 
 GOLDEN = Path(__file__).parent.parent / "data" / "mipet_official_seed0.npz"
@@ -238,3 +240,28 @@ def test_ef_terms_match_official_golden(prefix):
     )
     if prefix == "vae/":
         torch.testing.assert_close(ef_kl_total.mean(), torch.tensor(npz["vae/obj/kld"][0]), **rel)
+
+
+@pytest.mark.parametrize("form", ["product", "single"])
+def test_ipe_matrices_stacks_each_transforms_matrix(form):
+    torch.manual_seed(0)
+    transforms = [IPETransform(4, form=form).double() for _ in range(3)]
+    stacked = ipe_matrices(transforms)
+    assert stacked.shape == (3, 4, 4)
+    for matrix, transform in zip(stacked, transforms):
+        torch.testing.assert_close(matrix, transform.matrix())
+    with pytest.raises(ValueError, match="one form and symmetry"):
+        ipe_matrices([IPETransform(4), IPETransform(4, form="single")])
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batched_ef_terms_equal_each_units_own(training):
+    torch.manual_seed(1)
+    conversions = [EFConversion(4).double().train(training) for _ in range(3)]
+    z_hat, eps_hat = _rows(6, n=15).reshape(3, 5, 4), _rows(7, n=15).reshape(3, 5, 4)
+    kl, similarity = ef_terms(conversions, z_hat, eps_hat)
+    assert kl.shape == (3, 5, 4) and similarity.shape == (3, 5)
+    for m, conversion in enumerate(conversions):
+        kl_m, similarity_m = _ef_written_out(conversion, z_hat[m], eps_hat[m])
+        torch.testing.assert_close(kl[m], kl_m)
+        torch.testing.assert_close(similarity[m], similarity_m)
