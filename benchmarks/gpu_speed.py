@@ -13,8 +13,15 @@ Rows (best of ``--repeats`` alternating runs after a warm-up, as ``fit_overhead.
 The goal on an H100: BetaVAE bf16 at 40,000 images/s or more, and at least 0.9 times the
 raw loop on the same GPU.
 
+With ``--peers-python`` (the Python of an environment holding pythae, disent and
+Lightning, see ``benchmarks/vs_peers.py``) the peer rows of ``benchmarks/vs_peers.py``
+follow, on the same device: the seeds' official code (with ``--mipet-repo``,
+``--factorq-repo``, ``--group-repo``), pythae and disent, and disent's metrics.
+
     python benchmarks/gpu_speed.py                       # on the GPU machine
     python benchmarks/gpu_speed.py --device cpu --quick  # checks that the script runs
+    python benchmarks/gpu_speed.py --peers-python /work/peers/venv/bin/python \
+        --mipet-repo PATH --factorq-repo PATH --group-repo PATH
 
 Prints a table (method, precision, images/s of the estimator and of the raw loop, their
 ratio, the device name), a line on the goal, then the contract tests' summary.
@@ -69,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run tests/test_estimator_contract.py afterwards (auto: on CUDA)",
     )
     parser.add_argument("--test-timeout", type=int, default=240)
+    parser.add_argument(
+        "--peers-python", help="Python with the peer libraries: add benchmarks/vs_peers.py rows"
+    )
+    for name in ("mipet", "factorq", "group"):
+        parser.add_argument(f"--{name}-repo", help="official checkout for the peer rows")
+    parser.add_argument("--peers-timeout", type=int, default=600)
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.repeats, args.batch_size, args.n_samples = 4, 1, 16, 128
@@ -111,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{beta_bf16['ratio']:.3f})",
         flush=True,
     )
+    if args.peers_python:
+        peer_rows(args)
     run_tests = args.contract_tests == "yes" or (
         args.contract_tests == "auto" and torch.device(args.device).type == "cuda"
     )
@@ -143,6 +158,29 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("\n".join((result.stdout + result.stderr).strip().splitlines()[-15:]))
     return result.returncode
+
+
+def peer_rows(args) -> None:
+    """Run ``benchmarks/vs_peers.py`` on the same device with the peers' Python."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    command = [args.peers_python, "-m", "benchmarks.vs_peers", "--device", args.device]
+    for name in ("mipet", "factorq", "group"):
+        path = getattr(args, f"{name}_repo")
+        if path:
+            command += [f"--{name}-repo", path]
+    # on a GPU: bigger steps, so that a step is not only kernel launches
+    command += ["--quick"] if args.quick else ["--short", "10", "--long", "60"]
+    print("peer rows:", " ".join(command[1:]), flush=True)
+    environment = dict(os.environ, PYTHONPATH=root)
+    try:
+        result = subprocess.run(
+            command, cwd=root, env=environment, timeout=args.peers_timeout, text=True
+        )
+    except subprocess.TimeoutExpired:
+        print(f"peer rows: stopped after {args.peers_timeout} s", flush=True)
+        return
+    if result.returncode:
+        print(f"peer rows: exit status {result.returncode}", flush=True)
 
 
 if __name__ == "__main__":

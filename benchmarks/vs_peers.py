@@ -149,8 +149,9 @@ def official_checkout(path: str):
         sys.path.remove(str(path))
         for name in set(sys.modules) - before:
             module = sys.modules[name]
-            if str(getattr(module, "__file__", "") or "").startswith(str(path)):
-                del sys.modules[name]
+            places = [getattr(module, "__file__", None) or "", *getattr(module, "__path__", [])]
+            if any(str(place).startswith(str(path)) for place in places):
+                del sys.modules[name]  # checkouts share top-level names ("models")
 
 
 def n_parameters(module: nn.Module) -> int:
@@ -750,14 +751,16 @@ def seeded_disent_dci(disent_dci, z, f, z_test, f_test, random_state=0):
         ensemble.GradientBoostingClassifier = original
 
 
-def metric_rows(repeats: int, n_jobs: int) -> None:
+def metric_rows(repeats: int, n_jobs: int, scale: float = 1.0) -> None:
+    """Print the metric rows; ``scale`` shrinks every sample count (``--quick``)."""
     install_torchvision_stand_in()
     from disent.metrics import _dci, _factor_vae, _mig, _sap
 
     import sklvae.metrics as sm
 
-    z, f, z_test, f_test = make_data(10_000, 5_000)
-    zd, fd, zd_test, fd_test = make_data(2_000, 1_000)
+    z, f, z_test, f_test = make_data(int(10_000 * scale), int(5_000 * scale))
+    zd, fd, zd_test, fd_test = make_data(int(2_000 * scale), int(1_000 * scale))
+    votes = dict(n_train=int(10_000 * scale), n_eval=int(5_000 * scale))
     print(
         f"\n{'metric':<22} {'disent s':>9} {'sklvae s':>9} {'speed-up':>9}  values "
         f"(sklvae n_jobs={n_jobs}; best of {repeats}, alternating)"
@@ -790,7 +793,7 @@ def metric_rows(repeats: int, n_jobs: int) -> None:
         {"SAP": ("SAP_score", "sap.score")},
     )
     compare(
-        "DCI (2,000 / 1,000)",
+        f"DCI ({len(zd):,} / {len(zd_test):,})",
         lambda: sm.dci(zd, fd, zd_test, fd_test, random_state=0, n_jobs=n_jobs),
         lambda: seeded_disent_dci(_dci, zd, fd, zd_test, fd_test),
         {
@@ -807,12 +810,18 @@ def metric_rows(repeats: int, n_jobs: int) -> None:
     dataset = disent_factor_dataset()
 
     def ours_factor_vae():
-        return sm.factor_vae_score(represent_factors, data, prune_threshold=0.0, random_state=0)
+        return sm.factor_vae_score(
+            represent_factors, data, prune_threshold=0.0, random_state=0, **votes
+        )
 
     def disent_factor_vae():
         np.random.seed(0)
         return _factor_vae.metric_factor_vae(
-            dataset, lambda x: represent_factors(np.asarray(x)), batch_size=64
+            dataset,
+            lambda x: represent_factors(np.asarray(x)),
+            batch_size=64,
+            num_train=votes["n_train"],
+            num_eval=votes["n_eval"],
         )
 
     compare(
@@ -895,7 +904,7 @@ def main(argv: list[str] | None = None) -> None:
     if rows:
         print_training_table(rows, results)
     if "metrics" in args.rows:
-        metric_rows(args.repeats, args.n_jobs)
+        metric_rows(args.repeats, args.n_jobs, 0.1 if args.quick else 1.0)
 
 
 if __name__ == "__main__":

@@ -273,8 +273,8 @@ class EFConversion(nn.Module):
         return kl[0], similarity[0]
 
 
-def _stacked_product(layers: Sequence[_TwoFactors], mask=None) -> Tensor:
-    """``W1 W2`` of K two-factor layers as one ``(K, d, d)`` stack (W̃1 W̃2 with ``mask``)."""
+def _stacked_products(layers: Sequence[_TwoFactors], mask=None) -> Tensor:
+    """``W1 W2`` of two-factor layers as one stack (W̃1 W̃2 with ``mask``), in layer order."""
     first = torch.stack([layer.weight1 for layer in layers])
     second = torch.stack([layer.weight2 for layer in layers])
     if mask is not None:
@@ -287,10 +287,11 @@ def ef_terms(
 ) -> tuple[Tensor, Tensor]:
     """EF-KL vectors and similarity losses of K EF conversions at once.
 
-    The K units' weights are stacked along a leading unit axis and every sub-network
-    ``x ↦ x W1 W2`` is applied as the ``d × d`` product ``x (W1 W2)``, so a step costs a
-    constant number of batched operations whatever K is (the formulas are those of
-    :class:`EFConversion`, which calls this with K = 1).
+    The formulas are those of :class:`EFConversion` (which calls this with K = 1),
+    evaluated in a constant number of batched operations whatever K is: the K units'
+    weights are stacked along a unit axis, every sub-network ``x ↦ x W1 W2`` is applied
+    as its ``d × d`` product ``x (W1 W2)``, and the sample path (ẑ, G_z) and the noise
+    path (ε̂, G_ε), which go through the same steps, run as one stack of two.
 
     Parameters
     ----------
@@ -306,49 +307,44 @@ def ef_terms(
     similarity : Tensor of shape (K, B)
         ``L_el`` per unit and sample.
     """
-    gen_z = _stacked_product([c.z_parameter_generator for c in conversions])
-    gen_eps = _stacked_product([c.eps_parameter_generator for c in conversions])
-    stat = _stacked_product([c.sufficient_statistic for c in conversions])
-    log_partition = conversions[0].log_partition
-    omega = _stacked_product([c.log_partition for c in conversions], log_partition.masked)
+    n_units = len(conversions)
+    # (3, K, d, d): G_z, G_ε and the sufficient statistic T of every unit
+    generators = _stacked_products(
+        [c.z_parameter_generator for c in conversions]
+        + [c.eps_parameter_generator for c in conversions]
+        + [c.sufficient_statistic for c in conversions]
+    ).unflatten(0, (3, n_units))
+    gen, stat = generators[:2], generators[2]  # gen[0] = G_z, gen[1] = G_ε
+    mask = conversions[0].log_partition.masked
+    omega = _stacked_products([c.log_partition for c in conversions], mask)  # Ω, (K, d, d)
     lam_weight = torch.stack([c.multiplier.weight for c in conversions]).mT
     lam_bias = torch.stack([c.multiplier.bias for c in conversions]).unsqueeze(1)
 
-    def log_part(x: Tensor) -> Tensor:  # L_A(x) = σ(x Ω)
-        return torch.sigmoid(x @ omega)
+    # path 0: the sample (ẑ, G_z); path 1: the noise (ε̂, G_ε); shape (2, K, B, d)
+    theta = torch.stack([z_hat, eps_hat]) @ gen
+    a = torch.sigmoid(torch.sigmoid(theta @ omega))  # A = σ(L_A(θ))
+    s = theta.sum(-1, keepdim=True)
+    var = a * (1 - a)
+    grad = var @ omega  # ∇̃A(θ) = (A ⊙ (1 − A)) Ω
 
-    def lam(x: Tensor) -> Tensor:  # λ_m, a linear layer with bias
-        return torch.baddbmm(lam_bias, x, lam_weight)
-
-    theta_z, theta_eps = z_hat @ gen_z, eps_hat @ gen_eps
-    a_z, a_eps = torch.sigmoid(log_part(theta_z)), torch.sigmoid(log_part(theta_eps))
-    s_z = theta_z.sum(-1, keepdim=True)
-    s_eps = theta_eps.sum(-1, keepdim=True)
-    # ∇̃A(θ) = (A ⊙ (1 − A)) Ω
-    var_z, var_eps = a_z * (1 - a_z), a_eps * (1 - a_eps)
-    grad_z, grad_eps = var_z @ omega, var_eps @ omega
-
-    # EF-KL vector (the official code's "kl_loss")
-    kl = a_eps - s_eps * grad_eps - a_z + s_z * grad_z
+    # EF-KL vector (the official code's "kl_loss"): A_ε − s_ε ∇̃A_ε − A_z + s_z ∇̃A_z
+    moment = a - s * grad
+    kl = moment[1] - moment[0]
 
     # EF similarity loss (the official code's "ef_loss")
-    n_z = log_part(grad_z @ gen_z)
-    n_eps = log_part(grad_eps @ gen_eps)
-    g_z = lam(
-        -n_z + log_part(var_z) @ gen_z + s_z * log_part(n_z * (1 - a_z)) - s_z * log_part(n_z * a_z)
-    )
-    g_eps = lam(
-        n_eps
-        - log_part(var_eps) @ gen_eps
-        - s_eps * log_part(n_eps * (1 - a_eps))
-        + s_eps * log_part(n_eps * a_eps)
-    )
-    batch_size = z_hat.shape[-2]
-    p_z = (z_hat.sum(-2, keepdim=True) @ stat) @ gen_z + batch_size * (theta_z @ stat) - n_z
-    p_eps = 2 * s_z * theta_eps
+    n = torch.sigmoid(grad @ gen @ omega)  # L_A(G(∇̃A))
+    rows = var.shape[-2]
+    log_parts = torch.sigmoid(torch.cat([var, n * (1 - a), n * a], dim=-2) @ omega)
+    l_var, l_rest, l_a = log_parts.split(rows, dim=-2)
+    inner = -n + l_var @ gen + s * (l_rest - l_a)
+    # g_z = λ(inner_z); g_ε = λ(−inner_ε)
+    sign = torch.tensor([1.0, -1.0], dtype=inner.dtype, device=inner.device)
+    g = (sign.view(2, 1, 1, 1) * inner) @ lam_weight + lam_bias
+    p_z = (z_hat.sum(-2, keepdim=True) @ stat) @ gen[0] + rows * (theta[0] @ stat) - n[0]
+    p_eps = 2 * s[0] * theta[1]
     similarity = (
-        torch.linalg.vector_norm(g_z + p_z, dim=-1)
-        + torch.linalg.vector_norm(g_eps + p_eps, dim=-1)
+        torch.linalg.vector_norm(g[0] + p_z, dim=-1)
+        + torch.linalg.vector_norm(g[1] + p_eps, dim=-1)
         + torch.linalg.vector_norm(kl, dim=-1)
     )
     return kl, similarity
