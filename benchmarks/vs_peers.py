@@ -19,7 +19,8 @@ runs is the best of ``--repeats``, the sides alternating (``metrics_speed.best_o
     ``models.factor_qvae.FactorQVAE`` trained by a ``pytorch_lightning.Trainer`` (manual
     optimisation, two optimizers, cosine schedules, ``train.py``'s temperature callback)
     on in-memory float batches, against ``FactorQVAE.fit``; rows at 64x64 with the
-    official DALL-E backbone (batch ``--factorq-batch``; a step of 512 takes ~100 s on
+    official DALL-E backbone (batch ``--factorq-batch``, runs of ``--factorq-steps``; a
+    step of 512 takes ~100 s on
     2 cores) and at the shrunk size of ``benchmarks/reproduce.py``'s CPU budget (32x32,
     ``channel=8, hidden_dim=64, input_channel=8``). The module saves two PNGs every 500
     steps with ``torchvision.utils.save_image``; torchvision is replaced by a stand-in
@@ -357,15 +358,18 @@ def factorq_official_steps(repo, images, steps, batch, shrunk):
     data = torch.utils.data.DataLoader(
         torch.cat(float_batches(images, steps, batch)).cpu(), batch_size=batch, shuffle=False
     )
+    counter = _batch_counter(pl)
     trainer = pl.Trainer(
         accelerator=_accelerator(),
         devices=1,
-        max_steps=steps,
+        # with manual optimisation Lightning counts every optimizer step in global_step:
+        # two (VAE, discriminator) per training step
+        max_steps=2 * steps,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[callback["DecayTemperature"]()],
+        callbacks=[callback["DecayTemperature"](), counter],
     )
     # The step backpropagates the discriminator loss through D(z) computed before the VAE
     # optimizer's step; Adam's in-place update of weights saved for that backward raises on
@@ -375,6 +379,19 @@ def factorq_official_steps(repo, images, steps, batch, shrunk):
     with torch.autograd.graph.allow_mutation_on_saved_tensors():
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             trainer.fit(model, data)
+    assert counter.batches == steps, (counter.batches, steps)
+
+
+def _batch_counter(lightning):
+    """A Lightning callback counting training batches (checks that a run ran its steps)."""
+
+    class Counter(lightning.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, *args, **kwargs):
+            self.batches += 1
+
+    return Counter()
 
 
 def _accelerator() -> str:
@@ -633,6 +650,7 @@ def disent_steps(name: str, module, images: np.ndarray, steps: int) -> None:
     framework = disent_framework(name, module)
     x = torch.cat(float_batches(images, steps, BATCH)).cpu()
     data = torch.utils.data.DataLoader(_DisentBatches(x), batch_size=BATCH, shuffle=False)
+    counter = _batch_counter(pl)
     trainer = pl.Trainer(
         accelerator=_accelerator(),
         devices=1,
@@ -641,9 +659,11 @@ def disent_steps(name: str, module, images: np.ndarray, steps: int) -> None:
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
+        callbacks=[counter],
     )
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         trainer.fit(framework, data)
+    assert counter.batches == steps, (counter.batches, steps)
 
 
 # --------------------------------------------------------------------------- #
@@ -855,7 +875,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--short", type=int, default=3, help="steps of the short runs")
     parser.add_argument("--long", type=int, default=23, help="steps of the long runs")
     parser.add_argument("--factorq-batch", type=int, default=64, help="64x64 FactorQVAE row")
-    parser.add_argument("--factorq-long", type=int, default=5, help="long runs, 64x64 row")
+    parser.add_argument(
+        "--factorq-steps",
+        type=int,
+        nargs=2,
+        default=(1, 3),
+        help="short and long runs of the 64x64 FactorQVAE row (~12 s a step on 2 cores)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2, help="sklvae's metric jobs")
     parser.add_argument("--quick", action="store_true", help="1 and 2 steps, once")
@@ -867,7 +893,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("lightning", "pytorch_lightning", "lightning.pytorch", "pythae"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if args.quick:
-        args.short, args.long, args.factorq_long, args.repeats = 1, 2, 2, 1
+        args.short, args.long, args.factorq_steps, args.repeats = 1, 2, (1, 2), 1
     import sklvae
 
     allocator = {
@@ -883,19 +909,19 @@ def main(argv: list[str] | None = None) -> None:
     n_images = BATCH * (args.long + 1)
     groups = []
     if "mipet" in args.rows and args.mipet_repo:
-        groups.append((mipet_rows(args.mipet_repo, n_images), args.long))
+        groups.append((mipet_rows(args.mipet_repo, n_images), args.short, args.long))
     if "factorq" in args.rows and args.factorq_repo:
         factorq = factorq_rows(args.factorq_repo, args.factorq_batch, args.quick)
-        groups += [(factorq[:1], args.factorq_long), (factorq[1:], args.long)]
+        groups += [(factorq[:1], *args.factorq_steps), (factorq[1:], args.short, args.long)]
     if "group" in args.rows and args.group_repo:
-        groups.append((group_rows(args.group_repo, n_images), args.long))
+        groups.append((group_rows(args.group_repo, n_images), args.short, args.long))
     libraries = [name for name in ("pythae", "disent") if name in args.rows]
     if libraries:
-        groups.append((library_rows(n_images, libraries), args.long))
+        groups.append((library_rows(n_images, libraries), args.short, args.long))
     rows, results = [], []
-    for group, long in groups:
+    for group, short, long in groups:
         for row in group:
-            results.append(measure(row, args.short, long, args.repeats))
+            results.append(measure(row, short, long, args.repeats))
             rows.append(row)
             print(
                 f"  {row.peer} {row.method}: peer {results[-1]['peer']:.1f} img/s, sklvae "
