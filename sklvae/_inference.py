@@ -148,12 +148,19 @@ class InferenceMixin:
         function: Callable[[Any, torch.Tensor], torch.Tensor],
         batch_size: int | None = None,
     ) -> list[torch.Tensor]:
-        """``[function(module, batch) for each inference batch]``, on the CPU."""
+        """``[function(module, batch) for each inference batch]``, on the CPU.
+
+        Run in a torch RNG stream seeded with 0 (the caller's stream is kept), so a
+        stochastic output (a posterior sample for ``transform``, the score's draw) is the
+        same for the same data.
+        """
         module = self.net_.module_ if hasattr(self, "net_") else None
-        return [
-            function(module, batch).detach().cpu()
-            for _, batch in self._inference_batches(data, batch_size=batch_size)
-        ]
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            torch.manual_seed(0)
+            return [
+                function(module, batch).detach().cpu()
+                for _, batch in self._inference_batches(data, batch_size=batch_size)
+            ]
 
     def _encode(self, X) -> np.ndarray:
         """The representation of ``X`` (what ``transform`` returns)."""
@@ -275,7 +282,5 @@ class InferenceMixin:
         float
             The mean ELBO per sample of ``X``.
         """
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(0)
-            parts = self._predict_batches(X, lambda module, x: module.negative_elbo(x))
+        parts = self._predict_batches(X, lambda module, x: module.negative_elbo(x))
         return -float(torch.cat(parts).mean())

@@ -64,6 +64,18 @@ ROUTED_PREFIXES = (
 )
 
 
+#: estimator parameters the skorch net takes unchanged, under the same name
+_NET_PARAM_NAMES = (
+    "lr",
+    "batch_size",
+    "max_epochs",
+    "max_steps",
+    "precision",
+    "channels_last",
+    "compile",
+)
+
+
 def _is_routed(key: str) -> bool:
     return "__" in key and key.split("__", 1)[0] in ROUTED_PREFIXES
 
@@ -241,9 +253,11 @@ class BaseDisentangler(
         Returns
         -------
         ndarray of shape (n_samples, n_latents), float32
-            The representation: posterior means for the Gaussian VAEs, the values of
-            the nearest codes (what the decoder sees at evaluation) for the quantized
-            models, whose code indices ``transform_indices`` returns.
+            The representation: posterior means for the Gaussian VAEs (or what their
+            ``representation`` parameter chooses; a posterior sample is drawn with a
+            fixed seed, so the same ``X`` gives the same codes), the values of the
+            nearest codes (what the decoder sees at evaluation) for the quantized models,
+            whose code indices ``transform_indices`` returns.
         """
         return self._encode(X)
 
@@ -376,19 +390,13 @@ class BaseDisentangler(
             from skorch.dataset import ValidSplit
 
             train_split = ValidSplit(self.validation_fraction, random_state=0)
+        net_kwargs.update({name: getattr(self, name) for name in _NET_PARAM_NAMES})
         net_kwargs.update(
             module=self._module_class,
             optimizer=torch.optim.Adam,
-            lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            max_steps=self.max_steps,
             min_batch_size=self._min_batch_size,
             input_spec=spec,
-            precision=self.precision,
-            channels_last=self.channels_last,
-            compile=self.compile,
             train_split=train_split,
             callbacks=callbacks,
             # the epoch table is printed only with verbose; the bar is a callback above

@@ -84,7 +84,7 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Data of the shape, layout and scale the model was fitted on.
+            Data to encode, as ``transform`` takes it.
 
         Returns
         -------

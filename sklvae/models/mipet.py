@@ -339,41 +339,6 @@ class MIPETVAE(BaseDisentangler):
         return torch.stack(matrices).cpu().numpy()
 
     # --- inference ------------------------------------------------------------------------
-    def transform(self, X) -> np.ndarray:
-        """Encode ``X`` as chosen by ``representation`` (μ by default).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Data to encode, in the fitted input's layout and scale.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_latents), float32
-            The mean μ, the unit-averaged ψ_m(μ), or a posterior sample drawn with a fixed seed
-            (the same ``X`` gives the same codes).
-        """
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(0)  # fixed noise for representation="sample"
-            return super().transform(X)
-
-    def reconstruct(self, X) -> np.ndarray:
-        """Decode the representation of ``X`` (a fixed-seed sample for ``"sample"``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Data of the layout the model was fitted on.
-
-        Returns
-        -------
-        ndarray
-            Reconstructions with the shape, layout and scale of ``X``.
-        """
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(0)
-            return super().reconstruct(X)
-
     def _prior_decode_kwargs(self) -> dict:
         # the prior lives in the pre-IPE space whatever ``representation`` says
         return {}

@@ -40,7 +40,7 @@ class MIPETCLGModule(CLGVAEModule):
 
     Parameters
     ----------
-    input_shape, n_latents, backbone_params, beta
+    input_shape, n_latents, beta
         See :class:`sklvae.nn.clg.CLGVAEModule`; ``beta`` weighs the EF-KL (the official
         objective uses 1).
     ipe_form, symmetric, ef_conversion, mask_threshold
@@ -48,7 +48,7 @@ class MIPETCLGModule(CLGVAEModule):
     **common
         Passed to :class:`sklvae.nn.clg.CLGVAEModule` with its defaults: the Lie-group
         settings (``hessian_weight`` ... ``subspace_sizes``), ``backbone``,
-        ``likelihood``.
+        ``likelihood``, ``backbone_params``.
     """
 
     def __init__(
@@ -56,7 +56,6 @@ class MIPETCLGModule(CLGVAEModule):
         input_shape: tuple,
         n_latents: int,
         *,
-        backbone_params: dict | None = None,
         beta: float = 1.0,
         ipe_form: str = "product",
         symmetric: bool = True,
@@ -65,9 +64,7 @@ class MIPETCLGModule(CLGVAEModule):
         **common,
     ):
         # the Lie-group settings and their defaults are CLGVAEModule's
-        super().__init__(
-            input_shape, n_latents, backbone_params=backbone_params, beta=beta, **common
-        )
+        super().__init__(input_shape, n_latents, beta=beta, **common)
         # the IPE unit initialises its matrices xavier-uniform itself (official init_weights)
         self.ipe = IPEUnit(
             self.n_latents,
