@@ -4,6 +4,9 @@ docstrings pass numpydoc's validation.
 numpydoc validates the docstring an object carries at run time, so the estimators'
 docstrings are checked after ``sklvae._docstrings`` has completed them at import, and
 every public method a user can call on an estimator is checked, inherited ones included.
+The checks are functions (:func:`check_numpydoc` of a dotted name,
+:func:`class_doc_names`, :func:`check_stated_defaults` of a class), so a class defined
+outside the package is validated the same way (``tests/test_recipe.py``).
 """
 
 from __future__ import annotations
@@ -82,11 +85,12 @@ def _defined_by_scikit_learn(name: str) -> bool:
     """
     owner_name, attr = name.rsplit(".", 1)
     module_name, _, class_name = owner_name.rpartition(".")
-    if module_name not in PUBLIC_MODULES:
-        return False  # a module-level name, not a method
-    cls = getattr(importlib.import_module(module_name), class_name, None)
-    if not inspect.isclass(cls):
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name, None)
+    except (ImportError, ValueError):  # ``module_name`` is no module: not a method
         return False
+    if not inspect.isclass(cls):
+        return False  # a module-level name, not a method
     owner = next(c for c in cls.__mro__ if attr in vars(c))
     value = vars(owner)[attr]
     return owner.__module__.startswith("sklearn.") or type(value).__module__.startswith("sklearn.")
@@ -108,8 +112,20 @@ def _documented_objects() -> list[str]:
     return names
 
 
-def _row(name: str):
-    return name
+def class_doc_names(cls: type) -> list[str]:
+    """Dotted names of ``cls`` and of every public method or property a user can call on it."""
+    owner = f"{cls.__module__}.{cls.__qualname__}"
+    return [owner, *(f"{owner}.{attr}" for attr in _public_members(cls))]
+
+
+def check_numpydoc(name: str) -> None:
+    """The docstring of the dotted ``name`` passes numpydoc's validation (bar the exclusions)."""
+    result = numpydoc_validate.validate(name)
+    excluded = EXCLUDED_CHECKS
+    if _defined_by_scikit_learn(name):
+        excluded = EXCLUDED_CHECKS | EXCLUDED_FOR_SCIKIT_LEARN
+    errors = [f"{code}: {message}" for code, message in result["errors"] if code not in excluded]
+    assert not errors, f"{name}:\n" + "\n".join(errors)
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
@@ -124,14 +140,9 @@ def test_api_page_lists_every_public_name(module_name):
     assert not missing, f"docs/api.rst does not list {module_name}.{missing}"
 
 
-@pytest.mark.parametrize("name", [_row(name) for name in _documented_objects()])
+@pytest.mark.parametrize("name", _documented_objects())
 def test_docstring_passes_numpydoc_validation(name):
-    result = numpydoc_validate.validate(name)
-    excluded = EXCLUDED_CHECKS
-    if _defined_by_scikit_learn(name):
-        excluded = EXCLUDED_CHECKS | EXCLUDED_FOR_SCIKIT_LEARN
-    errors = [f"{code}: {message}" for code, message in result["errors"] if code not in excluded]
-    assert not errors, f"{name}:\n" + "\n".join(errors)
+    check_numpydoc(name)
 
 
 # --- every default is declared once, in a signature ------------------------------------
@@ -167,6 +178,10 @@ def _signature_defaults(function) -> dict[str, str]:
 
 @pytest.mark.parametrize("estimator_class", _estimators(), ids=lambda cls: cls.__name__)
 def test_every_stated_default_is_the_signature_default(estimator_class):
+    check_stated_defaults(estimator_class)
+
+
+def check_stated_defaults(estimator_class: type) -> None:
     """The class docstring states every parameter's default, as the signature has it, and
     so does every estimator method's docstring (the estimators' own and inherited ones)."""
     stated = _stated_defaults(estimator_class)
@@ -176,7 +191,7 @@ def test_every_stated_default_is_the_signature_default(estimator_class):
         method = getattr(estimator_class, attr)
         if isinstance(inspect.getattr_static(estimator_class, attr), property):
             continue
-        if _defined_by_scikit_learn(f"sklvae.{estimator_class.__name__}.{attr}"):
+        if _defined_by_scikit_learn(f"{class_doc_names(estimator_class)[0]}.{attr}"):
             continue
         declared = _signature_defaults(method)
         for name, text in _stated_defaults(method).items():
@@ -236,3 +251,185 @@ def test_clg_defaults_are_declared_once():
     forwarded = inspect.signature(MIPETCLGModule).parameters
     assert not set(CLG_PARAMETERS) & set(forwarded)
     assert forwarded["common"].kind is inspect.Parameter.VAR_KEYWORD
+
+
+def test_ipe_defaults_agree_with_the_ipe_unit():
+    """The IPE settings' defaults, written in the explicit signatures of MIPETVAE and its
+    two modules, equal those of IPEUnit (``ipe_form`` is its ``form``)."""
+    from sklvae import MIPETVAE
+    from sklvae.nn.ipe import IPEUnit
+    from sklvae.nn.mipet import MIPETModule
+    from sklvae.nn.mipet_clg import MIPETCLGModule
+
+    unit = inspect.signature(IPEUnit).parameters
+    declared = {
+        name: unit["form" if name == "ipe_form" else name].default
+        for name in ("ipe_form", "symmetric", "ef_conversion", "mask_threshold")
+    }
+    for owner in (MIPETVAE, MIPETModule, MIPETCLGModule):
+        parameters = inspect.signature(owner).parameters
+        assert {name: parameters[name].default for name in declared} == declared, owner
+
+
+# --- defaults stated on the documentation pages equal the signatures ------------------
+
+#: the pages that may state defaults (the changelog records past ones)
+DOC_PAGES = [ROOT / "README.md"] + [
+    path for path in sorted((ROOT / "docs").rglob("*.md")) if path.name != "changes.md"
+]
+#: the estimators a "Defaults" section describes: (page, heading) -> class names. Its
+#: ``| parameter | default |`` table and the ``name=value`` spans of its text before the
+#: table state their defaults
+DEFAULT_SECTIONS = {
+    ("methods/mipet_vae.md", "Defaults and their source"): ("MIPETVAE",),
+    ("methods/mipet_vae.md", "Defaults and where they come from"): ("CLGVAE", "MIPETVAE"),
+    ("methods/group_action_ae.md", "Defaults and their source"): ("GroupActionAE",),
+    ("methods/quantized.md", "Defaults and their source"): (
+        "FactorQVAE",
+        "FactorDVAE",
+        "QVAE",
+        "DVAE",
+        "QLAE",
+        "BioAE",
+    ),
+}
+#: columns of the per-dataset table of the quantized page: header -> (classes, parameters)
+DATASET_COLUMNS = {
+    "n_latents": (
+        DEFAULT_SECTIONS["methods/quantized.md", "Defaults and their source"],
+        ("n_latents",),
+    ),
+    "FactorQVAE β / γ": (("FactorQVAE",), ("beta", "gamma")),
+    "FactorDVAE β / γ": (("FactorDVAE",), ("beta", "gamma")),
+    "QVAE β": (("QVAE",), ("beta",)),
+    "DVAE β": (("DVAE",), ("beta",)),
+    "BioAE activity": (("BioAE",), ("activity_weight",)),
+}
+_LITERAL = re.compile(r'None|True|False|"[^"]*"|\([^)]*\)|[-+]?\d[\d.]*(?:e[-+]?\d+)?')
+_NAMED_DEFAULT = (
+    # `name=value` (default ...  /  the default `name=value`
+    re.compile(r"`(\w+)=([^`]+)`\s+\((?:the )?default"),
+    re.compile(r"the default `(\w+)=([^`]+)`"),
+    # | `name` | `value` (default), ... (a table of settings every estimator takes)
+    re.compile(r"^\| `(\w+)` \| `([^`]+)` \(default\)", re.M),
+)
+
+
+def _literal(text: str, where: str):
+    import ast
+
+    match = _LITERAL.match(text.strip().strip("`").strip())
+    assert match, f"{where}: no value in {text!r}"
+    return ast.literal_eval(match.group(0))
+
+
+def _assert_default(cls: type, name: str, stated, where: str) -> None:
+    import math
+
+    parameters = inspect.signature(cls).parameters
+    assert name in parameters, f"{where}: {cls.__name__} has no parameter {name!r}"
+    declared = parameters[name].default
+    if isinstance(declared, (int, float)) and not isinstance(declared, bool):
+        same = isinstance(stated, (int, float)) and math.isclose(stated, declared)
+    else:
+        same = stated == declared
+    assert same, f"{where}: states {name}={stated!r}, {cls.__name__}'s signature has {declared!r}"
+
+
+def _section(text: str, heading: str) -> str:
+    match = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#+ |\Z)", text, re.S | re.M)
+    assert match, f"no section {heading!r}"
+    return match.group(1)
+
+
+def _tables(text: str) -> list[list[list[str]]]:
+    """The markdown tables of ``text``: rows of stripped cells, the header first."""
+    tables, rows = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if not all(set(cell) <= set("-: ") for cell in cells):
+                rows.append(cells)
+        elif rows:
+            tables.append(rows)
+            rows = []
+    return tables
+
+
+def test_every_defaults_table_is_checked():
+    tables = {
+        (str(path.relative_to(ROOT / "docs")), heading)
+        for path in DOC_PAGES
+        for heading, body in re.findall(
+            r"^#+ ([^\n]+)\n(.*?)(?=^#+ |\Z)", path.read_text(), re.S | re.M
+        )
+        if any(
+            table[0][:2] == ["parameter", "default"] or table[0][0] == "dataset"
+            for table in _tables(body)
+        )
+    }
+    assert tables == set(DEFAULT_SECTIONS)
+
+
+@pytest.mark.parametrize("page, heading", sorted(DEFAULT_SECTIONS))
+def test_the_defaults_sections_state_the_signature_defaults(page, heading):
+    import sklvae
+
+    classes = [getattr(sklvae, name) for name in DEFAULT_SECTIONS[page, heading]]
+    body = _section((ROOT / "docs" / page).read_text(), heading)
+    prose = body.split("\n|", 1)[0]
+    checked = 0
+    # `Class`: `name=value` holds for that class, a bare `name=value` for the others
+    spans = re.findall(r"(?:`(\w+)`:\s+)?`(\w+)=([^`]+)`", prose)
+    own = {(owner, name): value for owner, name, value in spans if owner}
+    for owner, name, value in spans:
+        for cls in classes:
+            if owner in ("", cls.__name__) and name in inspect.signature(cls).parameters:
+                stated = own.get((cls.__name__, name), value)
+                _assert_default(cls, name, _literal(stated, f"{page}: {name}"), page)
+                checked += 1
+    for table in _tables(body):
+        header, *rows = table
+        if header[:2] == ["parameter", "default"]:
+            for cells in rows:
+                names = re.findall(r"`(\w+)`", cells[0])
+                values = cells[1].split(", ") if len(names) > 1 else [cells[1]]
+                if len(values) != len(names):
+                    values = values[:1] * len(names)
+                for name, value in zip(names, values):
+                    for cls in classes:
+                        _assert_default(cls, name, _literal(value, f"{page}: {name}"), page)
+                        checked += 1
+        elif header[0] == "dataset":
+            (default_row,) = [cells for cells in rows if "(default)" in cells[0]]
+            for column, cell in zip(header[1:], default_row[1:]):
+                owners, names = DATASET_COLUMNS[column]
+                for name, value in zip(names, cell.split(" / ")):
+                    for class_name in owners:
+                        stated = _literal(value, f"{page}: {column}")
+                        _assert_default(getattr(sklvae, class_name), name, stated, page)
+                        checked += 1
+    assert checked
+
+
+def test_defaults_named_in_the_text_are_the_signature_defaults():
+    checked = 0
+    for path in DOC_PAGES:
+        text = path.read_text()
+        for pattern in _NAMED_DEFAULT:
+            for name, value in pattern.findall(text):
+                owners = [c for c in _estimators() if name in inspect.signature(c).parameters]
+                assert owners, f"{path.name}: no estimator takes {name!r}"
+                for cls in owners:
+                    _assert_default(cls, name, _literal(value, f"{path.name}: {name}"), path.name)
+                    checked += 1
+    assert checked
+
+
+def test_a_wrong_stated_default_is_reported():
+    from sklvae import BetaVAE
+
+    with pytest.raises(AssertionError, match=r"states beta=2.0, BetaVAE's signature has 4.0"):
+        _assert_default(BetaVAE, "beta", 2.0, "page")
+    with pytest.raises(AssertionError, match="BetaVAE has no parameter 'gamma'"):
+        _assert_default(BetaVAE, "gamma", 1.0, "page")

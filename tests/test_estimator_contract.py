@@ -6,6 +6,9 @@ estimator added to the package is checked without editing this file. Each gets
 ``DEFAULT_CONFIG``, plus ``OVERRIDES[class name]`` only where it needs other fast settings.
 What differs between estimators is read from the estimator: its input kind from its
 scikit-learn tags, its code width from ``latent_shape_`` where it has latent maps.
+The checks are functions of the class (:func:`check_estimator_contract`,
+:func:`check_parameter_rules`), so a class defined outside the package runs the same
+contract (``tests/test_recipe.py``).
 """
 
 import importlib
@@ -92,6 +95,19 @@ def test_every_estimator_class_in_sklvae_models_is_exported_and_collected():
 @pytest.mark.filterwarnings("ignore::UserWarning")  # e.g. a degenerate mask after 3 steps
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=_name)
 def test_estimator_contract(estimator_class):
+    check_estimator_contract(estimator_class)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=_name)
+def test_parameter_rules(estimator_class):
+    check_parameter_rules(estimator_class)
+
+
+# --- the checks, as functions of the class (tests/test_recipe.py calls them too) --------
+
+
+def check_estimator_contract(estimator_class: type) -> None:
+    """fit / transform / inverse_transform / sample / score / partial_fit / pickle / clone."""
     X = _data(estimator_class)
     estimator = _make(estimator_class)
     assert estimator.fit(X) is estimator
@@ -134,8 +150,8 @@ def test_estimator_contract(estimator_class):
         assert copied[key] is value or copied[key] == value, key
 
 
-@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=_name)
-def test_parameter_rules(estimator_class):
+def check_parameter_rules(estimator_class: type) -> None:
+    """Every parameter constrained; a ``module__`` setting may not shadow a parameter."""
     assert _declares_constraints(estimator_class)
     signature = set(inspect.signature(estimator_class.__init__).parameters)
     assert set(estimator_class._parameter_constraints) == signature - {"self", "net_params"}

@@ -12,6 +12,10 @@ tabular data and tiny settings. What does not run, and why:
   (``input_tags.two_d_array=False``) and the generic checks only feed 2-D tables. Its
   clone / params / pickling / pipeline behaviour is tested below and in
   ``tests/models/test_group.py``.
+
+A class defined outside the package gets the same checks from :func:`check_instance`,
+:func:`expected_failed_checks` and :func:`check_clone_and_params_round_trip`
+(``tests/test_recipe.py``).
 """
 
 import inspect
@@ -50,11 +54,11 @@ EXPECTED_FAILURES = {
 }
 
 
-def _check_instances():
-    for cls in ESTIMATORS:
-        settings = {**CHECK_SETTINGS, **CHECK_OVERRIDES.get(cls.__name__, {})}
-        params = inspect.signature(cls).parameters
-        yield cls(**{k: v for k, v in settings.items() if k in params})
+def check_instance(cls: type):
+    """The instance of ``cls`` the generic checks run on (tiny tabular settings)."""
+    settings = {**CHECK_SETTINGS, **CHECK_OVERRIDES.get(cls.__name__, {})}
+    params = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in settings.items() if k in params})
 
 
 def expected_failed_checks(estimator):
@@ -71,13 +75,20 @@ def expected_failed_checks(estimator):
     return failures
 
 
-@parametrize_with_checks(list(_check_instances()), expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(
+    [check_instance(cls) for cls in ESTIMATORS], expected_failed_checks=expected_failed_checks
+)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_clone_and_params_round_trip(cls):
+    check_clone_and_params_round_trip(cls)
+
+
+def check_clone_and_params_round_trip(cls: type) -> None:
+    """clone and get/set_params keep every parameter; ``__init__`` stores them unchanged."""
     estimator = cls(n_latents=3, random_state=7)
     params = estimator.get_params()
     copy = clone(estimator)
