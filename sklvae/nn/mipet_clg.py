@@ -40,15 +40,15 @@ class MIPETCLGModule(CLGVAEModule):
 
     Parameters
     ----------
-    input_shape, n_latents, beta
-        See :class:`sklvae.nn.clg.CLGVAEModule`; ``beta`` weighs the EF-KL (the official
-        objective uses 1).
+    input_shape, n_latents
+        See :class:`sklvae.nn.clg.CLGVAEModule`.
     ipe_form, symmetric, ef_conversion, mask_threshold
         See :class:`sklvae.nn.ipe.IPEUnit`.
     **common
-        Passed to :class:`sklvae.nn.clg.CLGVAEModule` with its defaults: the Lie-group
-        settings (``hessian_weight`` ... ``subspace_sizes``), ``backbone``,
-        ``likelihood``, ``backbone_params``.
+        Passed to :class:`sklvae.nn.clg.CLGVAEModule` with its defaults: ``beta`` (here
+        the weight of the EF-KL; the official objective uses 1), the Lie-group settings
+        (``hessian_weight`` ... ``subspace_sizes``), ``backbone``, ``likelihood``,
+        ``backbone_params``.
     """
 
     def __init__(
@@ -56,15 +56,14 @@ class MIPETCLGModule(CLGVAEModule):
         input_shape: tuple,
         n_latents: int,
         *,
-        beta: float = 1.0,
         ipe_form: str = "product",
         symmetric: bool = True,
         ef_conversion: bool = True,
         mask_threshold: float | None = 0.0,
         **common,
     ):
-        # the Lie-group settings and their defaults are CLGVAEModule's
-        super().__init__(input_shape, n_latents, beta=beta, **common)
+        # beta, the Lie-group settings and their defaults are CLGVAEModule's
+        super().__init__(input_shape, n_latents, **common)
         # the IPE unit initialises its matrices xavier-uniform itself (official init_weights)
         self.ipe = IPEUnit(
             self.n_latents,
@@ -77,7 +76,8 @@ class MIPETCLGModule(CLGVAEModule):
             k: v for k, v in self.loss_weights.items() if k not in ("reconstruction", "kl")
         }
         self.loss_weights = {
-            **BASES["clg_vae"].weights(1.0, float(beta), 1.0, bool(ef_conversion)),
+            # β (CLGVAEModule's ``beta``) now weighs the EF-KL
+            **BASES["clg_vae"].weights(1.0, self.loss_weights["kl"], 1.0, bool(ef_conversion)),
             **group_weights,
         }
 
