@@ -11,7 +11,8 @@ class docstring in the order of the ``__init__`` signature.
 
 Defaults are never written in docstrings: every ``default=`` the user sees is read from
 the signature, so the rendered docstring (``help``, Sphinx, numpydoc validation) cannot
-drift from the code. A class docstring written for it has a ``Parameters`` section with
+drift from the code. An estimator of the package whose docstring has no ``Examples``
+section gets the common one (:data:`_EXAMPLE`: fit on a small table, ``transform``). A class docstring written for it has a ``Parameters`` section with
 the method's own parameters as ``name : type`` entries (a description given there wins
 over the shared one) and an optional ``Attributes`` section; the common fitted
 attributes, and the shared ones the class has, are appended to the latter.
@@ -232,6 +233,15 @@ SHARED_ATTRIBUTES: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: the Examples section of a package estimator whose docstring writes none: the
+#: estimator fitted on a small table, then ``transform`` (run by ``--doctest-modules``)
+_EXAMPLE = """>>> import numpy as np
+>>> from sklvae import {name}
+>>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
+>>> model = {name}(n_latents=3, max_steps=5, random_state=0).fit(X)
+>>> model.transform(X).shape
+(64, 3)"""
+
 _SECTION = re.compile(r"^(?P<title>[A-Z][A-Za-z ]+)\n-{3,}\n", re.MULTILINE)
 
 
@@ -352,6 +362,8 @@ def fill_estimator_docstring(cls: type) -> type:
             attribute_lines.append(f"{name} : {kind}")
             attribute_lines.extend(_wrap(text))
     sections["Attributes"] = "\n".join(attribute_lines)
+    if "Examples" not in sections and cls.__module__.startswith("sklvae.models."):
+        sections["Examples"] = _EXAMPLE.format(name=cls.__name__)
     canonical = ["Parameters", "Attributes", "See Also", "Notes", "References", "Examples"]
     titles = [t for t in canonical if t in sections] + [t for t in order if t not in canonical]
     parts = [head]

@@ -141,17 +141,6 @@ class MIPETVAE(BaseDisentangler):
     The official model also samples z in evaluation mode; ``transform`` returns μ unless
     ``representation="sample"``. ``sample`` draws z ~ N(0, I) before the IPE units
     whatever ``representation`` says.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import MIPETVAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = MIPETVAE(n_latents=3, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
-    >>> model.ipe_matrices_.shape
-    (3, 3, 3)
     """
 
     _module_class = MIPETModule

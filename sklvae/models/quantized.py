@@ -560,15 +560,6 @@ class BioAE(_DiscreteFamilyEstimator):
     activity_weight : float
         Weight of the activity penalty. Official: 1e-2 (Shapes3D, MPI3D-complex), 0.1
         (Isaac3D).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import BioAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = BioAE(n_latents=3, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
 
     _module_class = BioAEModule

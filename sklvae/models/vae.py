@@ -29,15 +29,6 @@ class BetaVAE(BaseDisentangler):
     ----------
     beta : float
         Weight of the KL term (dlib sweeps 1, 2, 4, 6, 8, 16).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import BetaVAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = BetaVAE(n_latents=3, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
 
     _module_class = GaussianVAEModule
@@ -99,15 +90,6 @@ class VAE(BetaVAE):
     ----------
     beta : float
         Weight of the KL term; 1 is the evidence lower bound.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import VAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = VAE(n_latents=3, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
 
     def __init__(
@@ -178,15 +160,6 @@ class BetaTCVAE(BaseDisentangler):
     estimator : {"mss", "mws"}
         Minibatch-stratified sampling (Chen et al.; disvae, pythae) or minibatch-weighted
         sampling.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import BetaTCVAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = BetaTCVAE(n_latents=3, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
 
     _module_class = BetaTCVAEModule
@@ -382,15 +355,6 @@ class AnnealedVAE(BaseDisentangler):
         Final capacity in nats (dlib sweeps 5–100).
     iteration_threshold : int
         Steps over which C reaches ``c_max``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import AnnealedVAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = AnnealedVAE(n_latents=3, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
 
     _module_class = AnnealedVAEModule
