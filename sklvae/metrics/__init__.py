@@ -4,7 +4,9 @@ Array-level metrics take ``(latents, factors)`` in scikit-learn orientation,
 ``(n_samples, n_latents)`` floats and ``(n_samples, n_factors)`` integer
 classes, and return a dict with the reference implementation's keys:
 :func:`mig`, :func:`sap`, :func:`dci`, :func:`modularity_explicitness`,
-:func:`infomec`, :func:`irs`, :func:`unsupervised_scores`.
+:func:`infomec`, :func:`irs`, :func:`unsupervised_scores`; DCI-ES
+(:func:`dci_es`, with explicitness from loss-capacity curves and size) and Carbonneau
+et al.'s suite (:func:`z_min_variance`, :func:`mig_sup`, :func:`jemmig`, :func:`dcimig`).
 
 Unsupervised model selection over several fitted Gaussian VAEs: :func:`udr`
 (array-level core :func:`udr_from_representations`).
@@ -20,10 +22,14 @@ and :func:`evaluate_disentanglement` runs disentanglement_lib's protocol.
 from ._information import discrete_entropy, discrete_mutual_info, histogram_discretize
 from ._representation import sample_latents_and_factors
 from .dci import completeness_score, dci, disentanglement_score, fast_dci_classifier
+from .dci_es import dci_es, explicitness_score
+from .dcimig import dcimig
 from .infomec import infomec, nmi_matrix
 from .interventional import beta_vae_score, factor_vae_score
 from .irs import irs
+from .jemmig import jemmig
 from .mig import mig
+from .mig_sup import mig_sup
 from .modularity import modularity_explicitness, modularity_score
 from .sap import sap
 from .scorers import (
@@ -33,13 +39,18 @@ from .scorers import (
     dci_scorer,
     evaluate_disentanglement,
     infomec_scorer,
+    dci_es_scorer,
+    dcimig_scorer,
     irs_scorer,
+    jemmig_scorer,
     make_beta_vae_scorer,
     make_disentanglement_scorer,
     make_factor_vae_scorer,
     mig_scorer,
+    mig_sup_scorer,
     modularity_scorer,
     sap_scorer,
+    z_min_variance_scorer,
 )
 from .udr import gaussian_kl_per_latent, udr, udr_from_representations
 from .unsupervised import (
@@ -48,6 +59,7 @@ from .unsupervised import (
     gaussian_wasserstein_correlation,
     unsupervised_scores,
 )
+from .z_min_variance import z_min_variance
 
 __all__ = [
     "mig",
@@ -61,6 +73,12 @@ __all__ = [
     "infomec",
     "nmi_matrix",
     "irs",
+    "dci_es",
+    "explicitness_score",
+    "z_min_variance",
+    "mig_sup",
+    "jemmig",
+    "dcimig",
     "unsupervised_scores",
     "ConstantLatentWarning",
     "gaussian_total_correlation",
@@ -87,4 +105,9 @@ __all__ = [
     "modularity_scorer",
     "infomec_scorer",
     "irs_scorer",
+    "dci_es_scorer",
+    "z_min_variance_scorer",
+    "mig_sup_scorer",
+    "jemmig_scorer",
+    "dcimig_scorer",
 ]

@@ -38,13 +38,18 @@ from ._representation import (
     sample_latents_and_factors,
 )
 from .dci import dci
+from .dci_es import dci_es
+from .dcimig import dcimig
 from .infomec import infomec
 from .interventional import beta_vae_score, factor_vae_score
 from .irs import irs
+from .jemmig import jemmig
 from .mig import mig
+from .mig_sup import mig_sup
 from .modularity import modularity_explicitness
 from .sap import sap
 from .unsupervised import ConstantLatentWarning, constant_latents, unsupervised_scores
+from .z_min_variance import z_min_variance
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,29 @@ _METRICS: dict[str, _MetricSpec] = {
     ),
     "infomec": _MetricSpec(infomec, "infom", ("infom", "infoe", "infoc"), seeded=True),
     "irs": _MetricSpec(irs, "IRS", ("IRS",)),
+    "dci_es": _MetricSpec(
+        dci_es,
+        "explicitness",
+        (
+            "explicitness",
+            "size",
+            "disentanglement",
+            "completeness",
+            "informativeness_test",
+            "informativeness_train",
+        ),
+        uses_test_set=True,
+        seeded=True,
+    ),
+    "z_min_variance": _MetricSpec(
+        z_min_variance,
+        "z_min_variance",
+        ("z_min_variance", "train_accuracy", "eval_accuracy"),
+        seeded=True,
+    ),
+    "mig_sup": _MetricSpec(mig_sup, "mig_sup", ("mig_sup",)),
+    "jemmig": _MetricSpec(jemmig, "jemmig", ("jemmig",)),
+    "dcimig": _MetricSpec(dcimig, "dcimig", ("dcimig",)),
     "unsupervised": _MetricSpec(
         unsupervised_scores,
         "gaussian_total_correlation",
@@ -227,15 +255,20 @@ def make_disentanglement_scorer(
 
     Parameters
     ----------
-    name : {"dci", "mig", "sap", "modularity", "infomec", "irs", "unsupervised"}
-        The array-level metric (``sklvae.metrics.<function>``). For the
+    name : str
+        The array-level metric (``sklvae.metrics.<function>``): ``"dci"``,
+        ``"mig"``, ``"sap"``, ``"modularity"``, ``"infomec"``, ``"irs"``,
+        ``"dci_es"``, ``"z_min_variance"``, ``"mig_sup"``, ``"jemmig"``,
+        ``"dcimig"`` or ``"unsupervised"``. For the
         interventional metrics use :func:`make_beta_vae_scorer` /
         :func:`make_factor_vae_scorer`.
     key : str, optional
         Which score of the metric's result to return. Defaults: ``dci`` ->
         ``"disentanglement"``, ``mig`` -> ``"discrete_mig"``, ``sap`` ->
         ``"SAP_score"``, ``modularity`` -> ``"modularity_score"``, ``infomec``
-        -> ``"infom"``, ``irs`` -> ``"IRS"``, ``unsupervised`` ->
+        -> ``"infom"``, ``irs`` -> ``"IRS"``, ``dci_es`` -> ``"explicitness"``, and
+        each of ``z_min_variance``, ``mig_sup``, ``jemmig``, ``dcimig`` -> its own
+        name; ``unsupervised`` ->
         ``"gaussian_total_correlation"`` (returned negated: lower is better).
     **kwargs
         Keyword arguments of the metric function (e.g. ``n_bins=20``,
@@ -311,6 +344,11 @@ sap_scorer = make_disentanglement_scorer("sap")
 modularity_scorer = make_disentanglement_scorer("modularity")
 infomec_scorer = make_disentanglement_scorer("infomec")
 irs_scorer = make_disentanglement_scorer("irs")
+dci_es_scorer = make_disentanglement_scorer("dci_es")
+z_min_variance_scorer = make_disentanglement_scorer("z_min_variance")
+mig_sup_scorer = make_disentanglement_scorer("mig_sup")
+jemmig_scorer = make_disentanglement_scorer("jemmig")
+dcimig_scorer = make_disentanglement_scorer("dcimig")
 
 
 def evaluate_disentanglement(
