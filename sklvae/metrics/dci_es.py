@@ -13,7 +13,10 @@ probes:
    ``E_j = 1 - 2 * A_j / ((c_max - c_min) * l_b)``, with ``A_j`` the trapezoid area
    between the curve and its own lowest loss and ``l_b`` the loss of a chance
    predictor, ``1 - 1/K`` for ``K`` classes: a representation whose factors are
-   predicted well by the smallest probes scores near 1. E is the mean over factors.
+   predicted as well as they will ever be by the smallest probes scores near 1. E
+   is the mean over factors. Being relative to each curve's own minimum, E does
+   not see how low the curve gets (that is I): ``lowest_loss=0.0`` measures the
+   area above zero loss instead.
 3. D, C and I are those of the capacity with the highest mean test accuracy
    (I = that accuracy); D and C are disentanglement_lib's entropy scores
    (:func:`~sklvae.metrics.disentanglement_score`, :func:`~sklvae.metrics.completeness_score`).
@@ -40,7 +43,13 @@ __all__ = ["dci_es", "explicitness_score"]
 DEFAULT_CAPACITIES = (1, 2, 3, 4, 8, 10, 12, 14, 16, 18, 20, 32)
 
 
-def explicitness_score(capacities: ArrayLike, losses: ArrayLike, baseline_loss: float) -> float:
+def explicitness_score(
+    capacities: ArrayLike,
+    losses: ArrayLike,
+    baseline_loss: float,
+    *,
+    lowest_loss: float | None = None,
+) -> float:
     """Explicitness E of one loss-capacity curve (the reference's ``Explitcitness``).
 
     Parameters
@@ -51,13 +60,19 @@ def explicitness_score(capacities: ArrayLike, losses: ArrayLike, baseline_loss: 
         Test loss of the probe of each capacity.
     baseline_loss : float
         Loss of a predictor that ignores the representation (chance), > 0.
+    lowest_loss : float, optional
+        The loss ``l*`` the area is measured above. None (default): the curve's own
+        lowest loss, as the reference code computes it. Note that this makes E
+        blind to the level of the curve: probes that never beat chance give a flat
+        curve and E = 1; read E together with the informativeness. ``0.0``
+        measures the area above zero loss (the ``l* = 0`` named in the reference's
+        comments), so a flat curve at chance scores -1.
 
     Returns
     -------
     float
         ``1 - 2 * area / ((c_max - c_min) * baseline_loss)``, the area being the
-        trapezoid area between the running minimum of ``losses`` and its lowest
-        value.
+        trapezoid area between the running minimum of ``losses`` and ``lowest_loss``.
     """
     x = np.asarray(capacities, dtype=np.float64)
     y = np.minimum.accumulate(np.asarray(losses, dtype=np.float64))
@@ -68,7 +83,7 @@ def explicitness_score(capacities: ArrayLike, losses: ArrayLike, baseline_loss: 
         )
     if not (np.isfinite(baseline_loss) and baseline_loss > 0):
         raise ValueError(f"baseline_loss must be a positive number, got {baseline_loss!r}.")
-    excess = y - y.min()
+    excess = y - (y.min() if lowest_loss is None else float(lowest_loss))
     area = np.sum(0.5 * (excess[:-1] + excess[1:]) * np.diff(x))
     return float(1.0 - 2.0 * area / ((x[-1] - x[0]) * baseline_loss))
 
@@ -96,6 +111,7 @@ def dci_es(
     capacities=DEFAULT_CAPACITIES,
     n_estimators: int = 100,
     baseline_losses: ArrayLike | None = None,
+    lowest_loss: float | None = None,
     test_size: float = 1 / 3,
     random_state=None,
     n_jobs: int | None = None,
@@ -117,6 +133,8 @@ def dci_es(
         Loss of a chance predictor per factor; default ``1 - 1/K`` with ``K`` the
         number of classes of the factor in the training points (the reference's
         values for uniformly distributed factors).
+    lowest_loss : float, optional
+        See :func:`explicitness_score`; None (default) is the reference's choice.
     test_size : float, default=1/3
     random_state : int, RandomState or None
         The seed of every forest (the reference passes one seed to all); a
@@ -181,7 +199,10 @@ def dci_es(
             importances[c, :, j] = np.abs(model.feature_importances_)
     test_loss = 1.0 - test_accuracy
     per_factor = np.array(
-        [explicitness_score(capacities, test_loss[:, j], baselines[j]) for j in range(n_factors)]
+        [
+            explicitness_score(capacities, test_loss[:, j], baselines[j], lowest_loss=lowest_loss)
+            for j in range(n_factors)
+        ]
     )
     best = int(np.argmax(test_accuracy.mean(axis=1)))
     return {
