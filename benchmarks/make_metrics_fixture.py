@@ -185,8 +185,10 @@ def main() -> None:
     rng = np.random.RandomState(0)
     factors, factors_test = make_factors(N_TRAIN, rng), make_factors(N_TEST, rng)
     arrays: dict[str, np.ndarray] = {"factors": factors, "factors_test": factors_test}
-    for key, value in {**Z_MIN_VAR, **DCI_ES, "n_bins": N_BINS}.items():
-        arrays[f"setting_{key}"] = np.asarray(value)
+    for prefix, settings in (("z_min_var", Z_MIN_VAR), ("dci_es", DCI_ES)):
+        for key, value in settings.items():
+            arrays[f"setting_{prefix}_{key}"] = np.asarray(value)
+    arrays["setting_n_bins"] = np.asarray(N_BINS)
     train_reps, test_reps = make_representations(factors, 1), make_representations(factors_test, 2)
     for name in REPRESENTATIONS:
         latents = train_reps[name]

@@ -68,9 +68,18 @@ def _votes_of_factor(
             take = min(rows.size, n_needed - filled)
             batch[filled : filled + take] = rows[:take]
             filled += take
-        codes = latents[batch][:, active].reshape(int(count), batch_size, -1)
-        local = np.var(codes, axis=1, ddof=1)
-        argmin = np.argmin(local / variances[active], axis=1)
+        codes = latents[batch]
+        # one variance per batch, over all latents, as the reference computes it (a
+        # vectorised variance rounds differently and can flip near-tied votes)
+        argmin = np.array(
+            [
+                np.argmin(
+                    np.var(codes[start : start + batch_size], axis=0, ddof=1)[active]
+                    / variances[active]
+                )
+                for start in range(0, n_needed, batch_size)
+            ]
+        )
         n_train_value = int(np.sum(train_values == value))
         train_votes.append(argmin[:n_train_value])
         eval_votes.append(argmin[n_train_value:])
