@@ -24,6 +24,13 @@ steps) and an interrupted fit resumes from its checkpoint, exactly; rows, models
 checkpoints are written atomically, and several processes may share one results file
 (they split the fits under OS locks). See ``docs/scaling_out.md``.
 
+Out-of-distribution generalisation (Schott et al., ICLR 2022): :func:`factor_split`
+splits a dataset's factor grid into training and test rows (``"random"``,
+``"composition"``, ``"interpolation"``, ``"extrapolation"``), and
+:func:`make_factor_split_scorer` scores a fitted model on the test rows (predicting the
+factors from its representation, or its reconstruction error); fit on the training rows
+with ``run_study(..., X=dataset.subset(train), metrics={"ood_r2": scorer})``.
+
 Fits run through joblib: ``n_jobs=4`` uses local processes, ``n_jobs=1`` runs them one
 after the other (one GPU), and inside ``joblib.parallel_config(backend="dask")`` with a
 ``dask.distributed.Client`` they run on the cluster's workers (start one worker per GPU,
@@ -34,7 +41,17 @@ process-wide (parallelism comes from processes or dask workers, not threads).
 """
 
 from ._results import INFO_COLUMNS, KEY_COLUMNS
+from ._splits import SPLIT_KINDS, FactorSplitScorer, factor_split, make_factor_split_scorer
 from ._study import run_study
 from ._tasks import study_tasks
 
-__all__ = ["run_study", "study_tasks", "KEY_COLUMNS", "INFO_COLUMNS"]
+__all__ = [
+    "run_study",
+    "study_tasks",
+    "KEY_COLUMNS",
+    "INFO_COLUMNS",
+    "factor_split",
+    "SPLIT_KINDS",
+    "make_factor_split_scorer",
+    "FactorSplitScorer",
+]
