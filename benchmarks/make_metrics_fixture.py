@@ -86,7 +86,9 @@ def load_carbonneau(source: Path):
         numeric.NaN = np.nan  # the name z_min_var.py imports (removed in numpy 2)
     sys.path.insert(0, str(source / "src"))
     sys.path.insert(0, str(source / "src" / "metrics"))
-    return {name: importlib.import_module(name) for name in ("z_min_var", "mig_sup", "jemmig", "dcimig")}
+    return {
+        name: importlib.import_module(name) for name in ("z_min_var", "mig_sup", "jemmig", "dcimig")
+    }
 
 
 def load_dci_es(source: Path):
@@ -138,7 +140,11 @@ def run_dci_es(forest, explicitness, latents, factors, latents_test, factors_tes
     for depth in DCI_ES["capacities"]:
         # the probe saves (and would reload) its forests, and prints a lot
         quiet = contextlib.redirect_stdout(io.StringIO())
-        with tempfile.TemporaryDirectory() as folder, quiet, contextlib.redirect_stderr(io.StringIO()):
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            quiet,
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
             _, _, _, test_score, scores = forest.train_test_random_forest(
                 model=None,
                 dataloader_train=train,
@@ -227,7 +233,12 @@ def main() -> None:
             ),
             " ".join(
                 f"{key}={float(arrays[f'{name}_dci_es_{key}']):.6f}"
-                for key in ("explicitness", "disentanglement", "completeness", "informativeness_test")
+                for key in (
+                    "explicitness",
+                    "disentanglement",
+                    "completeness",
+                    "informativeness_test",
+                )
             ),
         )
     np.savez_compressed(args.output, **arrays)

@@ -164,3 +164,17 @@ def misuse_test(cases):
             call()
 
     return test
+
+
+#: written by benchmarks/make_metrics_fixture.py from the reference code of DCI-ES and of
+#: Carbonneau et al.'s suite, on three representations of 3 factors (4, 5, 6 classes)
+REFERENCE_REPRESENTATIONS = ("disentangled", "entangled", "mixed")
+
+
+@pytest.fixture(scope="session")
+def reference_fixture():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "metrics_reference_fixture.npz"
+    with np.load(path) as data:
+        return dict(data)

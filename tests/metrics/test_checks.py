@@ -1,5 +1,6 @@
 """Input checks shared by every array-level metric: each names the problem."""
 
+import functools
 import inspect
 
 import numpy as np
@@ -71,6 +72,11 @@ ARRAY_METRICS = {
     "modularity": sm.modularity_explicitness,
     "infomec": sm.infomec,
     "irs": sm.irs,
+    "dci_es": functools.partial(sm.dci_es, capacities=(1, 2), n_estimators=5),
+    "z_min_variance": functools.partial(sm.z_min_variance, batch_size=10),
+    "mig_sup": sm.mig_sup,
+    "jemmig": sm.jemmig,
+    "dcimig": sm.dcimig,
 }
 
 
@@ -129,7 +135,11 @@ def test_array_metrics_reject(metric, latents, factors, exception, message):
 CONSTANT_FACTOR = np.c_[FACTORS[:, :1], np.zeros(60, dtype=int)]
 
 
-@pytest.mark.parametrize("metric", ["mig", "sap", "dci", "modularity", "infomec"])
+@pytest.mark.parametrize(
+    "metric",
+    ["mig", "sap", "dci", "modularity", "infomec", "dci_es", "z_min_variance"]
+    + ["mig_sup", "jemmig", "dcimig"],
+)
 def test_supervised_metrics_reject_a_factor_with_a_single_class(metric):
     with pytest.raises(
         ValueError, match=r"factor\(s\) \[1\] of factors take fewer than 2 distinct values"

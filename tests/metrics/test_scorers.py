@@ -79,6 +79,27 @@ def test_scorers_score_the_transformed_data(factor_data):
         mig_scorer(estimator, X)
 
 
+@pytest.mark.parametrize(
+    "scorer, kwargs",
+    [
+        # explicitness is relative to each curve's own minimum: D ranks these two
+        (sm.dci_es_scorer, {"key": "disentanglement", "capacities": (1, 2, 4), "n_estimators": 10}),
+        (sm.z_min_variance_scorer, {"batch_size": 20}),
+        (sm.mig_sup_scorer, {}),
+        (sm.jemmig_scorer, {}),
+        (sm.dcimig_scorer, {}),
+    ],
+    ids=["dci_es", "z_min_variance", "mig_sup", "jemmig", "dcimig"],
+)
+def test_new_metric_scorers_rank_noise_below_the_factors(factor_data, scorer, kwargs):
+    X, factors = factor_data
+    scorer = make_disentanglement_scorer(scorer.name, **{"key": scorer.key, **kwargs})
+    clean = scorer(NoisyIdentity().fit(X), X, factors)
+    assert clean > scorer(NoisyIdentity(noise=3.0).fit(X), X, factors)
+    direct = getattr(sm, scorer.name)(X, factors, **scorer.kwargs)[scorer.key]
+    assert clean == pytest.approx(direct)
+
+
 def test_scorers_are_picklable_and_seeded(factor_data):
     X, factors = factor_data
     estimator = NoisyIdentity().fit(X)
@@ -139,11 +160,16 @@ def test_evaluate_disentanglement_on_identity():
     results = evaluate_disentanglement(
         Encoder(),
         IdentityObservations(),
-        metrics=("mig", "dci", "irs", "infomec", "factor_vae"),
+        metrics=("mig", "dci", "irs", "infomec", "factor_vae", "dci_es", "jemmig"),
         n_train=300,
         n_test=150,
-        metric_params={"factor_vae": {"n_train": 30, "n_eval": 30, "n_variance_estimate": 200}},
+        metric_params={
+            "factor_vae": {"n_train": 30, "n_eval": 30, "n_variance_estimate": 200},
+            "dci_es": {"capacities": (1, 2, 4), "n_estimators": 10},
+        },
     )
+    assert results["dci_es"]["informativeness_test"] > 0.9
+    assert results["jemmig"]["jemmig"] > 0.5
     assert results["mig"]["discrete_mig"] > 0.9
     assert results["dci"]["disentanglement"] > 0.9
     assert results["irs"]["IRS"] == pytest.approx(1.0)

@@ -87,9 +87,7 @@ def test_interpolation_test_values_are_unseen_but_inside_the_training_range(grid
     train, test = factor_split(classes, "interpolation")
     test_values = classes[test][:, factors]
     seen = [np.unique(classes[train, j]) for j in factors]
-    unseen = np.stack(
-        [~np.isin(test_values[:, i], seen[i]) for i in range(len(factors))], axis=1
-    )
+    unseen = np.stack([~np.isin(test_values[:, i], seen[i]) for i in range(len(factors))], axis=1)
     assert np.all(unseen.any(axis=1))  # every test point has an unseen value ...
     for i in range(len(factors)):  # ... inside the training range
         assert seen[i].min() <= test_values[:, i].min() <= test_values[:, i].max() <= seen[i].max()
@@ -129,7 +127,9 @@ def test_split_on_a_dataset_uses_its_rows_and_factor_names():
 
 
 def _render(factors):
-    return np.full((len(factors), 2, 2), 255, dtype=np.uint8) * (np.asarray(factors)[:, :1, None] > 0)
+    return np.full((len(factors), 2, 2), 255, dtype=np.uint8) * (
+        np.asarray(factors)[:, :1, None] > 0
+    )
 
 
 SQUARES = GroundTruthDataset(
@@ -170,7 +170,9 @@ def test_split_scorer_scores_the_test_rows(fitted_on_train):
     recon = make_factor_split_scorer(SQUARES, train, test, key="neg_reconstruction_error")
     error = -recon(model)
     assert 0.0 < error < 1.0
-    mse = make_factor_split_scorer(SQUARES, train, test, key="neg_mse", regressor=LinearRegression())
+    mse = make_factor_split_scorer(
+        SQUARES, train, test, key="neg_mse", regressor=LinearRegression()
+    )
     assert -mse(model) == pytest.approx(scores["mse"])
 
 
@@ -203,30 +205,122 @@ def test_split_scorer_is_a_run_study_metric(fitted_on_train):
 
 
 MISUSE = [
-    ("unknown kind", lambda: factor_split(full_grid((3, 3)), "diagonal"), ValueError, "kind must be one of"),
-    ("train_size", lambda: factor_split(full_grid((3, 3)), train_size=1.0), ValueError, "train_size must be a fraction"),
-    ("unknown factor", lambda: factor_split(SQUARES, "extrapolation", factors=["z"]), ValueError, "unknown factor 'z'"),
-    ("factor index", lambda: factor_split(SQUARES, "extrapolation", factors=[5]), ValueError, "out of range"),
-    ("repeated factor", lambda: factor_split(SQUARES, "extrapolation", factors=[1, 1]), ValueError, "distinct factors"),
-    ("factor type", lambda: factor_split(SQUARES, "extrapolation", factors=[1.5]), TypeError, "names or indices"),
-    ("interpolation of 2 values", lambda: factor_split(SQUARES, "interpolation", factors=["size"]), ValueError, r"at least 3 values; \['size'\]"),
-    ("composition of 1 factor", lambda: factor_split(SQUARES, "composition", factors=["x"]), ValueError, "at least 2 factors"),
-    ("no factor of 3 values", lambda: factor_split(full_grid((2, 2)), "extrapolation"), ValueError, "no factor has 3 or more values"),
-    ("non-integer classes", lambda: factor_split(full_grid((3, 3)) + 0.5), ValueError, "integer factor classes"),
+    (
+        "unknown kind",
+        lambda: factor_split(full_grid((3, 3)), "diagonal"),
+        ValueError,
+        "kind must be one of",
+    ),
+    (
+        "train_size",
+        lambda: factor_split(full_grid((3, 3)), train_size=1.0),
+        ValueError,
+        "train_size must be a fraction",
+    ),
+    (
+        "unknown factor",
+        lambda: factor_split(SQUARES, "extrapolation", factors=["z"]),
+        ValueError,
+        "unknown factor 'z'",
+    ),
+    (
+        "factor index",
+        lambda: factor_split(SQUARES, "extrapolation", factors=[5]),
+        ValueError,
+        "out of range",
+    ),
+    (
+        "repeated factor",
+        lambda: factor_split(SQUARES, "extrapolation", factors=[1, 1]),
+        ValueError,
+        "distinct factors",
+    ),
+    (
+        "factor type",
+        lambda: factor_split(SQUARES, "extrapolation", factors=[1.5]),
+        TypeError,
+        "names or indices",
+    ),
+    (
+        "interpolation of 2 values",
+        lambda: factor_split(SQUARES, "interpolation", factors=["size"]),
+        ValueError,
+        r"at least 3 values; \['size'\]",
+    ),
+    (
+        "composition of 1 factor",
+        lambda: factor_split(SQUARES, "composition", factors=["x"]),
+        ValueError,
+        "at least 2 factors",
+    ),
+    (
+        "no factor of 3 values",
+        lambda: factor_split(full_grid((2, 2)), "extrapolation"),
+        ValueError,
+        "no factor has 3 or more values",
+    ),
+    (
+        "non-integer classes",
+        lambda: factor_split(full_grid((3, 3)) + 0.5),
+        ValueError,
+        "integer factor classes",
+    ),
     ("negative classes", lambda: factor_split(full_grid((3, 3)) - 1), ValueError, ">= 0"),
-    ("too few rows", lambda: factor_split(np.zeros((1, 2), int), "random"), ValueError, "too few to split"),
-    ("scorer dataset", lambda: make_factor_split_scorer(full_grid((3, 3)), [0], [1]), TypeError, "ground-truth dataset"),
-    ("scorer key", lambda: make_factor_split_scorer(SQUARES, [0], [1], key="r3"), ValueError, "key must be one of"),
-    ("scorer overlap", lambda: make_factor_split_scorer(SQUARES, [0, 1], [1]), ValueError, "share rows"),
+    (
+        "too few rows",
+        lambda: factor_split(np.zeros((1, 2), int), "random"),
+        ValueError,
+        "too few to split",
+    ),
+    (
+        "scorer dataset",
+        lambda: make_factor_split_scorer(full_grid((3, 3)), [0], [1]),
+        TypeError,
+        "ground-truth dataset",
+    ),
+    (
+        "scorer key",
+        lambda: make_factor_split_scorer(SQUARES, [0], [1], key="r3"),
+        ValueError,
+        "key must be one of",
+    ),
+    (
+        "scorer overlap",
+        lambda: make_factor_split_scorer(SQUARES, [0, 1], [1]),
+        ValueError,
+        "share rows",
+    ),
     ("scorer rows", lambda: make_factor_split_scorer(SQUARES, [0], [10**6]), ValueError, "outside"),
-    ("scorer empty", lambda: make_factor_split_scorer(SQUARES, [], [1]), ValueError, "non-empty 1-D"),
-    ("scorer regressor", lambda: make_factor_split_scorer(SQUARES, [0], [1], regressor=object()), TypeError, "fit and predict"),
-    ("scorer seed", lambda: make_factor_split_scorer(SQUARES, [0], [1], random_state=None), ValueError, "random_state must be an int"),
-    ("scorer n_train", lambda: make_factor_split_scorer(SQUARES, [0], [1], n_train=0), ValueError, "n_train must be a positive"),
+    (
+        "scorer empty",
+        lambda: make_factor_split_scorer(SQUARES, [], [1]),
+        ValueError,
+        "non-empty 1-D",
+    ),
+    (
+        "scorer regressor",
+        lambda: make_factor_split_scorer(SQUARES, [0], [1], regressor=object()),
+        TypeError,
+        "fit and predict",
+    ),
+    (
+        "scorer seed",
+        lambda: make_factor_split_scorer(SQUARES, [0], [1], random_state=None),
+        ValueError,
+        "random_state must be an int",
+    ),
+    (
+        "scorer n_train",
+        lambda: make_factor_split_scorer(SQUARES, [0], [1], n_train=0),
+        ValueError,
+        "n_train must be a positive",
+    ),
 ]
 
 
-@pytest.mark.parametrize("call, exception, message", [c[1:] for c in MISUSE], ids=[c[0] for c in MISUSE])
+@pytest.mark.parametrize(
+    "call, exception, message", [c[1:] for c in MISUSE], ids=[c[0] for c in MISUSE]
+)
 def test_misuse_is_reported(call, exception, message):
     with pytest.raises(exception, match=message):
         call()
