@@ -165,12 +165,12 @@ def dci_es(
     """
     capacities = _check_capacities(capacities)
     n_estimators = check_positive_int(n_estimators, "n_estimators")
-    (latents, factors), (latents_test, factors_test) = resolve_train_test(
+    (z_train, y_train), (z_test, y_test) = resolve_train_test(
         latents, factors, latents_test, factors_test, test_size, random_state
     )
-    n_factors = factors.shape[1]
+    n_factors = y_train.shape[1]
     if baseline_losses is None:
-        n_classes = np.array([np.unique(factors[:, j]).size for j in range(n_factors)])
+        n_classes = np.array([np.unique(y_train[:, j]).size for j in range(n_factors)])
         baselines = 1.0 - 1.0 / n_classes
     else:
         baselines = np.asarray(baseline_losses, dtype=np.float64)
@@ -187,15 +187,15 @@ def dci_es(
     n_capacities = capacities.size
     train_accuracy = np.empty((n_capacities, n_factors))
     test_accuracy = np.empty((n_capacities, n_factors))
-    importances = np.empty((n_capacities, latents.shape[1], n_factors))
+    importances = np.empty((n_capacities, z_train.shape[1], n_factors))
     for c, depth in enumerate(capacities.tolist()):
         for j in range(n_factors):
             model = RandomForestClassifier(
                 n_estimators=n_estimators, max_depth=depth, random_state=seed, n_jobs=n_jobs
             )
-            model.fit(latents, factors[:, j])
-            train_accuracy[c, j] = model.score(latents, factors[:, j])
-            test_accuracy[c, j] = model.score(latents_test, factors_test[:, j])
+            model.fit(z_train, y_train[:, j])
+            train_accuracy[c, j] = model.score(z_train, y_train[:, j])
+            test_accuracy[c, j] = model.score(z_test, y_test[:, j])
             importances[c, :, j] = np.abs(model.feature_importances_)
     test_loss = 1.0 - test_accuracy
     per_factor = np.array(
@@ -208,7 +208,7 @@ def dci_es(
     return {
         "explicitness": float(per_factor.mean()),
         "explicitness_per_factor": per_factor,
-        "size": n_factors / latents.shape[1],
+        "size": n_factors / z_train.shape[1],
         "disentanglement": disentanglement_score(importances[best]),
         "completeness": completeness_score(importances[best]),
         "informativeness_test": float(test_accuracy[best].mean()),

@@ -79,22 +79,22 @@ def _factor_grid(dataset: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
 def _chosen_factors(factors: Any, sizes: np.ndarray, names: list[str]) -> np.ndarray:
     """Indices of the factors a split acts on (default: every factor with >= 3 values)."""
     if factors is None:
-        chosen = np.flatnonzero(sizes >= 3)
-        if chosen.size == 0:
+        default = np.flatnonzero(sizes >= 3)
+        if default.size == 0:
             raise ValueError(
                 f"no factor has 3 or more values (factor sizes {sizes.tolist()}); pass factors=."
             )
-        return chosen
+        return default
     if isinstance(factors, (str, numbers.Integral)):
         factors = [factors]
-    chosen = []
+    chosen: list[int] = []
     for factor in factors:
         if isinstance(factor, str):
             if factor not in names:
                 raise ValueError(f"unknown factor {factor!r}; the factors are {names}.")
             chosen.append(names.index(factor))
         elif isinstance(factor, numbers.Integral) and not isinstance(factor, bool):
-            if not 0 <= factor < len(names):
+            if not 0 <= int(factor) < len(names):
                 raise ValueError(f"factor index {factor} is out of range 0..{len(names) - 1}.")
             chosen.append(int(factor))
         else:
@@ -400,8 +400,8 @@ def make_factor_split_scorer(
         raise ValueError(f"key must be one of {list(SPLIT_SCORER_KEYS)}, got {key!r}.")
     n_rows = len(dataset)
     sides = []
-    for name, rows in (("train", train), ("test", test)):
-        rows = np.asarray(rows)
+    for name, given in (("train", train), ("test", test)):
+        rows = np.asarray(given)
         if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
             raise ValueError(f"{name} must be a non-empty 1-D array of row indices.")
         if rows.min() < 0 or rows.max() >= n_rows:
