@@ -21,7 +21,10 @@ representation of 2,000 training rows predicts the five factors of 1,000 test ro
 the benchmark's score), and the reconstruction error of those test rows. The same
 readout on rows held out *inside* the training split gives the in-distribution baseline.
 The script prints the table and writes ``ood_composition.png``, shown here as the script
-produced it with its defaults:
+produced it with its defaults (one seed each, 1,000 steps, about 4 minutes of one CPU
+core): in distribution the readout explains about 55% of the factors' variance; on the
+unseen combinations its R² is far below 0 (worse than predicting the mean) for both
+models, and the reconstruction error grows by half or more.
 
 .. image:: /images/ood_composition.png
    :alt: R2 of the factor readout in and out of distribution, and reconstruction error
