@@ -1,6 +1,6 @@
 """
 Generalising to unseen factor combinations (dSprites, composition split)
-=======================================================================
+========================================================================
 
 Does a representation let a simple readout predict the factors of *combinations it
 never saw*? Schott et al. (ICLR 2022) ask it with train/test splits of the factor grid;
