@@ -24,6 +24,7 @@ __all__ = [
     "histogram_discretize",
     "minmax_discretize",
     "binned_information",
+    "top_two_gap",
     "label_encode",
     "discrete_mutual_info",
     "discrete_entropy",
@@ -87,14 +88,14 @@ def minmax_discretize(values: ArrayLike, n_bins: int = 10) -> np.ndarray:
     Parameters
     ----------
     values : array-like of shape (n_samples, n_columns)
-        Continuous values, one column per variable.
+        One variable per column, each scaled by its own minimum and range.
     n_bins : int, default=10
-        Number of equal-width bins per column.
+        Bins of [0, 1] (the suite's ``nb_bins``).
 
     Returns
     -------
     ndarray of int64, shape (n_samples, n_columns)
-        Bin indices in ``1..n_bins``.
+        The bin of each scaled value, ``1..n_bins`` (1 for a constant column).
     """
     n_bins = check_positive_int(n_bins, "n_bins")
     values = _as_2d_float(values, "values")
@@ -135,6 +136,19 @@ def binned_information(
     binned = minmax_discretize(latents, n_bins)
     mutual_info = discrete_mutual_info(factors, binned)
     return mutual_info, discrete_entropy(factors), discrete_entropy(binned)
+
+
+def top_two_gap(matrix: np.ndarray, axis: int) -> np.ndarray:
+    """Largest minus second-largest entry along ``axis`` (the second is 0 if there is none).
+
+    The gap of the MIG family: MIG (over latents, per factor), MIG-sup and DCIMIG (over
+    factors, per latent), JEMMIG.
+    """
+    ordered = np.sort(matrix, axis=axis)
+    largest = np.take(ordered, -1, axis=axis)
+    if matrix.shape[axis] < 2:
+        return largest
+    return largest - np.take(ordered, -2, axis=axis)
 
 
 def label_encode(values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import check_latents_factors, check_positive_int
-from ._information import binned_information
-from .mig_sup import top_two_gap
+from ._information import binned_information, top_two_gap
 
 __all__ = ["dcimig"]
 
@@ -23,12 +22,11 @@ def dcimig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 10) -> dict:
 
     Parameters
     ----------
-    latents : array-like of shape (n_samples, n_latents)
-        Representation (e.g. ``estimator.transform(X)``).
-    factors : array-like of shape (n_samples, n_factors)
-        Integer factor classes (the suite's ``continuous_factors=False``).
+    latents, factors : array-like
+        The representation and the factor classes, in the orientation and types of
+        :func:`mig_sup`'s.
     n_bins : int, default=10
-        Equal-width bins per latent (the suite's ``nb_bins``).
+        How many equal-width bins cut each latent's range.
 
     Returns
     -------

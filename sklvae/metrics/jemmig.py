@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import check_latents_factors, check_positive_int
-from ._information import binned_information
+from ._information import binned_information, top_two_gap
 
 __all__ = ["jemmig"]
 
@@ -24,10 +24,9 @@ def jemmig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 10) -> dict:
 
     Parameters
     ----------
-    latents : array-like of shape (n_samples, n_latents)
-        Representation (e.g. ``estimator.transform(X)``).
-    factors : array-like of shape (n_samples, n_factors)
-        Integer factor classes (the suite's ``continuous_factors=False``).
+    latents, factors : array-like
+        Representation ``(n_samples, n_latents)`` and integer factor classes
+        ``(n_samples, n_factors)``, as for :func:`mig_sup`.
     n_bins : int, default=10
         Equal-width bins per latent (the suite's ``nb_bins``); also the
         ``log(n_bins)`` of the normalisation.
@@ -57,9 +56,7 @@ def jemmig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 10) -> dict:
     mutual_info, factor_entropy, latent_entropy = binned_information(latents, factors, n_bins)
     rows = np.arange(mutual_info.shape[0])
     best = np.array([np.argsort(row)[-1] for row in mutual_info])
-    ordered = np.sort(mutual_info, axis=1)
-    first = ordered[:, -1]
-    second = ordered[:, -2] if mutual_info.shape[1] > 1 else np.zeros_like(first)
     joint_entropy = factor_entropy + latent_entropy[best] - mutual_info[rows, best]
-    score = 1.0 - (joint_entropy - first + second) / (factor_entropy + np.log(n_bins))
+    gap = top_two_gap(mutual_info, axis=1)
+    score = 1.0 - (joint_entropy - gap) / (factor_entropy + np.log(n_bins))
     return {"jemmig": float(np.mean(score)), "score_per_factor": score, "best_latent": best}

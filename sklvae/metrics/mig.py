@@ -13,7 +13,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import check_latents_factors, check_positive_int
-from ._information import discrete_entropy, discrete_mutual_info, histogram_discretize
+from ._information import (
+    discrete_entropy,
+    discrete_mutual_info,
+    histogram_discretize,
+    top_two_gap,
+)
 
 __all__ = ["mig"]
 
@@ -54,9 +59,7 @@ def mig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 20) -> dict:
     discretized = histogram_discretize(latents, n_bins)
     mi = discrete_mutual_info(discretized, factors)  # (n_latents, n_factors)
     entropy = discrete_entropy(factors)
-    sorted_mi = np.sort(mi, axis=0)[::-1]
-    second = sorted_mi[1] if mi.shape[0] > 1 else np.zeros(mi.shape[1])
-    gap = (sorted_mi[0] - second) / entropy
+    gap = top_two_gap(mi, axis=0) / entropy
     return {
         "discrete_mig": float(np.mean(gap)),
         "mutual_info_matrix": mi,

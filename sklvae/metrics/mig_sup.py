@@ -13,18 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import check_latents_factors, check_positive_int
-from ._information import binned_information
+from ._information import binned_information, top_two_gap
 
-__all__ = ["mig_sup", "top_two_gap"]
-
-
-def top_two_gap(matrix: np.ndarray, axis: int) -> np.ndarray:
-    """Largest minus second-largest entry along ``axis`` (the second is 0 if there is none)."""
-    ordered = np.sort(matrix, axis=axis)
-    largest = np.take(ordered, -1, axis=axis)
-    if matrix.shape[axis] < 2:
-        return largest
-    return largest - np.take(ordered, -2, axis=axis)
+__all__ = ["mig_sup"]
 
 
 def mig_sup(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 10) -> dict:
