@@ -160,8 +160,8 @@ def dci_es(
     >>> factors = rng.randint(4, size=(300, 2))
     >>> latents = factors + 0.1 * rng.randn(300, 2)
     >>> result = dci_es(latents, factors, capacities=(1, 2, 4), n_estimators=10, random_state=0)
-    >>> round(result["explicitness"], 3), result["size"]
-    (1.0, 1.0)
+    >>> result["best_capacity"], round(result["informativeness_test"], 2), result["size"]
+    (4, 0.99, 1.0)
     """
     capacities = _check_capacities(capacities)
     n_estimators = check_positive_int(n_estimators, "n_estimators")
