@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.utils import check_random_state
 
-from ._checks import check_positive_int, resolve_train_test
+from ._checks import _as_2d_float, check_positive_int, resolve_train_test
 from .dci import completeness_score, disentanglement_score
 
 __all__ = ["dci_es", "explicitness_score"]
@@ -74,9 +74,15 @@ def explicitness_score(
         ``1 - 2 * area / ((c_max - c_min) * baseline_loss)``, the area being the
         trapezoid area between the running minimum of ``losses`` and ``lowest_loss``.
     """
-    x = np.asarray(capacities, dtype=np.float64)
-    y = np.minimum.accumulate(np.asarray(losses, dtype=np.float64))
-    if x.ndim != 1 or x.shape != y.shape or x.size < 2 or np.any(np.diff(x) <= 0):
+    given = {"capacities": np.asarray(capacities), "losses": np.asarray(losses)}
+    for name, array in given.items():
+        if array.ndim != 1:
+            raise ValueError(
+                f"{name} must be a 1-D array (one value per probe), got shape {array.shape}."
+            )
+    x = _as_2d_float(given["capacities"][:, None], "capacities")[:, 0]
+    y = np.minimum.accumulate(_as_2d_float(given["losses"][:, None], "losses")[:, 0])
+    if x.shape != y.shape or x.size < 2 or np.any(np.diff(x) <= 0):
         raise ValueError(
             "capacities must be at least 2 increasing values, one loss each; got "
             f"capacities of shape {x.shape} and losses of shape {y.shape}."

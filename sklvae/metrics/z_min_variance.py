@@ -133,8 +133,9 @@ def z_min_variance(
     Raises
     ------
     ValueError
-        If every latent is pruned, or a factor has no value held by two samples
-        (the reference prints a message and returns NaN).
+        If every latent is pruned, a factor has no value held by two samples (the
+        reference prints a message and returns NaN), or there is a single factor (the
+        rescaled accuracy divides by 0).
 
     Examples
     --------
@@ -155,6 +156,11 @@ def z_min_variance(
     std_threshold = _check_fraction(std_threshold, "std_threshold")
     rng = check_random_state(random_state)
     n_factors = factors.shape[1]
+    if n_factors < 2:
+        raise ValueError(
+            "factors has a single column: the Z-min variance classifies which of several "
+            "factors was fixed (chance accuracy 1 / n_factors); give at least 2 factors."
+        )
 
     order = np.arange(latents.shape[0])
     rng.shuffle(order)
@@ -162,7 +168,8 @@ def z_min_variance(
     active = np.sqrt(variances) >= std_threshold
     if not active.any():
         raise ValueError(
-            f"every latent has a standard deviation below std_threshold={std_threshold}; "
+            f"every column of latents has a standard deviation below "
+            f"std_threshold={std_threshold}; "
             "the Z-min variance has no active latent to vote with."
         )
     train_factor = rng.randint(low=0, high=n_factors, size=n_train)

@@ -48,6 +48,17 @@ ARRAY_METRICS = {
     "udr_from_representations": lambda z, y: M.udr_from_representations(
         [z, z], [np.ones(np.shape(z)[1])] * 2 if np.ndim(z) == 2 else [z, z]
     ),
+    "dci_es": lambda z, y: M.dci_es(z, y, capacities=(1, 2), n_estimators=3, random_state=0),
+    "z_min_variance": lambda z, y: M.z_min_variance(
+        z, y, batch_size=4, n_train=20, n_eval=20, random_state=0
+    ),
+    "mig_sup": lambda z, y: M.mig_sup(z, y),
+    "jemmig": lambda z, y: M.jemmig(z, y),
+    "dcimig": lambda z, y: M.dcimig(z, y),
+    # a loss-capacity curve: the fuzzed latents are the losses
+    "explicitness_score": lambda z, y: M.explicitness_score(
+        np.arange(1, 1 + (np.shape(z)[0] if np.ndim(z) else 1)), z, 0.5
+    ),
 }
 # functions of one matrix: name -> call(matrix)
 MATRIX_METRICS = {
@@ -89,6 +100,9 @@ UNIT_SCORES = {
     "infom",
     "infoe",
     "infoc",
+    "mig_sup",
+    "jemmig",
+    "dcimig",
 }  # not IRS: as in disentanglement_lib, a class's deviation quantile can exceed the
 #    latent's largest deviation from its mean, and the score goes slightly below 0
 

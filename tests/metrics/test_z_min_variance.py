@@ -59,6 +59,12 @@ MISUSE = [
         "factor 1 has no value held by at least 2 samples",
     ),
     ("zero votes", lambda: sm.z_min_variance(LATENTS, FACTORS, n_eval=0), ValueError, "n_eval"),
+    (
+        "one factor",
+        lambda: sm.z_min_variance(LATENTS, FACTORS[:, :1]),
+        ValueError,
+        "factors has a single column",
+    ),
 ]
 
 test_misuse_raises_a_clear_error = misuse_test(MISUSE)
