@@ -234,11 +234,12 @@ SHARED_ATTRIBUTES: dict[str, tuple[str, str]] = {
 }
 
 #: the Examples section of a package estimator whose docstring writes none: the
-#: estimator fitted on a small table, then ``transform`` (run by ``--doctest-modules``)
+#: estimator fitted on a small table, then ``transform`` (run by ``--doctest-modules``);
+#: ``settings`` is the class's ``_example_settings`` (e.g. ``"batch_size=16, "``)
 _EXAMPLE = """>>> import numpy as np
 >>> from sklvae import {name}
 >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
->>> model = {name}(n_latents=3, max_steps=5, random_state=0).fit(X)
+>>> model = {name}(n_latents=3, {settings}max_steps=5, random_state=0).fit(X)
 >>> model.transform(X).shape
 (64, 3)"""
 
@@ -363,7 +364,8 @@ def fill_estimator_docstring(cls: type) -> type:
             attribute_lines.extend(_wrap(text))
     sections["Attributes"] = "\n".join(attribute_lines)
     if "Examples" not in sections and cls.__module__.startswith("sklvae.models."):
-        sections["Examples"] = _EXAMPLE.format(name=cls.__name__)
+        settings = getattr(cls, "_example_settings", "")
+        sections["Examples"] = _EXAMPLE.format(name=cls.__name__, settings=settings)
     canonical = ["Parameters", "Attributes", "See Also", "Notes", "References", "Examples"]
     titles = [t for t in canonical if t in sections] + [t for t in order if t not in canonical]
     parts = [head]

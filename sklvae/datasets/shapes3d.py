@@ -305,8 +305,8 @@ def make_shapes3d(
     random_state : int, RandomState instance or None, default=None
         Draws the subset.
     image_size : int, default=64
-        Side of the images. Rendered at 64 x 64, then each block of
-        ``64 // image_size`` pixels is averaged (a divisor of 64: 32, 16, ...).
+        Side of the images: 64, or a divisor of it for renders block-averaged
+        as in :func:`~sklvae.datasets.make_dsprites`.
 
     Returns
     -------

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma
 from sklearn.utils import check_random_state
 
-from ._checks import _as_2d_float, check_positive_int
+from ._checks import _as_2d_float, check_latents_factors, check_positive_int
 
 __all__ = [
     "histogram_discretize",
@@ -110,18 +110,20 @@ def minmax_discretize(values: ArrayLike, n_bins: int = 10) -> np.ndarray:
 
 
 def binned_information(
-    latents: np.ndarray, factors: np.ndarray, n_bins: int
+    latents: ArrayLike, factors: ArrayLike, n_bins: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mutual information and entropies of latents cut by :func:`minmax_discretize`.
 
-    Shared by MIG-sup, JEMMIG and DCIMIG (Carbonneau et al.'s suite), in nats.
+    Shared by MIG-sup, JEMMIG and DCIMIG (Carbonneau et al.'s suite), in nats. The
+    arguments are checked here (``n_bins`` first, then the arrays), with the messages
+    of every metric.
 
     Parameters
     ----------
-    latents : ndarray of shape (n_samples, n_latents)
-        Checked float latents.
-    factors : ndarray of shape (n_samples, n_factors)
-        Checked integer factor classes.
+    latents : array-like of shape (n_samples, n_latents)
+        Float latents.
+    factors : array-like of shape (n_samples, n_factors)
+        Integer factor classes.
     n_bins : int
         Bins per latent.
 
@@ -133,6 +135,8 @@ def binned_information(
     latent_entropy : ndarray of shape (n_latents,)
         Entropy of each binned latent.
     """
+    n_bins = check_positive_int(n_bins, "n_bins")
+    latents, factors = check_latents_factors(latents, factors)
     binned = minmax_discretize(latents, n_bins)
     mutual_info = discrete_mutual_info(factors, binned)
     return mutual_info, discrete_entropy(factors), discrete_entropy(binned)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import check_latents_factors, check_positive_int
 from ._information import binned_information, top_two_gap
 
 __all__ = ["jemmig"]
@@ -51,8 +50,6 @@ def jemmig(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 10) -> dict:
     >>> 0 < jemmig(factors.astype(float), factors)["jemmig"] <= 1
     True
     """
-    n_bins = check_positive_int(n_bins, "n_bins")
-    latents, factors = check_latents_factors(latents, factors)
     mutual_info, factor_entropy, latent_entropy = binned_information(latents, factors, n_bins)
     rows = np.arange(mutual_info.shape[0])
     best = np.array([np.argsort(row)[-1] for row in mutual_info])

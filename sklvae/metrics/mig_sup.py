@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import check_latents_factors, check_positive_int
 from ._information import binned_information, top_two_gap
 
 __all__ = ["mig_sup"]
@@ -50,8 +49,6 @@ def mig_sup(latents: ArrayLike, factors: ArrayLike, *, n_bins: int = 10) -> dict
     >>> round(mig_sup(factors.astype(float), factors)["mig_sup"], 6)
     1.0
     """
-    n_bins = check_positive_int(n_bins, "n_bins")
-    latents, factors = check_latents_factors(latents, factors)
     mutual_info, _, latent_entropy = binned_information(latents, factors, n_bins)
     with np.errstate(divide="ignore", invalid="ignore"):
         normalized = np.where(latent_entropy > 0, mutual_info / latent_entropy, 0.0)

@@ -90,13 +90,13 @@ def z_min_variance(
     latents: ArrayLike,
     factors: ArrayLike,
     *,
+    random_state=None,
     batch_size: int = 200,
     n_train: int = 800,
     n_eval: int = 800,
     n_variance_estimate: int = 10000,
     std_threshold: float = 0.05,
     scale: bool = True,
-    random_state=None,
 ) -> dict:
     """Z-min variance (FactorVAE score) of a representation on a fixed sample.
 
@@ -109,6 +109,8 @@ def z_min_variance(
         Representation (e.g. ``estimator.transform(X)``).
     factors : array-like of shape (n_samples, n_factors)
         Integer factor classes.
+    random_state : int, RandomState or None
+        Seeds every draw; an int ``s`` reproduces the reference after ``np.random.seed(s)``.
     batch_size : int, default=200
         Points per vote (all sharing the value of the chosen factor).
     n_train, n_eval : int, default=800, 800
@@ -119,8 +121,6 @@ def z_min_variance(
         Latents with a smaller standard deviation are pruned (collapsed).
     scale : bool, default=True
         Rescale the accuracies so that chance (``1 / n_factors``) is 0.
-    random_state : int, RandomState or None
-        Seeds every draw; an int ``s`` reproduces the reference after ``np.random.seed(s)``.
 
     Returns
     -------
@@ -139,11 +139,13 @@ def z_min_variance(
 
     Examples
     --------
+    A noisy copy of the factors (each latent varies least when its own factor is
+    held fixed) scores 1:
+
     >>> import numpy as np
-    >>> rng = np.random.RandomState(0)
-    >>> factors = rng.randint(4, size=(500, 3))
-    >>> latents = factors + 0.1 * rng.randn(500, 3)
-    >>> z_min_variance(latents, factors, batch_size=20, random_state=0)["z_min_variance"]
+    >>> factors = np.random.RandomState(0).randint(4, size=(500, 3))
+    >>> noisy = factors + np.random.RandomState(1).normal(scale=0.1, size=factors.shape)
+    >>> z_min_variance(noisy, factors, batch_size=20, random_state=0)["z_min_variance"]
     1.0
     """
     latents, factors = check_latents_factors(latents, factors)

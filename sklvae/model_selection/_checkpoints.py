@@ -84,9 +84,8 @@ class StudyCheckpoint(Callback):
         self.every = every
 
     def initialize(self):
-        #: the step the fit resumed from (0: started from scratch)
-        self.resumed_from_step_ = 0
-        self._saved_step = 0
+        # the step the fit resumed from (0: started from scratch), the last step saved
+        self.resumed_from_step_ = self._saved_step = 0
         self._loaded = False
         return self
 

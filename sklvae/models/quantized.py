@@ -278,16 +278,9 @@ class QVAE(_GumbelEstimator):
     beta : float
         Weight of the KL to the uniform prior. Official: 1e-3 (Shapes3D), 5e-5
         (Isaac3D, MPI3D-complex).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import QVAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = QVAE(n_latents=3, codebook_size=8, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
+
+    _example_settings = "codebook_size=8, "
 
     def __init__(
         self,

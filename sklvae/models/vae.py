@@ -254,16 +254,9 @@ class FactorVAE(BaseDisentangler):
         ``"split"``: the paper's two batches (the halves of each batch; needs
         ``batch_size >= 4``); ``"same"``: disentanglement_lib's variant (the whole batch
         for both, the discriminator sees the batch and its own permutation).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklvae import FactorVAE
-    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
-    >>> model = FactorVAE(n_latents=3, batch_size=16, max_steps=5, random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (64, 3)
     """
+
+    _example_settings = "batch_size=16, "
 
     _module_class = FactorVAEModule
     _min_samples = 4
