@@ -240,7 +240,9 @@ def test_an_estimator_without_examples_gets_the_common_one():
 
     assert VAE.__doc__.rstrip().endswith(_EXAMPLE.format(name="VAE", settings=""))
     assert "from sklvae import VAE\n" in VAE.__doc__
-    assert _EXAMPLE.format(name="GroupActionAE", settings="") not in GroupActionAE.__doc__  # its own
+    assert (
+        _EXAMPLE.format(name="GroupActionAE", settings="") not in GroupActionAE.__doc__
+    )  # its own
     assert "Examples" not in __import__("sklvae").BaseDisentangler.__doc__
 
 
