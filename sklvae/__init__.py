@@ -9,6 +9,7 @@ from .models.group import GroupActionAE
 from .models.mipet import MIPETVAE
 from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
 from .models.vae import DIPVAE, VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
+from .models.weak import AdaGVAE, AdaMLVAE
 
 __version__ = "0.1.0"
 
@@ -31,4 +32,6 @@ __all__ = [
     "QLAE",
     "BioAE",
     "GroupActionAE",
+    "AdaGVAE",
+    "AdaMLVAE",
 ]

@@ -345,3 +345,31 @@ class ImageDataset(torch.utils.data.Dataset):
     def __getitem__(self, index):
         x, _ = self.__getitems__([index])
         return x[0], None
+
+
+class PairDataset(ImageDataset):
+    """Lazy view of pairs of rows of ``X``: item ``i`` is the pair ``pairs[i]``.
+
+    ``__getitems__`` reads the batch's first images and second images in one block
+    and stacks them, ``[x1; x2]`` (``2 * len(indices)`` rows): the layout the
+    weakly-supervised modules (:class:`sklvae.nn.weak.AdaVAEModule`) expect.
+
+    Parameters
+    ----------
+    X : ndarray or lazy array-like
+        The images, as validated by :func:`check_input`.
+    spec : InputSpec
+    pairs : ndarray of int of shape (n_pairs, 2)
+        Row indices into ``X``.
+    """
+
+    def __init__(self, X, spec: InputSpec, pairs: np.ndarray):
+        super().__init__(X, spec)
+        self.pairs = np.asarray(pairs, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.pairs.shape[0])
+
+    def __getitems__(self, indices):
+        rows = self.pairs[np.asarray(indices, dtype=np.int64)]
+        return self._read(np.concatenate([rows[:, 0], rows[:, 1]])), None

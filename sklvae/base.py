@@ -341,6 +341,10 @@ class BaseDisentangler(
         """(name, callback) pairs the method always needs (e.g. a schedule)."""
         return []
 
+    def _training_dataset(self, X) -> torch.utils.data.Dataset:
+        """The torch dataset a training call iterates over (``X`` as validated)."""
+        return ImageDataset(X, self.input_spec_)
+
     # --- building -----------------------------------------------------------------------
     def _resolve_backbone(self, spec: InputSpec) -> str:
         if self.backbone != "auto":
@@ -516,7 +520,7 @@ class BaseDisentangler(
         net and, per epoch, in the history), so interrupted-and-resumed training ends
         where an uninterrupted run does.
         """
-        dataset = ImageDataset(X, self.input_spec_)
+        dataset = self._training_dataset(X)
         with self._training_rng():
             if initialize:
                 self.net_.initialize()

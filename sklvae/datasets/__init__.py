@@ -19,6 +19,7 @@ from .mpi3d import fetch_mpi3d
 from .shapes3d import fetch_shapes3d, make_shapes3d
 from .smallnorb import fetch_smallnorb
 from .transforms import make_group_pairs
+from .weak import WeakPairs, make_weak_pairs
 
 __all__ = [
     "GroundTruthDataset",
@@ -29,6 +30,8 @@ __all__ = [
     "make_shapes3d",
     "make_rotated_digits",
     "make_group_pairs",
+    "WeakPairs",
+    "make_weak_pairs",
     "fetch_dsprites",
     "fetch_shapes3d",
     "fetch_cars3d",
