@@ -8,7 +8,10 @@ libraries. Orientation is the references' own: ``(n_columns, n_samples)``.
 * disentanglement_lib (``evaluation/metrics/*.py``): MIG, SAP, DCI,
   modularity/explicitness, IRS, the unsupervised scores, BetaVAE and FactorVAE
   scores;
-* latent_quantization (``infomec.py``): InfoMEC.
+* latent_quantization (``infomec.py``): InfoMEC;
+* disentanglement_lib's weak supervision (``methods/weak/weak_vae.py``): the
+  Ada-GVAE (``GroupVAEArgmax``) and Ada-ML-VAE (``MLVaeArgmax``) losses, restated in
+  numpy because that code is TensorFlow 1, which does not run here.
 
 Deliberate departures are marked where they occur (seeds passed where the
 reference leaves an estimator unseeded).
@@ -34,6 +37,7 @@ __all__ = [
     "ref_infomec",
     "ref_beta_vae",
     "ref_factor_vae",
+    "ref_weak_vae_loss",
 ]
 
 
@@ -260,3 +264,93 @@ def ref_factor_vae(dataset, encode, batch_size, n_train, n_eval, n_var, threshol
         "train_accuracy": train[classifier, cols].sum() / train.sum(),
         "eval_accuracy": evaluation[classifier, cols].sum() / evaluation.sum(),
     }
+
+
+# --- disentanglement_lib/methods/weak/weak_vae.py, restated in numpy ----------------------
+
+
+def _ref_compute_kl(z_1, z_2, logvar_1, logvar_2):
+    """``compute_kl``: twice KL(N(z_1, e^logvar_1) || N(z_2, e^logvar_2)) per dimension."""
+    var_1 = np.exp(logvar_1)
+    var_2 = np.exp(logvar_2)
+    return var_1 / var_2 + np.square(z_2 - z_1) / var_2 - 1 + logvar_2 - logvar_1
+
+
+def _ref_discretize_in_bins(x):
+    """``discretize_in_bins``: ``tf.histogram_fixed_width_bins(x, [min, max], nbins=2)``.
+
+    TensorFlow's op: ``floor(nbins * (x - min) / (max - min))`` clipped to ``[0, nbins - 1]``.
+    """
+    low, high = np.min(x), np.max(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = (x - low) / (high - low)
+    bins = np.clip(np.floor(2 * scaled), 0, 1)
+    # a row of equal values: TF's NaN cast to int32 is not 1, so no dimension is kept
+    return np.where(np.isnan(bins), 0, bins).astype(np.int32)
+
+
+def _ref_aggregate_argmax(z_mean, z_logvar, new_mean, new_log_var, kl_per_point):
+    """``aggregate_argmax``: keep a dimension's own posterior where it falls in bin 1."""
+    mask = np.equal(np.stack([_ref_discretize_in_bins(row) for row in kl_per_point]), 1)
+    z_mean_averaged = np.where(mask, z_mean, new_mean)
+    z_logvar_averaged = np.where(mask, z_logvar, new_log_var)
+    return z_mean_averaged, z_logvar_averaged
+
+
+def _ref_bernoulli_loss(true_images, reconstructed_images):
+    """``losses.bernoulli_loss`` with logits, summed per image (no entropy subtraction)."""
+    flat_logits = reconstructed_images.reshape(reconstructed_images.shape[0], -1)
+    flat_true = true_images.reshape(true_images.shape[0], -1)
+    # tf.nn.sigmoid_cross_entropy_with_logits
+    loss = np.maximum(flat_logits, 0) - flat_logits * flat_true
+    loss = loss + np.log1p(np.exp(-np.abs(flat_logits)))
+    return np.sum(loss, axis=1)
+
+
+def _ref_compute_gaussian_kl(z_mean, z_logvar):
+    """``vae.compute_gaussian_kl``: KL to N(0, I), summed over latents, batch mean."""
+    return np.mean(0.5 * np.sum(np.square(z_mean) + np.exp(z_logvar) - z_logvar - 1, axis=1))
+
+
+def ref_weak_vae_loss(
+    z_mean, z_logvar, z_mean_2, z_logvar_2, features_1, features_2, eps_1, eps_2, decode, beta,
+    model,
+):
+    """The loss of ``GroupVAEArgmax`` (``model="gvae"``) or ``MLVaeArgmax`` (``"mlvae"``).
+
+    ``model_fn`` from the encoder outputs on: the pair's posteriors ``(z_mean, z_logvar)``
+    and ``(z_mean_2, z_logvar_2)``, the images, the noise of the two posterior samples
+    (``sample_from_latent_distribution``: ``mean + exp(logvar / 2) * eps``) and the
+    decoder ``decode(z) -> logits``. Returns ``(loss, reconstruction_loss, kl_loss)``.
+    """
+    kl_per_point = _ref_compute_kl(z_mean, z_mean_2, z_logvar, z_logvar_2)
+    var_1 = np.exp(z_logvar)
+    var_2 = np.exp(z_logvar_2)
+    if model == "gvae":
+        new_mean = 0.5 * z_mean + 0.5 * z_mean_2
+        new_log_var = np.log(0.5 * var_1 + 0.5 * var_2)
+    else:
+        new_var = 2 * var_1 * var_2 / (var_1 + var_2)
+        new_mean = (z_mean / var_1 + z_mean_2 / var_2) * new_var * 0.5
+        new_log_var = np.log(new_var)
+    mean_sample_1, log_var_sample_1 = _ref_aggregate_argmax(
+        z_mean, z_logvar, new_mean, new_log_var, kl_per_point
+    )
+    mean_sample_2, log_var_sample_2 = _ref_aggregate_argmax(
+        z_mean_2, z_logvar_2, new_mean, new_log_var, kl_per_point
+    )
+    z_sampled_1 = mean_sample_1 + np.exp(log_var_sample_1 / 2) * eps_1
+    z_sampled_2 = mean_sample_2 + np.exp(log_var_sample_2 / 2) * eps_2
+    reconstructions_1 = decode(z_sampled_1)
+    reconstructions_2 = decode(z_sampled_2)
+    per_sample_loss_1 = _ref_bernoulli_loss(features_1, reconstructions_1)
+    per_sample_loss_2 = _ref_bernoulli_loss(features_2, reconstructions_2)
+    reconstruction_loss_1 = np.mean(per_sample_loss_1)
+    reconstruction_loss_2 = np.mean(per_sample_loss_2)
+    reconstruction_loss = 0.5 * reconstruction_loss_1 + 0.5 * reconstruction_loss_2
+    kl_loss_1 = _ref_compute_gaussian_kl(mean_sample_1, log_var_sample_1)
+    kl_loss_2 = _ref_compute_gaussian_kl(mean_sample_2, log_var_sample_2)
+    kl_loss = 0.5 * kl_loss_1 + 0.5 * kl_loss_2
+    regularizer = beta * kl_loss
+    loss = reconstruction_loss + regularizer
+    return loss, reconstruction_loss, kl_loss
