@@ -7,7 +7,7 @@ from .base import BaseDisentangler
 from .models.clg import CLGVAE
 from .models.group import GroupActionAE
 from .models.mipet import MIPETVAE
-from .models.quantized import DVAE, QLAE, QVAE, BioAE, FactorDVAE, FactorQVAE
+from .models.quantized import DVAE, QLAE, QVAE, VQVAE, BioAE, FactorDVAE, FactorQVAE
 from .models.vae import DIPVAE, VAE, AnnealedVAE, BetaTCVAE, BetaVAE, FactorVAE
 from .models.weak import AdaGVAE, AdaMLVAE
 
@@ -30,6 +30,7 @@ __all__ = [
     "DVAE",
     "FactorDVAE",
     "QLAE",
+    "VQVAE",
     "BioAE",
     "GroupActionAE",
     "AdaGVAE",

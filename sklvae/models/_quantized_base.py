@@ -75,7 +75,8 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
 
     @property
     def codebook_(self) -> np.ndarray:
-        """The learned scalar codes: ``(codebook_size,)`` or ``(n_latents, codebook_size)``."""
+        """The learned codes: scalars ``(codebook_size,)`` or ``(n_latents, codebook_size)``,
+        or vectors ``(codebook_size, embedding_dim)`` (VQ-VAE)."""
         return self.module_.quantizer.codebook.detach().cpu().numpy()
 
     def transform_indices(self, X) -> np.ndarray:

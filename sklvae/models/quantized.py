@@ -20,10 +20,12 @@ Defaults follow the official Shapes3D configuration; ``docs/methods/quantized.md
 
 from __future__ import annotations
 
-from sklearn.utils._param_validation import StrOptions
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import _NONNEGATIVE
-from ..nn.quantized import BioAEModule
+from ..nn.quantized import BioAEModule, VQVAEModule
 from ..nn.quantizer import OFFICIAL_TEMPERATURE_DECAY
 from ._quantized_base import (
     _CODEBOOK_SIZE,
@@ -33,7 +35,7 @@ from ._quantized_base import (
     _TCEstimator,
 )
 
-__all__ = ["FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "BioAE"]
+__all__ = ["FactorQVAE", "QVAE", "DVAE", "FactorDVAE", "QLAE", "VQVAE", "BioAE"]
 
 
 class FactorQVAE(_TCEstimator):
@@ -537,6 +539,136 @@ class QLAE(_CodebookEstimator):
         self.codebook_init = codebook_init
         self.lr_decay_steps = lr_decay_steps
         self.min_lr = min_lr
+
+
+class VQVAE(_CodebookEstimator):
+    """VQ-VAE (van den Oord et al. 2017): vector-quantized codes with a straight-through gradient.
+
+    The encoder emits ``n_latents`` vectors of ``embedding_dim`` entries; each is
+    replaced by the nearest of ``codebook_size`` code vectors (one codebook shared by
+    all positions) and the decoder reads the codes. Loss (the paper's eq. 3, pythae's
+    ``VQVAE``)::
+
+        ||x - x_hat||^2 + commitment_weight · mean((sg[e] - z)^2) + mean((e - sg[z])^2)
+
+    with the reconstruction summed over pixels (``likelihood="gaussian"``) and the
+    codebook term replaced by exponential-moving-average updates of the codebook with
+    ``ema=True`` (the paper's appendix A.1). ``transform`` returns the code vectors
+    (``n_latents * embedding_dim`` columns, latent by latent), ``transform_indices``
+    the code index of each latent, and ``inverse_transform`` decodes either.
+
+    Parameters
+    ----------
+    codebook_size : int
+        Number of code vectors K (the paper's and pythae's 512).
+    embedding_dim : int
+        Entries D of each code vector.
+    commitment_weight : float
+        Weight β of the commitment loss (the paper's and pythae's 0.25).
+    ema : bool
+        Learn the codebook by moving averages (a buffer) instead of by the codebook
+        loss through the optimizer.
+    ema_decay : float
+        Decay of the moving averages (the paper's 0.99).
+
+    Attributes
+    ----------
+    codebook_ : ndarray of shape (codebook_size, embedding_dim)
+        The learned code vectors.
+    latent_shape_ : tuple of int
+        ``(n_latents, embedding_dim)``: ``transform`` returns it flattened.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklvae import VQVAE
+    >>> X = np.random.RandomState(0).rand(64, 12)  # tabular data in [0, 1]
+    >>> model = VQVAE(n_latents=3, embedding_dim=2, max_steps=5, random_state=0).fit(X)
+    >>> model.transform(X).shape, model.transform_indices(X).shape
+    ((64, 6), (64, 3))
+    """
+
+    _module_class = VQVAEModule
+    _parameter_constraints = {
+        **_DiscreteFamilyEstimator._parameter_constraints,
+        "codebook_size": _CODEBOOK_SIZE,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "commitment_weight": _NONNEGATIVE,
+        "ema": ["boolean"],
+        "ema_decay": [Interval(Real, 0, 1, closed="both")],
+    }
+    _module_param_names = ("codebook_size", "embedding_dim", "commitment_weight", "ema", "ema_decay")
+    _temperature_steps_per_batch = None  # no Gumbel noise
+
+    def __init__(
+        self,
+        n_latents=10,
+        *,
+        codebook_size=512,
+        embedding_dim=16,
+        commitment_weight=0.25,
+        ema=False,
+        ema_decay=0.99,
+        lr_decay_steps=None,
+        min_lr=0.0,
+        backbone="auto",
+        likelihood="gaussian",
+        data_layout="NHWC",
+        lr=2e-4,
+        weight_decay=0.0,
+        grad_clip=None,
+        batch_size=64,
+        max_epochs=10,
+        max_steps=None,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        precision="32",
+        channels_last=False,
+        compile=False,
+        callbacks=None,
+        **net_params,
+    ):
+        super().__init__(
+            n_latents,
+            backbone=backbone,
+            likelihood=likelihood,
+            data_layout=data_layout,
+            lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            max_steps=max_steps,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
+            callbacks=callbacks,
+            **net_params,
+        )
+        self.codebook_size = codebook_size
+        self.embedding_dim = embedding_dim
+        self.commitment_weight = commitment_weight
+        self.ema = ema
+        self.ema_decay = ema_decay
+        self.lr_decay_steps = lr_decay_steps
+        self.min_lr = min_lr
+
+    @property
+    def latent_shape_(self) -> tuple[int, int]:
+        """``(n_latents, embedding_dim)`` of the fitted model."""
+        quantizer = self.module_.quantizer
+        return (quantizer.n_latents, quantizer.embedding_dim)
+
+    @property
+    def _n_features_out(self) -> int:
+        """Width of ``transform``'s output: every entry of every code vector."""
+        return int(self.module_.quantizer.input_dim)
 
 
 class BioAE(_DiscreteFamilyEstimator):

@@ -1,11 +1,12 @@
-"""Torch modules of the discrete-latent family: FactorQVAE, its baselines and BioAE.
+"""Torch modules of the discrete-latent family: FactorQVAE, its baselines, VQ-VAE and BioAE.
 
 Every model of the FactorQVAE code (Baykal, Kandemir & Unal, arXiv 2409.14851) is the
 same autoencoder: a backbone encoder (the DALL-E-style ``"dalle"`` one for images), a
 linear head, a latent layer and the backbone decoder. Images are shifted from [0, 1]
 to [-0.5, 0.5] before the encoder, as the official code does. The latent layer is a
-:class:`~sklvae.nn.quantizer.ScalarQuantizer` (:class:`QuantizedAEModule`) or nothing at
-all (:class:`BioAEModule`). The estimators are in :mod:`sklvae.models.quantized`.
+:class:`~sklvae.nn.quantizer.ScalarQuantizer` (:class:`QuantizedAEModule`), a
+:class:`~sklvae.nn.quantizer.VectorQuantizer` (:class:`VQVAEModule`, whose images are
+not shifted, as pythae's) or nothing at all (:class:`BioAEModule`). The estimators are in :mod:`sklvae.models.quantized`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .backbones import dalle_init_
+from .backbones import dalle_init_, make_decoder
 from .discriminator import TCDiscriminator, permute_dims
 from .module import DisentanglerModule
-from .quantizer import OFFICIAL_TEMPERATURE_DECAY, ScalarQuantizer, kl_to_uniform
+from .quantizer import OFFICIAL_TEMPERATURE_DECAY, ScalarQuantizer, VectorQuantizer, kl_to_uniform
 
-__all__ = ["CenteredAEModule", "QuantizedAEModule", "BioAEModule"]
+__all__ = ["CenteredAEModule", "QuantizedAEModule", "VQVAEModule", "BioAEModule"]
 
 
 class CenteredAEModule(DisentanglerModule):
@@ -56,7 +57,30 @@ class CenteredAEModule(DisentanglerModule):
         return self.head(self.encoder(x))
 
 
-class QuantizedAEModule(CenteredAEModule):
+class _CodebookAEModule(CenteredAEModule):
+    """A :class:`CenteredAEModule` whose latent layer is a quantizer (``self.quantizer``).
+
+    What the scalar and the vector quantized models share at inference: code indices,
+    the codes' values as the representation, and prior samples.
+    """
+
+    quantizer: ScalarQuantizer | VectorQuantizer
+
+    def code_indices(self, x: torch.Tensor) -> torch.Tensor:
+        """Hard code index per latent, ``(n, n_latents)``: what the official metrics score."""
+        return self.quantizer.nearest_indices(self.encode_head(x))
+
+    def representation(self, x: torch.Tensor) -> torch.Tensor:
+        """Values of the nearest codes, ``(n, quantizer width)`` (the decoder's input at evaluation)."""
+        return self.quantizer.values_from_indices(self.code_indices(x))
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Values of codes drawn from the uniform prior."""
+        with torch.no_grad():
+            return self.quantizer.values_from_indices(self.quantizer.sample_indices(n, generator))
+
+
+class QuantizedAEModule(_CodebookAEModule):
     """Encoder → :class:`~sklvae.nn.quantizer.ScalarQuantizer` → decoder, optional TC.
 
     With ``discriminator=True`` (FactorQVAE, FactorDVAE) every training batch is split
@@ -219,20 +243,6 @@ class QuantizedAEModule(CenteredAEModule):
         joint, permuted = self.discriminator_inputs(outputs, x)
         return self.adversary.loss(joint, permuted)
 
-    # --- inference --------------------------------------------------------------------
-    def code_indices(self, x: torch.Tensor) -> torch.Tensor:
-        """Hard code index per latent, ``(n, n_latents)``: what the official metrics score."""
-        return self.quantizer.nearest_indices(self.encode_head(x))
-
-    def representation(self, x: torch.Tensor) -> torch.Tensor:
-        """Hard codebook values, ``(n, n_latents)`` (what the decoder sees at evaluation)."""
-        return self.quantizer.values_from_indices(self.code_indices(x))
-
-    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Codebook values of codes drawn from the uniform prior."""
-        with torch.no_grad():
-            return self.quantizer.values_from_indices(self.quantizer.sample_indices(n, generator))
-
     def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
         """Per-sample training objective without TC: reconstruction + β·KL, hard codes."""
         h = self.encode_head(x)
@@ -242,6 +252,97 @@ class QuantizedAEModule(CenteredAEModule):
         if self.quantizer.mode == "gumbel":
             loss = loss + self.loss_weights["kl"] * kl_to_uniform(logits, "none").mean(-1)
         return loss
+
+
+class VQVAEModule(_CodebookAEModule):
+    """VQ-VAE (van den Oord et al. 2017): encoder → :class:`~sklvae.nn.quantizer.VectorQuantizer` → decoder.
+
+    The encoder's linear head emits ``n_latents`` vectors of ``embedding_dim`` entries;
+    each is replaced by its nearest code vector (straight-through gradient) and the
+    decoder reads the ``n_latents * embedding_dim`` code entries. Loss (eq. 3 of the
+    paper; pythae's ``VQVAE``)::
+
+        reconstruction + commitment_weight · mean((sg[e] - z)^2) + mean((e - sg[z])^2)
+
+    the last (codebook) term replaced by EMA updates of the codebook with ``ema=True``.
+    Images enter the encoder in [0, 1] (no shift, as pythae). ``perplexity`` (weight
+    0) logs the code usage.
+
+    Parameters
+    ----------
+    input_shape, n_latents, **common
+        See :class:`CenteredAEModule` (default likelihood ``"gaussian"``: summed squared
+        error, pythae's reconstruction loss).
+    codebook_size : int, default=512
+    embedding_dim : int, default=16
+    ema : bool, default=False
+    ema_decay : float, default=0.99
+        Options of the quantizer (:class:`~sklvae.nn.quantizer.VectorQuantizer`).
+    commitment_weight : float, default=0.25
+        Weight of the commitment loss (β of the paper).
+    """
+
+    default_likelihood = "gaussian"
+
+    def __init__(
+        self,
+        input_shape,
+        n_latents,
+        *,
+        codebook_size=512,
+        embedding_dim=16,
+        ema=False,
+        ema_decay=0.99,
+        commitment_weight=0.25,
+        **common,
+    ):
+        quantizer = VectorQuantizer(
+            n_latents, codebook_size, embedding_dim, ema=ema, ema_decay=ema_decay
+        )
+        super().__init__(
+            input_shape, n_latents, head_dim=quantizer.input_dim, center_input=False, **common
+        )
+        self.quantizer = quantizer
+        # the decoder reads every entry of the code vectors
+        self.decoder = make_decoder(
+            self.backbone, self.input_shape, quantizer.input_dim, **self.backbone_params
+        )
+        self.loss_weights = {
+            "reconstruction": 1.0,
+            "commitment": float(commitment_weight),
+            "quantization": 0.0 if ema else 1.0,
+            "perplexity": 0.0,  # logged only
+        }
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        quantized = self.quantizer(self.encode_head(x))
+        return {
+            "values": quantized.values,
+            "indices": quantized.indices,
+            "commitment": quantized.commitment,
+            "quantization": quantized.quantization,
+            "perplexity": quantized.perplexity,
+            "outputs": self.decoder(quantized.values),
+        }
+
+    def loss_terms(self, outputs: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {
+            "reconstruction": self.reconstruction(outputs["outputs"], x).mean(),
+            "commitment": outputs["commitment"],
+            "quantization": outputs["quantization"],
+            "perplexity": outputs["perplexity"],
+        }
+
+    def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample training objective with the nearest codes (commitment and codebook
+        terms as per-sample means)."""
+        h = self.encode_head(x)
+        values = self.quantizer.values_from_indices(self.quantizer.nearest_indices(h))
+        distance = (values - h).pow(2).mean(1)
+        weights = self.loss_weights
+        return self.reconstruction(self.decoder(values), x) + (
+            weights["commitment"] + weights["quantization"]
+        ) * distance
 
 
 class BioAEModule(CenteredAEModule):

@@ -1,4 +1,12 @@
-"""The one scalar quantizer shared by every discrete-latent model.
+"""The quantizers of the discrete-latent models: the one scalar quantizer and the vector one.
+
+:class:`ScalarQuantizer` serves FactorQVAE, QVAE, dVAE, FactorDVAE and QLAE;
+:class:`VectorQuantizer` (VQ-VAE, van den Oord et al. 2017) is its sibling for codes that
+are vectors. They share the straight-through estimator with its commitment and codebook
+losses (:func:`straight_through`), the output record (:class:`QuantizerOutput`) and the
+usage perplexity (:func:`code_perplexity`).
+
+The scalar quantizer:
 
 Each of the ``n_latents`` latent positions holds one scalar that is mapped onto a
 codebook of ``codebook_size`` scalar values. Three choices, all options of
@@ -45,6 +53,8 @@ __all__ = [
     "OFFICIAL_TEMPERATURE_DECAY",
     "QuantizerOutput",
     "ScalarQuantizer",
+    "VectorQuantizer",
+    "straight_through",
     "gumbel_temperature",
     "kl_to_uniform",
     "code_perplexity",
@@ -129,6 +139,20 @@ def code_perplexity(indices: Tensor, n_codes: int) -> Tensor:
     return torch.exp(-torch.sum(usage * torch.log(usage + 1e-10)))
 
 
+def straight_through(h: Tensor, hard: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Straight-through quantization of ``h`` to its codes ``hard`` (same shape).
+
+    Returns the decoder input ``h + sg[hard - h]`` (the codes' values, the encoder's
+    gradient), the commitment loss ``mean((sg[hard] - h)^2)`` (pulls the encoder output
+    to its code) and the codebook ("quantization") loss ``mean((hard - sg[h])^2)``
+    (pulls the code to the encoder output), means over every element (van den Oord et
+    al. 2017, eq. 3; QLAE; pythae's ``Quantizer``).
+    """
+    commitment = torch.mean((hard.detach() - h) ** 2)
+    quantization = torch.mean((hard - h.detach()) ** 2)
+    return h + (hard - h).detach(), commitment, quantization
+
+
 @dataclass
 class QuantizerOutput:
     """What :meth:`ScalarQuantizer.forward` returns.
@@ -165,7 +189,37 @@ class QuantizerOutput:
     perplexity: Tensor
 
 
-class ScalarQuantizer(nn.Module):
+class _CodeIndices:
+    """What both quantizers do with integer code indices ``(n, n_latents)``."""
+
+    n_latents: int
+    codebook_size: int
+    codebook: Tensor
+
+    def _checked_indices(self, indices: Tensor) -> Tensor:
+        """``indices`` as a long tensor on the codebook's device, or a clear ValueError."""
+        indices = torch.as_tensor(indices, device=self.codebook.device)
+        if indices.ndim != 2 or indices.shape[1] != self.n_latents:
+            raise ValueError(
+                f"indices must have shape (n, {self.n_latents}), got {tuple(indices.shape)}."
+            )
+        if indices.dtype.is_floating_point or indices.dtype == torch.bool:
+            raise ValueError(f"indices must be integers, got dtype {indices.dtype}.")
+        indices = indices.long()
+        if indices.numel() and (indices.min() < 0 or indices.max() >= self.codebook_size):
+            raise ValueError(
+                f"indices must lie in [0, {self.codebook_size}), got values in "
+                f"[{int(indices.min())}, {int(indices.max())}]."
+            )
+        return indices
+
+    def sample_indices(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Indices drawn from the uniform prior, shape ``(n, n_latents)``."""
+        indices = torch.randint(self.codebook_size, (n, self.n_latents), generator=generator)
+        return indices.to(self.codebook.device)
+
+
+class ScalarQuantizer(_CodeIndices, nn.Module):
     """Scalar quantizer with a global or per-latent codebook.
 
     Parameters
@@ -320,9 +374,7 @@ class ScalarQuantizer(nn.Module):
             indices = logits.argmax(dim=-1)
             hard = self.values_from_indices(indices)
             # QLAE: commitment pulls z to the code, quantization pulls the code to z.
-            commitment = torch.mean((hard.detach() - h) ** 2)
-            quantization = torch.mean((hard - h.detach()) ** 2)
-            values = h + (hard - h).detach()
+            values, commitment, quantization = straight_through(h, hard)
             weights = F.one_hot(indices, self.codebook_size).to(h.dtype)
             kl = zero
         else:
@@ -354,19 +406,7 @@ class ScalarQuantizer(nn.Module):
 
     def values_from_indices(self, indices: Tensor) -> Tensor:
         """Codebook values ``(n, n_latents)`` for integer indices ``(n, n_latents)``."""
-        indices = torch.as_tensor(indices, device=self.codebook.device)
-        if indices.ndim != 2 or indices.shape[1] != self.n_latents:
-            raise ValueError(
-                f"indices must have shape (n, {self.n_latents}), got {tuple(indices.shape)}."
-            )
-        if indices.dtype.is_floating_point or indices.dtype == torch.bool:
-            raise ValueError(f"indices must be integers, got dtype {indices.dtype}.")
-        indices = indices.long()
-        if indices.numel() and (indices.min() < 0 or indices.max() >= self.codebook_size):
-            raise ValueError(
-                f"indices must lie in [0, {self.codebook_size}), got values in "
-                f"[{int(indices.min())}, {int(indices.max())}]."
-            )
+        indices = self._checked_indices(indices)
         if self.codebook_kind == "global":
             return self.codebook[indices]
         return torch.gather(
@@ -375,14 +415,173 @@ class ScalarQuantizer(nn.Module):
             indices.unsqueeze(-1),
         ).squeeze(-1)
 
-    def sample_indices(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Indices drawn from the uniform prior, shape ``(n, n_latents)``."""
-        indices = torch.randint(self.codebook_size, (n, self.n_latents), generator=generator)
-        return indices.to(self.codebook.device)
-
     def extra_repr(self) -> str:
         return (
             f"n_latents={self.n_latents}, codebook_size={self.codebook_size}, "
             f"codebook={self.codebook_kind!r}, mode={self.mode!r}, "
             f"logits={self.logits_from!r}, temperature_decay={self.temperature_decay}"
+        )
+
+
+class VectorQuantizer(_CodeIndices, nn.Module):
+    """Vector quantizer of the VQ-VAE: each latent position is snapped to its nearest code.
+
+    The encoder emits ``n_latents`` vectors of ``embedding_dim`` entries per sample;
+    each is replaced by the nearest (Euclidean) of ``codebook_size`` code vectors of one
+    shared codebook, with the straight-through gradient (:func:`straight_through`) and
+    the commitment loss; the codebook is learned either by the codebook loss (trained
+    by the main optimizer) or by exponential moving averages (``ema=True``: van den Oord
+    et al. 2017, appendix A.1; sonnet's ``VectorQuantizerEMA``, pythae's
+    ``QuantizerEMA``), in which case the codebook is a buffer and the codebook loss is 0.
+
+    Parameters
+    ----------
+    n_latents : int
+        Latent positions per sample.
+    codebook_size : int, default=512
+        Number of code vectors ``K``.
+    embedding_dim : int, default=16
+        Entries ``D`` of each code vector.
+    ema : bool, default=False
+        Learn the codebook by moving averages of the encoder outputs assigned to each
+        code (in training mode), instead of by the codebook loss.
+    ema_decay : float, default=0.99
+        Decay ``γ`` of the moving averages.
+
+    Attributes
+    ----------
+    codebook : nn.Parameter or buffer of shape (codebook_size, embedding_dim)
+        The code vectors, initialised U(-1/K, 1/K) as pythae and sonnet's ``VectorQuantizer``.
+    cluster_size, ema_embed : buffers of shape (K,) and (K, D)
+        The moving averages of the code counts and sums (``ema=True`` only).
+
+    Notes
+    -----
+    The EMA update, in training mode, after the codes are assigned (pythae's
+    ``QuantizerEMA``, with its Laplace smoothing ``ε = 1e-5``)::
+
+        N_k <- γ N_k + (1 - γ) n_k
+        m_k <- γ m_k + (1 - γ) sum_{i -> k} z_i
+        N_k <- (N_k + ε) / (sum N + K ε) · sum N
+        e_k <- m_k / N_k
+
+    The batch is quantized with the codebook before the update.
+    """
+
+    #: Laplace smoothing of the EMA code counts (pythae, sonnet)
+    ema_epsilon = 1e-5
+
+    def __init__(
+        self,
+        n_latents: int,
+        codebook_size: int = 512,
+        embedding_dim: int = 16,
+        *,
+        ema: bool = False,
+        ema_decay: float = 0.99,
+    ) -> None:
+        super().__init__()
+        for name, value, low in (
+            ("n_latents", n_latents, 1),
+            ("codebook_size", codebook_size, 2),
+            ("embedding_dim", embedding_dim, 1),
+        ):
+            if int(value) != value or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+        if not 0.0 <= ema_decay <= 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1], got {ema_decay!r}.")
+        self.n_latents = int(n_latents)
+        self.codebook_size = int(codebook_size)
+        self.embedding_dim = int(embedding_dim)
+        self.ema = bool(ema)
+        self.ema_decay = float(ema_decay)
+        bound = 1.0 / self.codebook_size
+        codebook = torch.empty(self.codebook_size, self.embedding_dim).uniform_(-bound, bound)
+        if self.ema:
+            self.register_buffer("codebook", codebook)
+            self.register_buffer("cluster_size", torch.zeros(self.codebook_size))
+            ema_embed = torch.empty(self.codebook_size, self.embedding_dim).uniform_(-bound, bound)
+            self.register_buffer("ema_embed", ema_embed)
+        else:
+            self.codebook = nn.Parameter(codebook)
+
+    @property
+    def input_dim(self) -> int:
+        """Number of encoder outputs this quantizer expects per sample."""
+        return self.n_latents * self.embedding_dim
+
+    def _vectors(self, h: Tensor) -> Tensor:
+        if h.ndim != 2 or h.shape[1] != self.input_dim:
+            raise ValueError(
+                f"expected encoder output of shape (n, {self.input_dim}), got {tuple(h.shape)}."
+            )
+        return h.view(h.shape[0], self.n_latents, self.embedding_dim)
+
+    def compute_logits(self, h: Tensor) -> Tensor:
+        """Negative squared distances to every code, ``(n, n_latents, K)``."""
+        z = self._vectors(h)
+        codes = self.codebook.to(z.dtype)
+        distances = (
+            z.pow(2).sum(-1, keepdim=True) + codes.pow(2).sum(-1) - 2.0 * z @ codes.T
+        )
+        return -distances
+
+    def nearest_indices(self, h: Tensor) -> Tensor:
+        """Index of the nearest code of every latent position, ``(n, n_latents)``."""
+        return self.compute_logits(h).argmax(dim=-1)
+
+    def forward(self, h: Tensor) -> QuantizerOutput:
+        """Quantize a batch of encoder outputs ``(n, n_latents * embedding_dim)``.
+
+        Returns
+        -------
+        QuantizerOutput
+            ``values`` (the decoder input, ``(n, n_latents * embedding_dim)``),
+            one-hot ``weights``, ``indices``, ``logits``, the commitment and codebook
+            losses (the latter 0 with ``ema=True``) and the perplexity; ``kl`` is 0.
+        """
+        z = self._vectors(h)
+        logits = self.compute_logits(h)
+        indices = logits.argmax(dim=-1)
+        weights = F.one_hot(indices, self.codebook_size).to(z.dtype)
+        hard = weights @ self.codebook.to(z.dtype)
+        if self.ema and self.training:
+            self._ema_update(z.detach(), weights)
+        values, commitment, quantization = straight_through(z, hard)
+        zero = logits.new_zeros(())
+        return QuantizerOutput(
+            values=values.flatten(1),
+            weights=weights,
+            indices=indices,
+            logits=logits,
+            kl=zero,
+            commitment=commitment,
+            quantization=zero if self.ema else quantization,
+            perplexity=code_perplexity(indices.detach(), self.codebook_size),
+        )
+
+    @torch.no_grad()
+    def _ema_update(self, z: Tensor, weights: Tensor) -> None:
+        decay = self.ema_decay
+        flat_weights = weights.reshape(-1, self.codebook_size).float()
+        counts = flat_weights.sum(0)
+        sums = flat_weights.T @ z.reshape(-1, self.embedding_dim).float()
+        cluster_size = self.cluster_size * decay + counts * (1.0 - decay)
+        ema_embed = self.ema_embed * decay + sums * (1.0 - decay)
+        total = cluster_size.sum()
+        eps = self.ema_epsilon
+        cluster_size = (cluster_size + eps) / (total + self.codebook_size * eps) * total
+        self.cluster_size.copy_(cluster_size)
+        self.ema_embed.copy_(ema_embed)
+        self.codebook.copy_(ema_embed / cluster_size.unsqueeze(-1))
+
+    def values_from_indices(self, indices: Tensor) -> Tensor:
+        """Decoder input ``(n, n_latents * embedding_dim)`` for code indices ``(n, n_latents)``."""
+        indices = self._checked_indices(indices)
+        return self.codebook[indices].flatten(1)
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_latents={self.n_latents}, codebook_size={self.codebook_size}, "
+            f"embedding_dim={self.embedding_dim}, ema={self.ema}, ema_decay={self.ema_decay}"
         )

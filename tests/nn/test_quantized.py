@@ -220,3 +220,109 @@ def test_dalle_small_config_and_errors():
         make_encoder("dalle", (3, 8, 8), group_count=1)
     with pytest.raises(ValueError, match="needs images"):
         make_decoder("dalle", (10,), 2)
+
+
+# --- VQ-VAE: parity with pythae's VQVAE (fixture written by benchmarks/make_vqvae_fixture.py)
+
+
+def _vqvae_fixture():
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(__file__).resolve().parents[1] / "data" / "vqvae_pythae_fixture.npz"
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
+
+
+def _identity_encoder(input_shape):
+    return torch.nn.Identity()
+
+
+def _linear_decoder(input_shape, width):
+    return torch.nn.Linear(width, input_shape[0])
+
+
+def _vqvae_module(fixture, ema):
+    from sklvae.nn.quantized import VQVAEModule
+
+    n_latents, width = 3, fixture["w_enc"].shape[0]
+    module = VQVAEModule(
+        (fixture["x"].shape[1],),
+        n_latents,
+        codebook_size=fixture["codebook"].shape[0],
+        embedding_dim=width // n_latents,
+        commitment_weight=float(fixture["commitment_weight"]),
+        ema=ema,
+        ema_decay=float(fixture["ema_decay"]),
+        backbone=(_identity_encoder, _linear_decoder),
+        likelihood="gaussian",
+    )
+    with torch.no_grad():
+        module.head.weight.copy_(torch.from_numpy(fixture["w_enc"]))
+        module.head.bias.copy_(torch.from_numpy(fixture["b_enc"]))
+        module.decoder.weight.copy_(torch.from_numpy(fixture["w_dec"]))
+        module.decoder.bias.copy_(torch.from_numpy(fixture["b_dec"]))
+        module.quantizer.codebook.copy_(torch.from_numpy(fixture["codebook"]))
+        if ema:
+            module.quantizer.ema_embed.copy_(torch.from_numpy(fixture["ema_embed"]))
+    return module.train()
+
+
+@pytest.mark.parametrize("ema", [False, True], ids=["codebook_loss", "ema"])
+def test_vqvae_loss_equals_pythae(ema):
+    import numpy as np
+
+    fixture = _vqvae_fixture()
+    name = "ema" if ema else "codebook_loss"
+    module = _vqvae_module(fixture, ema)
+    x = torch.from_numpy(fixture["x"])
+    outputs = module(x)
+    terms = {key: value.detach().double() for key, value in module.loss_terms(outputs, x).items()}
+    weights = module.loss_weights
+    total = sum(weights[key] * value for key, value in terms.items())
+    vq = weights["commitment"] * terms["commitment"] + weights["quantization"] * terms["quantization"]
+    np.testing.assert_array_equal(outputs["indices"].numpy(), fixture[f"pythae_{name}_indices"])
+    assert len(np.unique(fixture[f"pythae_{name}_indices"])) > 2  # several codes in use
+    np.testing.assert_allclose(float(total), fixture[f"pythae_{name}_loss"], rtol=1e-6)
+    np.testing.assert_allclose(
+        float(terms["reconstruction"]), fixture[f"pythae_{name}_reconstruction"], rtol=1e-6
+    )
+    np.testing.assert_allclose(float(vq), fixture[f"pythae_{name}_vq"], rtol=1e-6)
+    if ema:
+        quantizer = module.quantizer
+        for attribute, key in [
+            ("codebook", "codebook_after"),
+            ("cluster_size", "cluster_size_after"),
+            ("ema_embed", "embed_after"),
+        ]:
+            np.testing.assert_allclose(
+                getattr(quantizer, attribute).numpy(), fixture[f"pythae_ema_{key}"], rtol=1e-5, atol=1e-7
+            )
+
+
+def test_vqvae_gradients_reach_encoder_and_codebook_as_the_losses_say():
+    fixture = _vqvae_fixture()
+    module = _vqvae_module(fixture, ema=False)
+    x = torch.from_numpy(fixture["x"])
+    terms = module.loss_terms(module(x), x)
+    # the codebook learns only from the codebook loss, the encoder only from the others
+    terms["quantization"].backward(retain_graph=True)
+    assert module.head.weight.grad is None or float(module.head.weight.grad.abs().sum()) == 0
+    assert float(module.quantizer.codebook.grad.abs().sum()) > 0
+    module.zero_grad()
+    (terms["reconstruction"] + terms["commitment"]).backward()
+    assert module.quantizer.codebook.grad is None or float(module.quantizer.codebook.grad.abs().sum()) == 0
+    assert float(module.head.weight.grad.abs().sum()) > 0
+
+
+def test_vqvae_ema_codebook_is_a_buffer_and_updates_only_in_training():
+    fixture = _vqvae_fixture()
+    module = _vqvae_module(fixture, ema=True)
+    assert "quantizer.codebook" in dict(module.named_buffers())
+    assert "quantizer.codebook" not in dict(module.named_parameters())
+    before = module.quantizer.codebook.clone()
+    module.eval()
+    module(torch.from_numpy(fixture["x"]))
+    torch.testing.assert_close(module.quantizer.codebook, before)
+    assert module.loss_weights["quantization"] == 0.0

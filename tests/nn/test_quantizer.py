@@ -192,3 +192,60 @@ def test_step_is_saved_in_state_dict():
     other = _quantizer()
     other.load_state_dict(quantizer.state_dict())
     assert other.temperature == pytest.approx(math.exp(-1e-5 * 1234))
+
+
+# --- the vector quantizer (VQ-VAE) -------------------------------------------------------
+
+
+def test_vector_quantizer_picks_the_nearest_code_vector():
+    from sklvae.nn.quantizer import VectorQuantizer
+
+    quantizer = VectorQuantizer(2, 3, 2)
+    with torch.no_grad():
+        quantizer.codebook.copy_(torch.tensor([[0.0, 0.0], [1.0, 1.0], [-1.0, 2.0]]))
+    h = torch.tensor([[0.9, 1.2, -0.8, 1.7], [0.1, -0.1, 0.6, 0.4]])
+    out = quantizer(h)
+    assert out.indices.tolist() == [[1, 2], [0, 1]]
+    torch.testing.assert_close(out.values, torch.tensor([[1.0, 1.0, -1.0, 2.0], [0.0, 0.0, 1.0, 1.0]]))
+    torch.testing.assert_close(quantizer.values_from_indices(out.indices), out.values)
+    expected = float(((out.values - h) ** 2).mean())
+    assert float(out.commitment) == pytest.approx(expected)
+    assert float(out.quantization) == pytest.approx(expected)
+    assert float(out.kl) == 0.0
+
+
+def test_vector_quantizer_straight_through_passes_the_gradient_unchanged():
+    from sklvae.nn.quantizer import VectorQuantizer
+
+    torch.manual_seed(0)
+    quantizer = VectorQuantizer(3, 4, 2)
+    h = torch.randn(5, 6, requires_grad=True)
+    quantizer(h).values.sum().backward()
+    torch.testing.assert_close(h.grad, torch.ones_like(h))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n_latents=0), "n_latents"),
+        (dict(codebook_size=1), "codebook_size"),
+        (dict(embedding_dim=0), "embedding_dim"),
+        (dict(ema_decay=1.5), "ema_decay"),
+    ],
+)
+def test_vector_quantizer_rejects_bad_settings(kwargs, message):
+    from sklvae.nn.quantizer import VectorQuantizer
+
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer(**{"n_latents": 2, "codebook_size": 4, "embedding_dim": 2, **kwargs})
+
+
+def test_vector_quantizer_checks_inputs_and_indices():
+    from sklvae.nn.quantizer import VectorQuantizer
+
+    quantizer = VectorQuantizer(2, 4, 3)
+    with pytest.raises(ValueError, match=r"shape \(n, 6\)"):
+        quantizer(torch.zeros(2, 5))
+    with pytest.raises(ValueError, match=r"lie in \[0, 4\)"):
+        quantizer.values_from_indices(torch.tensor([[0, 4]]))
+    assert quantizer.sample_indices(7, torch.Generator().manual_seed(0)).shape == (7, 2)
