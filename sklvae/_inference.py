@@ -176,13 +176,15 @@ class InferenceMixin:
         return codes
 
     def _check_codes(self, Z) -> torch.Tensor:
-        """Latent codes ``(n, fitted n_latents)`` as a float32 tensor, or a clear error."""
+        """Latent codes ``(n, fitted code width)`` as a float32 tensor, or a clear error."""
         check_is_fitted(self)
-        width = self.net_.module_.n_latents
+        module = self.net_.module_
+        width = module.code_width
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != width:
+            what = "n_latents" if width == module.n_latents else "code width"
             raise ValueError(
-                f"Z must have shape (n_samples, {width}) (the fitted model's n_latents); "
+                f"Z must have shape (n_samples, {width}) (the fitted model's {what}); "
                 f"got {Z.shape}."
             )
         if not np.isfinite(Z).all():

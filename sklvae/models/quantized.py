@@ -668,7 +668,7 @@ class VQVAE(_CodebookEstimator):
     @property
     def _n_features_out(self) -> int:
         """Width of ``transform``'s output: every entry of every code vector."""
-        return int(self.module_.quantizer.input_dim)
+        return int(self.module_.code_width)
 
 
 class BioAE(_DiscreteFamilyEstimator):

@@ -78,6 +78,11 @@ class DisentanglerModule(nn.Module):
         self.loss_weights = {}
         self.adversary: nn.Module | None = None
 
+    @property
+    def code_width(self) -> int:
+        """Width of the codes ``decode_mean`` reads (``n_latents`` unless a code is wider)."""
+        return self.n_latents
+
     # --- pieces subclasses share --------------------------------------------------------
     def reconstruction(self, outputs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Per-sample reconstruction loss of decoder ``outputs`` against ``x``."""

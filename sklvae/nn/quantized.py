@@ -314,6 +314,11 @@ class VQVAEModule(_CodebookAEModule):
             "perplexity": 0.0,  # logged only
         }
 
+    @property
+    def code_width(self) -> int:
+        """``n_latents * embedding_dim``: the decoder reads every entry of the code vectors."""
+        return self.quantizer.input_dim
+
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         quantized = self.quantizer(self.encode_head(x))
         return {

@@ -363,3 +363,50 @@ def test_factorqvae_on_dalle_backbone_images():
     assert est.module_.encoder[1].post_gain == pytest.approx(1 / 36)
     assert est.transform(X).shape == (12, 3)
     assert est.reconstruct(X).dtype == np.uint8
+
+
+# --- VQ-VAE ----------------------------------------------------------------------------------
+
+
+def _vqvae(**kwargs):
+    from sklvae.models.quantized import VQVAE
+
+    settings = dict(n_latents=3, codebook_size=8, embedding_dim=2, max_steps=4, batch_size=16)
+    return VQVAE(**{**settings, "random_state": 0, **kwargs})
+
+
+VQ_X = np.random.RandomState(0).rand(48, 10).astype(np.float32)
+
+
+def test_vqvae_transform_gives_code_vectors_and_indices_their_codes():
+    model = _vqvae().fit(VQ_X)
+    Z, indices = model.transform(VQ_X), model.transform_indices(VQ_X)
+    assert Z.shape == (48, 6) and indices.shape == (48, 3) and model.latent_shape_ == (3, 2)
+    assert model.codebook_.shape == (8, 2)
+    np.testing.assert_array_equal(Z.reshape(48, 3, 2), model.codebook_[indices])
+    np.testing.assert_array_equal(model.inverse_transform(indices), model.inverse_transform(Z))
+    assert list(model.get_feature_names_out()[:2]) == ["vqvae0", "vqvae1"]
+
+
+def test_vqvae_ema_learns_the_codebook_without_the_optimizer():
+    model = _vqvae(ema=True, ema_decay=0.5).fit(VQ_X)
+    quantizer = model.module_.quantizer
+    assert not any(p is quantizer.codebook for p in model.module_.parameters())
+    assert float(quantizer.cluster_size.sum()) > 0
+    assert model.history_[-1]["quantization"] == 0.0
+    without = _vqvae().fit(VQ_X)
+    assert without.history_[-1]["quantization"] > 0.0
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(embedding_dim=0), "embedding_dim"),
+        (dict(ema_decay=1.5), "ema_decay"),
+        (dict(codebook_size=1), "codebook_size"),
+        (dict(commitment_weight=-1.0), "commitment_weight"),
+    ],
+)
+def test_vqvae_rejects_bad_parameters(params, message):
+    with pytest.raises(ValueError, match=message):
+        _vqvae(**params).fit(VQ_X)
