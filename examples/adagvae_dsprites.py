@@ -64,8 +64,12 @@ def main() -> None:
         images = full.subset(pairs.pairs.reshape(-1))  # both images of every pair
         for beta in args.betas:
             common = dict(
-                n_latents=10, beta=beta, lr=args.lr, max_steps=args.steps,
-                device=args.device, random_state=seed,
+                n_latents=10,
+                beta=beta,
+                lr=args.lr,
+                max_steps=args.steps,
+                device=args.device,
+                random_state=seed,
             )
             runs = {
                 "Ada-GVAE": (AdaGVAE(batch_size=args.batch_size, **common), pairs),

@@ -341,7 +341,7 @@ class BaseDisentangler(
         """(name, callback) pairs the method always needs (e.g. a schedule)."""
         return []
 
-    def _training_dataset(self, X) -> torch.utils.data.Dataset:
+    def _training_dataset(self, X) -> ImageDataset:
         """The torch dataset a training call iterates over (``X`` as validated)."""
         return ImageDataset(X, self.input_spec_)
 

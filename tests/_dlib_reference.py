@@ -313,7 +313,16 @@ def _ref_compute_gaussian_kl(z_mean, z_logvar):
 
 
 def ref_weak_vae_loss(
-    z_mean, z_logvar, z_mean_2, z_logvar_2, features_1, features_2, eps_1, eps_2, decode, beta,
+    z_mean,
+    z_logvar,
+    z_mean_2,
+    z_logvar_2,
+    features_1,
+    features_2,
+    eps_1,
+    eps_2,
+    decode,
+    beta,
     model,
 ):
     """The loss of ``GroupVAEArgmax`` (``model="gvae"``) or ``MLVaeArgmax`` (``"mlvae"``).

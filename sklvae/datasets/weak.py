@@ -188,9 +188,14 @@ class WeakPairs:
         return self.images.factors_of_index(grid).reshape(len(self), 2, -1)
 
     def first_images(self) -> Any:
-        """The first image of every pair, as a lazy array-like ``(n_pairs, ...)``.
+        """The first image of every pair, as a lazy array-like.
 
         What an estimator's ``transform`` and ``score`` encode when given the pairs.
+
+        Returns
+        -------
+        array-like of shape (n_pairs, ...)
+            Reads ``images[pairs[rows, 0]]`` when indexed with ``rows``.
         """
         return _RowView(self.images, self.pairs[:, 0])
 
@@ -215,7 +220,9 @@ def _check_k(k: Any, n_varying: int) -> int | None:
         )
     if isinstance(k, str):
         if k != "random":
-            raise ValueError(f"k must be an integer in [1, {n_varying - 1}] or 'random'; got {k!r}.")
+            raise ValueError(
+                f"k must be an integer in [1, {n_varying - 1}] or 'random'; got {k!r}."
+            )
         return None
     return check_integer(k, "k", min_value=1, max_value=n_varying - 1)
 
@@ -308,7 +315,9 @@ def make_weak_pairs(
     return WeakPairs(dataset, _pairs_among_rows(dataset.factors, ks, rng))
 
 
-def _pairs_among_rows(factors: np.ndarray, ks: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+def _pairs_among_rows(
+    factors: np.ndarray, ks: np.ndarray, rng: np.random.RandomState
+) -> np.ndarray:
     """Pairs of rows of ``factors`` differing in exactly ``ks[i]`` factors."""
     n_rows = factors.shape[0]
     pairs = np.empty((ks.size, 2), dtype=np.int64)

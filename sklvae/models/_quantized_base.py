@@ -61,7 +61,7 @@ class _DiscreteFamilyEstimator(BaseDisentangler):
 class _CodebookEstimator(_DiscreteFamilyEstimator):
     """Quantized latents: the code-index API, ``codebook_`` and the Gumbel schedule."""
 
-    _module_class = QuantizedAEModule
+    _module_class: type | None = QuantizedAEModule
     #: Lightning global steps per batch driving the Gumbel temperature; None: no Gumbel
     _temperature_steps_per_batch: int | None = 1
 
@@ -75,8 +75,11 @@ class _CodebookEstimator(_DiscreteFamilyEstimator):
 
     @property
     def codebook_(self) -> np.ndarray:
-        """The learned codes: scalars ``(codebook_size,)`` or ``(n_latents, codebook_size)``,
-        or vectors ``(codebook_size, embedding_dim)`` (VQ-VAE)."""
+        """The learned codes, scalars or (VQ-VAE) vectors.
+
+        Shape ``(codebook_size,)``, ``(n_latents, codebook_size)`` or
+        ``(codebook_size, embedding_dim)``.
+        """
         return self.module_.quantizer.codebook.detach().cpu().numpy()
 
     def transform_indices(self, X) -> np.ndarray:

@@ -597,7 +597,13 @@ class VQVAE(_CodebookEstimator):
         "ema": ["boolean"],
         "ema_decay": [Interval(Real, 0, 1, closed="both")],
     }
-    _module_param_names = ("codebook_size", "embedding_dim", "commitment_weight", "ema", "ema_decay")
+    _module_param_names = (
+        "codebook_size",
+        "embedding_dim",
+        "commitment_weight",
+        "ema",
+        "ema_decay",
+    )
     _temperature_steps_per_batch = None  # no Gumbel noise
 
     def __init__(

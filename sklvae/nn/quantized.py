@@ -339,15 +339,18 @@ class VQVAEModule(_CodebookAEModule):
         }
 
     def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample training objective with the nearest codes (commitment and codebook
-        terms as per-sample means)."""
+        """Per-sample training objective with the nearest codes.
+
+        The commitment and codebook terms are per-sample means.
+        """
         h = self.encode_head(x)
         values = self.quantizer.values_from_indices(self.quantizer.nearest_indices(h))
         distance = (values - h).pow(2).mean(1)
         weights = self.loss_weights
-        return self.reconstruction(self.decoder(values), x) + (
-            weights["commitment"] + weights["quantization"]
-        ) * distance
+        return (
+            self.reconstruction(self.decoder(values), x)
+            + (weights["commitment"] + weights["quantization"]) * distance
+        )
 
 
 class BioAEModule(CenteredAEModule):

@@ -521,9 +521,7 @@ class VectorQuantizer(_CodeIndices, nn.Module):
         """Negative squared distances to every code, ``(n, n_latents, K)``."""
         z = self._vectors(h)
         codes = self.codebook.to(z.dtype)
-        distances = (
-            z.pow(2).sum(-1, keepdim=True) + codes.pow(2).sum(-1) - 2.0 * z @ codes.T
-        )
+        distances = z.pow(2).sum(-1, keepdim=True) + codes.pow(2).sum(-1) - 2.0 * z @ codes.T
         return -distances
 
     def nearest_indices(self, h: Tensor) -> Tensor:

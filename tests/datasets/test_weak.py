@@ -54,8 +54,12 @@ def test_changed_factors_are_spread_over_all_varying_factors(dsprites):
 
 def test_same_seed_same_pairs_other_seed_other_pairs(shapes3d):
     first = make_weak_pairs(shapes3d, 50, k="random", random_state=3).pairs
-    np.testing.assert_array_equal(make_weak_pairs(shapes3d, 50, k="random", random_state=3).pairs, first)
-    assert not np.array_equal(make_weak_pairs(shapes3d, 50, k="random", random_state=4).pairs, first)
+    np.testing.assert_array_equal(
+        make_weak_pairs(shapes3d, 50, k="random", random_state=3).pairs, first
+    )
+    assert not np.array_equal(
+        make_weak_pairs(shapes3d, 50, k="random", random_state=4).pairs, first
+    )
 
 
 def test_pairs_of_a_subset_are_rows_of_that_subset():

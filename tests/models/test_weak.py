@@ -35,7 +35,9 @@ def test_the_two_aggregations_train_different_models():
 def test_a_training_batch_stacks_first_then_second_images():
     X, spec = check_input(IMAGES)
     batch, _ = PairDataset(X, spec, PAIRS).__getitems__([3, 1])
-    np.testing.assert_array_equal(batch.numpy(), IMAGES[[PAIRS[3, 0], PAIRS[1, 0], PAIRS[3, 1], PAIRS[1, 1]]])
+    np.testing.assert_array_equal(
+        batch.numpy(), IMAGES[[PAIRS[3, 0], PAIRS[1, 0], PAIRS[3, 1], PAIRS[1, 1]]]
+    )
 
 
 def test_predict_paths_on_pairs_use_the_first_images():
@@ -79,7 +81,9 @@ def test_grid_search_over_beta_on_pairs_scores_first_images():
         scoring=scorer,
     ).fit(pairs, pairs.factors[:, 0])
     assert search.best_params_["beta"] in (1.0, 4.0)
-    assert seen and all(name == "WeakPairs" and n == 24 and shape == (24, 5) for name, n, shape in seen)
+    assert seen and all(
+        name == "WeakPairs" and n == 24 and shape == (24, 5) for name, n, shape in seen
+    )
 
 
 MISUSE = [

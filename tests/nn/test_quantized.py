@@ -281,7 +281,10 @@ def test_vqvae_loss_equals_pythae(ema):
     terms = {key: value.detach().double() for key, value in module.loss_terms(outputs, x).items()}
     weights = module.loss_weights
     total = sum(weights[key] * value for key, value in terms.items())
-    vq = weights["commitment"] * terms["commitment"] + weights["quantization"] * terms["quantization"]
+    vq = (
+        weights["commitment"] * terms["commitment"]
+        + weights["quantization"] * terms["quantization"]
+    )
     np.testing.assert_array_equal(outputs["indices"].numpy(), fixture[f"pythae_{name}_indices"])
     assert len(np.unique(fixture[f"pythae_{name}_indices"])) > 2  # several codes in use
     np.testing.assert_allclose(float(total), fixture[f"pythae_{name}_loss"], rtol=1e-6)
@@ -297,7 +300,10 @@ def test_vqvae_loss_equals_pythae(ema):
             ("ema_embed", "embed_after"),
         ]:
             np.testing.assert_allclose(
-                getattr(quantizer, attribute).numpy(), fixture[f"pythae_ema_{key}"], rtol=1e-5, atol=1e-7
+                getattr(quantizer, attribute).numpy(),
+                fixture[f"pythae_ema_{key}"],
+                rtol=1e-5,
+                atol=1e-7,
             )
 
 
@@ -312,7 +318,10 @@ def test_vqvae_gradients_reach_encoder_and_codebook_as_the_losses_say():
     assert float(module.quantizer.codebook.grad.abs().sum()) > 0
     module.zero_grad()
     (terms["reconstruction"] + terms["commitment"]).backward()
-    assert module.quantizer.codebook.grad is None or float(module.quantizer.codebook.grad.abs().sum()) == 0
+    assert (
+        module.quantizer.codebook.grad is None
+        or float(module.quantizer.codebook.grad.abs().sum()) == 0
+    )
     assert float(module.head.weight.grad.abs().sum()) > 0
 
 

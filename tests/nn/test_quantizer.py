@@ -206,7 +206,9 @@ def test_vector_quantizer_picks_the_nearest_code_vector():
     h = torch.tensor([[0.9, 1.2, -0.8, 1.7], [0.1, -0.1, 0.6, 0.4]])
     out = quantizer(h)
     assert out.indices.tolist() == [[1, 2], [0, 1]]
-    torch.testing.assert_close(out.values, torch.tensor([[1.0, 1.0, -1.0, 2.0], [0.0, 0.0, 1.0, 1.0]]))
+    torch.testing.assert_close(
+        out.values, torch.tensor([[1.0, 1.0, -1.0, 2.0], [0.0, 0.0, 1.0, 1.0]])
+    )
     torch.testing.assert_close(quantizer.values_from_indices(out.indices), out.values)
     expected = float(((out.values - h) ** 2).mean())
     assert float(out.commitment) == pytest.approx(expected)

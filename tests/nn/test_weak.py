@@ -29,7 +29,9 @@ def _flatten_encoder(input_shape):
 
 
 def _linear_decoder(input_shape, n_latents):
-    return nn.Sequential(nn.Linear(n_latents, int(np.prod(input_shape))), nn.Unflatten(1, input_shape))
+    return nn.Sequential(
+        nn.Linear(n_latents, int(np.prod(input_shape))), nn.Unflatten(1, input_shape)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,9 @@ def _module(fixture, aggregation):
 def _sklvae_loss(fixture, aggregation, monkeypatch):
     module = _module(fixture, aggregation)
     eps = torch.from_numpy(np.concatenate([fixture["eps1"], fixture["eps2"]]))
-    monkeypatch.setattr(weak, "reparameterize", lambda mu, logvar: mu + torch.exp(0.5 * logvar) * eps)
+    monkeypatch.setattr(
+        weak, "reparameterize", lambda mu, logvar: mu + torch.exp(0.5 * logvar) * eps
+    )
     x = torch.from_numpy(np.concatenate([fixture["x1"], fixture["x2"]]))
     with torch.no_grad():
         outputs = module(x)
@@ -79,7 +83,14 @@ def _dlib_loss(fixture, aggregation):
     mu2 = linear(fixture["x2"], fixture["w_mu"], fixture["b_mu"])
     lv2 = linear(fixture["x2"], fixture["w_logvar"], fixture["b_logvar"])
     return ref_weak_vae_loss(
-        mu1, lv1, mu2, lv2, fixture["x1"], fixture["x2"], fixture["eps1"], fixture["eps2"],
+        mu1,
+        lv1,
+        mu2,
+        lv2,
+        fixture["x1"],
+        fixture["x2"],
+        fixture["eps1"],
+        fixture["eps2"],
         lambda z: linear(z, fixture["w_dec"], fixture["b_dec"]),
         float(fixture["beta"]),
         aggregation,
@@ -94,9 +105,7 @@ def test_loss_equals_dlib_restatement_and_disent(fixture, aggregation, monkeypat
     np.testing.assert_allclose(float(terms["reconstruction"]), reconstruction, rtol=1e-5)
     np.testing.assert_allclose(float(terms["kl"]), kl, rtol=1e-5)
     np.testing.assert_allclose(total, fixture[f"disent_{aggregation}_loss"], rtol=1e-5)
-    np.testing.assert_allclose(
-        float(terms["kl"]), fixture[f"disent_{aggregation}_kl"], rtol=1e-5
-    )
+    np.testing.assert_allclose(float(terms["kl"]), fixture[f"disent_{aggregation}_kl"], rtol=1e-5)
     np.testing.assert_array_equal(shared, fixture[f"disent_{aggregation}_shared"])
     # the fixture exercises the threshold: pairs share different numbers of dimensions
     assert len(set(shared.sum(1).tolist())) > 1
