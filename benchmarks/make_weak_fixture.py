@@ -1,4 +1,4 @@
-"""Write ``tests/data/weak_disent_fixture.npz``: disent's Ada-GVAE / Ada-ML-VAE losses on fixed inputs.
+"""Write ``tests/data/weak_disent_fixture.npz``: disent's Ada-GVAE / Ada-ML-VAE losses.
 
 The parity test of sklvae's weakly-supervised VAEs (``tests/nn/test_weak.py``) compares
 sklvae's loss on one fixed batch of pairs with

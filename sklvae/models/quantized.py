@@ -1,7 +1,8 @@
-"""Discrete-latent estimators: FactorQVAE and its baselines (QVAE, DVAE, FactorDVAE, QLAE, BioAE).
+"""Discrete-latent estimators: FactorQVAE, its baselines and VQ-VAE.
 
 FactorQVAE (Baykal, Kandemir & Unal, arXiv 2409.14851) and the baselines of its official
-code are one autoencoder with different latent layers (modules in
+code (QVAE, DVAE, FactorDVAE, QLAE, BioAE), and VQ-VAE (van den Oord et al. 2017), are
+one autoencoder with different latent layers (modules in
 :mod:`sklvae.nn.quantized`, quantizer in :mod:`sklvae.nn.quantizer`):
 
 ==============  ==========================================================  ========================
@@ -12,10 +13,12 @@ FactorQVAE      same                                                         β�
 DVAE            global codebook, the encoder emits ``K`` logits per latent   β·KL
 FactorDVAE      same                                                         β·KL + γ·TC
 QLAE            per-latent codebooks, nearest code, straight-through         commitment + codebook
+VQVAE           vector codebook, nearest code vector, straight-through       commitment + codebook/EMA
 BioAE           continuous (no quantizer)                                    non-negativity + activity
 ==============  ==========================================================  ========================
 
-Defaults follow the official Shapes3D configuration; ``docs/methods/quantized.md`` has the math.
+Defaults follow the official Shapes3D configuration (VQ-VAE: the paper and pythae);
+``docs/methods/quantized.md`` has the math.
 """
 
 from __future__ import annotations

@@ -218,10 +218,10 @@ class AdaGVAE(_WeakPairEstimator):
 class AdaMLVAE(_WeakPairEstimator):
     """Ada-ML-VAE (Locatello et al. 2020): Ada-GVAE with ML-VAE's product of posteriors.
 
-    As :class:`AdaGVAE` (pairs, adaptive threshold, β-VAE loss), but the two posteriors of a shared dimension are combined as
-    in the ML-VAE (Bouchacourt et al. 2018), by their product, as disentanglement_lib's
-    ``MLVae``: variance ``2 σ1² σ2² / (σ1² + σ2²)`` and mean
-    ``(μ1/σ1² + μ2/σ2²) · variance / 2``.
+    As :class:`AdaGVAE` (pairs, adaptive threshold, β-VAE loss), but the two
+    posteriors of a shared dimension are combined as in the ML-VAE (Bouchacourt et al.
+    2018), by their product, as disentanglement_lib's ``MLVae``: variance
+    ``2 σ1² σ2² / (σ1² + σ2²)`` and mean ``(μ1/σ1² + μ2/σ2²) · variance / 2``.
 
     Parameters
     ----------

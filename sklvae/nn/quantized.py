@@ -6,7 +6,8 @@ linear head, a latent layer and the backbone decoder. Images are shifted from [0
 to [-0.5, 0.5] before the encoder, as the official code does. The latent layer is a
 :class:`~sklvae.nn.quantizer.ScalarQuantizer` (:class:`QuantizedAEModule`), a
 :class:`~sklvae.nn.quantizer.VectorQuantizer` (:class:`VQVAEModule`, whose images are
-not shifted, as pythae's) or nothing at all (:class:`BioAEModule`). The estimators are in :mod:`sklvae.models.quantized`.
+not shifted, as pythae's) or nothing at all (:class:`BioAEModule`). The estimators are
+in :mod:`sklvae.models.quantized`.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class _CodebookAEModule(CenteredAEModule):
         return self.quantizer.nearest_indices(self.encode_head(x))
 
     def representation(self, x: torch.Tensor) -> torch.Tensor:
-        """Values of the nearest codes, ``(n, quantizer width)`` (the decoder's input at evaluation)."""
+        """Values of the nearest codes, ``(n, code_width)``: the decoder's input at evaluation."""
         return self.quantizer.values_from_indices(self.code_indices(x))
 
     def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -255,7 +256,9 @@ class QuantizedAEModule(_CodebookAEModule):
 
 
 class VQVAEModule(_CodebookAEModule):
-    """VQ-VAE (van den Oord et al. 2017): encoder → :class:`~sklvae.nn.quantizer.VectorQuantizer` → decoder.
+    """VQ-VAE (van den Oord et al. 2017): encoder, vector quantizer, decoder.
+
+    The quantizer is :class:`~sklvae.nn.quantizer.VectorQuantizer`.
 
     The encoder's linear head emits ``n_latents`` vectors of ``embedding_dim`` entries;
     each is replaced by its nearest code vector (straight-through gradient) and the
