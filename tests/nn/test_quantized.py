@@ -335,3 +335,16 @@ def test_vqvae_ema_codebook_is_a_buffer_and_updates_only_in_training():
     module(torch.from_numpy(fixture["x"]))
     torch.testing.assert_close(module.quantizer.codebook, before)
     assert module.loss_weights["quantization"] == 0.0
+
+
+def test_vqvae_fixture_inputs_are_those_the_script_draws():
+    import runpy
+    from pathlib import Path
+
+    import numpy as np
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "make_vqvae_fixture.py"
+    inputs = runpy.run_path(str(script), run_name="make_vqvae_fixture")["make_inputs"]()
+    fixture = _vqvae_fixture()
+    for key, value in inputs.items():
+        np.testing.assert_array_equal(fixture[key], value, err_msg=key)

@@ -168,3 +168,12 @@ def test_module_rejects_an_odd_training_batch_and_a_bad_aggregation():
         module(torch.rand(3, 6))
     with pytest.raises(ValueError, match="aggregation must be one of"):
         AdaVAEModule((6,), 2, backbone="mlp", aggregation="product")
+
+
+def test_fixture_inputs_are_those_the_script_draws(fixture):
+    import runpy
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "make_weak_fixture.py"
+    inputs = runpy.run_path(str(script), run_name="make_weak_fixture")["make_inputs"]()
+    for key, value in inputs.items():
+        np.testing.assert_array_equal(fixture[key], value, err_msg=key)
