@@ -304,6 +304,8 @@ DEFAULT_SECTIONS = {
         "QLAE",
         "BioAE",
     ),
+    ("methods/quantized.md", "VQ-VAE defaults and their source"): ("VQVAE",),
+    ("methods/weak.md", "Defaults and their source"): ("AdaGVAE", "AdaMLVAE"),
 }
 #: columns of the per-dataset table of the quantized page: header -> (classes, parameters)
 DATASET_COLUMNS = {
