@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from .._validation import ImageDataset, PairDataset
-from ..base import _NONNEGATIVE, BaseDisentangler
 from ..datasets.weak import WeakPairs
 from ..nn.weak import AdaVAEModule
+from .vae import VAE
 
 __all__ = ["AdaGVAE", "AdaMLVAE", "UnpairedDataWarning"]
 
@@ -26,7 +26,7 @@ class UnpairedDataWarning(UserWarning):
     """A weakly-supervised estimator was fitted without pairs (it trains as a β-VAE)."""
 
 
-class _WeakPairEstimator(BaseDisentangler):
+class _WeakPairEstimator(VAE):
     """What Ada-GVAE and Ada-ML-VAE share: training on pairs, encoding single images.
 
     ``fit`` takes a :class:`~sklvae.datasets.WeakPairs` object, or images with an
@@ -34,61 +34,18 @@ class _WeakPairEstimator(BaseDisentangler):
     itself: every dimension is then shared, the aggregate posterior is the image's
     own, and the loss is exactly the β-VAE's (an :class:`UnpairedDataWarning` says
     so). Every predict-like method given a :class:`~sklvae.datasets.WeakPairs`
-    object works on the first image of each pair.
+    object works on the first image of each pair. The hyperparameters are the
+    (β-)VAE's, with its signature (β = 1 by default); only the module differs.
+
+    Parameters
+    ----------
+    beta : float
+        Weight of the KL term (Locatello et al. sweep 1, 2, 4, 6, 8, 16).
     """
 
     _module_class = AdaVAEModule
-    _parameter_constraints = {**BaseDisentangler._parameter_constraints, "beta": _NONNEGATIVE}
-    _module_param_names = ("beta",)
     #: how the module combines the posteriors of shared dimensions
     _aggregation: str = "gvae"
-
-    def __init__(
-        self,
-        n_latents=10,
-        *,
-        beta=1.0,
-        backbone="auto",
-        likelihood="bernoulli",
-        data_layout="NHWC",
-        lr=1e-4,
-        weight_decay=0.0,
-        grad_clip=None,
-        batch_size=64,
-        max_epochs=10,
-        max_steps=None,
-        validation_fraction=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        precision="32",
-        channels_last=False,
-        compile=False,
-        callbacks=None,
-        **net_params,
-    ):
-        super().__init__(
-            n_latents,
-            backbone=backbone,
-            likelihood=likelihood,
-            data_layout=data_layout,
-            lr=lr,
-            weight_decay=weight_decay,
-            grad_clip=grad_clip,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            max_steps=max_steps,
-            validation_fraction=validation_fraction,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            precision=precision,
-            channels_last=channels_last,
-            compile=compile,
-            callbacks=callbacks,
-            **net_params,
-        )
-        self.beta = beta
 
     def _module_kwargs(self) -> dict[str, Any]:
         return {**super()._module_kwargs(), "aggregation": self._aggregation}
@@ -197,11 +154,6 @@ class AdaGVAE(_WeakPairEstimator):
     ``pairs=``; ``transform`` encodes single images (posterior means) as every
     estimator, and encodes the first image of each pair when given pairs.
 
-    Parameters
-    ----------
-    beta : float
-        Weight of the KL term (Locatello et al. sweep 1, 2, 4, 6, 8, 16).
-
     Examples
     --------
     >>> from sklvae import AdaGVAE
@@ -223,19 +175,18 @@ class AdaMLVAE(_WeakPairEstimator):
     2018), by their product, as disentanglement_lib's ``MLVae``: variance
     ``2 σ1² σ2² / (σ1² + σ2²)`` and mean ``(μ1/σ1² + μ2/σ2²) · variance / 2``.
 
-    Parameters
-    ----------
-    beta : float
-        Weight of the KL term (Locatello et al. sweep 1, 2, 4, 6, 8, 16).
-
     Examples
     --------
+    Pairs can also be given as row indices into an image array:
+
+    >>> import numpy as np
     >>> from sklvae import AdaMLVAE
     >>> from sklvae.datasets import make_dsprites, make_weak_pairs
-    >>> pairs = make_weak_pairs(make_dsprites(), 64, k="random", random_state=0)
-    >>> model = AdaMLVAE(n_latents=4, max_steps=2, batch_size=16, random_state=0).fit(pairs)
-    >>> model.transform(pairs).shape  # the first image of each pair
-    (64, 4)
+    >>> images = make_dsprites(200, random_state=0)[:]
+    >>> rows = np.random.RandomState(0).randint(200, size=(64, 2))
+    >>> model = AdaMLVAE(n_latents=4, max_steps=2, batch_size=16, random_state=0)
+    >>> model.fit(images, pairs=rows).transform(images[:3]).shape
+    (3, 4)
     """
 
     _aggregation = "mlvae"
