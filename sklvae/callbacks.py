@@ -93,6 +93,11 @@ class DisentanglementMonitor(Callback):
     means, in eval mode, without gradients) and records the metric's score under
     ``name`` in ``net.history`` (the estimator's ``history_``), together with
     ``<name>_best`` (True when the score is the best so far, higher being better).
+    With ``every_steps``, the sample is scored after every ``every_steps``-th
+    optimizer step instead (mid-epoch too; the score goes into that batch's entry of
+    the history), which suits long fits of a few epochs (learning curves); the epoch
+    rows then carry the last score. Every score of the current training call is also
+    kept in ``scores_`` as ``(n_steps, score)`` pairs.
     Between two evaluations the last score is carried forward, so skorch's
     ``EarlyStopping(monitor=name, lower_is_better=False)`` counts its patience in
     epochs, and ``Checkpoint(monitor=name + "_best")`` saves the best model. List the
@@ -111,7 +116,11 @@ class DisentanglementMonitor(Callback):
     n_samples : int, default=1000
         Size of the fixed sample.
     every : int, default=1
-        Score after every ``every``-th epoch (and after the first).
+        Score after every ``every``-th epoch (and after the first); ignored with
+        ``every_steps``.
+    every_steps : int, optional
+        Score after every ``every_steps``-th optimizer step (``net.n_steps_``, which a
+        resumed fit continues) instead of at epoch ends.
     name : str, optional
         History key; default the metric name, with ``_<key>`` when ``key`` is given.
     random_state : int, default=0
@@ -140,6 +149,7 @@ class DisentanglementMonitor(Callback):
         key=None,
         n_samples: int = 1000,
         every: int = 1,
+        every_steps: int | None = None,
         name=None,
         random_state: int = 0,
         metric_params=None,
@@ -149,6 +159,7 @@ class DisentanglementMonitor(Callback):
         self.key = key
         self.n_samples = n_samples
         self.every = every
+        self.every_steps = every_steps
         self.name = name
         self.random_state = random_state
         self.metric_params = metric_params
@@ -187,7 +198,10 @@ class DisentanglementMonitor(Callback):
         from .metrics._representation import check_ground_truth_dataset
 
         check_ground_truth_dataset(self.dataset)
-        for label, value in (("n_samples", self.n_samples), ("every", self.every)):
+        checked = [("n_samples", self.n_samples), ("every", self.every)]
+        if self.every_steps is not None:
+            checked.append(("every_steps", self.every_steps))
+        for label, value in checked:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(
                     f"DisentanglementMonitor: {label} must be a positive int, got {value!r}."
@@ -197,6 +211,8 @@ class DisentanglementMonitor(Callback):
         self.factors_, self.images_ = np.asarray(factors), np.asarray(images)
         self.best_ = -math.inf
         self.last_ = math.nan
+        self.scores_: list[tuple[int, float]] = []
+        self._best_since_epoch = False
         return self
 
     def on_train_begin(self, net, X=None, **kwargs):
@@ -236,8 +252,36 @@ class DisentanglementMonitor(Callback):
             module.train(was_training)
         return torch.cat(parts).numpy().astype(np.float64)
 
+    def _score(self, net) -> bool:
+        """Score the sample now; whether the score is the best so far."""
+        self.last_ = float(self.scorer_._score_latents(self._latents(net), self.factors_))
+        self.scores_.append((int(net.n_steps_), self.last_))
+        is_best = self.last_ > self.best_
+        self.best_ = max(self.best_, self.last_)
+        return is_best
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        """With ``every_steps``: score after every ``every_steps``-th training step.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            Its module encodes the sample; the score goes to the batch's history entry.
+        training : bool, default=False
+            Whether the batch was a training batch (validation batches score nothing).
+        **kwargs
+            Other arguments of skorch's hook, ignored.
+        """
+        if not training or self.every_steps is None or net.n_steps_ % self.every_steps:
+            return
+        self._best_since_epoch |= self._score(net)
+        net.history.record_batch(self.history_key, self.last_)
+
     def on_epoch_end(self, net, **kwargs):
         """Score the fixed sample (every ``every`` epochs) and record it in the history.
+
+        With ``every_steps``, record the last step-wise score instead, and whether a
+        best score came during the epoch.
 
         Parameters
         ----------
@@ -247,11 +291,10 @@ class DisentanglementMonitor(Callback):
             Other arguments of skorch's hook, ignored.
         """
         epoch = len(net.history)
-        is_best = False
-        if epoch == 1 or epoch % self.every == 0:
-            self.last_ = float(self.scorer_._score_latents(self._latents(net), self.factors_))
-            is_best = self.last_ > self.best_
-            self.best_ = max(self.best_, self.last_)
+        if self.every_steps is not None:
+            is_best, self._best_since_epoch = self._best_since_epoch, False
+        else:
+            is_best = (epoch == 1 or epoch % self.every == 0) and self._score(net)
         net.history.record(self.history_key, self.last_)
         net.history.record(self.history_key + "_best", bool(is_best))
 

@@ -48,6 +48,24 @@ def test_monitor_with_a_key_and_every_n_epochs_carries_the_last_score(squares):
     assert best[0] is True and best[2] is False  # a carried score is never a new best
 
 
+def test_monitor_every_steps_scores_mid_epoch_and_resumes_its_count(squares):
+    # 16 images, batch 8 (2 steps per epoch), scored every 3 steps: mid-epoch
+    monitor = DisentanglementMonitor(squares, "mig", n_samples=64, every_steps=3)
+    model = BetaVAE(**TINY, max_epochs=3, callbacks=[monitor]).fit(squares)
+    assert [step for step, _ in monitor.scores_] == [3, 6]
+    batches = [b.get("mig") for epoch in model.history_ for b in epoch["batches"]]
+    assert [i for i, score in enumerate(batches) if score is not None] == [2, 5]
+    # the epoch rows carry the last step-wise score; no score before step 3
+    epochs = model.history_[:, "mig"]
+    assert np.isnan(epochs[0]) and epochs[1] == batches[2] and epochs[2] == batches[5]
+    factors, images = squares.sample(64, 0)
+    assert epochs[2] == mig_scorer(model, images, factors)  # scored at the last step
+    # a continued fit counts the net's steps on: scores at 9 and 12
+    model.set_params(max_epochs=3).partial_fit(squares)
+    (used,) = [c for _, c in model.net_.callbacks_ if isinstance(c, DisentanglementMonitor)]
+    assert [step for step, _ in used.scores_] == [9, 12]
+
+
 def test_monitor_drives_early_stopping_and_checkpoint(squares, tmp_path):
     monitor = DisentanglementMonitor(squares, mig_scorer, n_samples=64, name="mig")
     stop = EarlyStopping(monitor="mig", lower_is_better=False, patience=1, threshold=10.0)
@@ -79,6 +97,7 @@ def test_monitor_drives_early_stopping_and_checkpoint(squares, tmp_path):
         ),
         (dict(n_samples=0), ValueError, "n_samples must be a positive int"),
         (dict(every=1.5), ValueError, "every must be a positive int"),
+        (dict(every_steps=0), ValueError, "every_steps must be a positive int"),
     ],
 )
 def test_monitor_rejects_bad_settings(squares, kwargs, error, match):
