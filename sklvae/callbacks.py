@@ -96,8 +96,9 @@ class DisentanglementMonitor(Callback):
     With ``every_steps``, the sample is scored after every ``every_steps``-th
     optimizer step instead (mid-epoch too; the score goes into that batch's entry of
     the history), which suits long fits of a few epochs (learning curves); the epoch
-    rows then carry the last score. Every score of the current training call is also
-    kept in ``scores_`` as ``(n_steps, score)`` pairs.
+    rows then carry the last score. Every score since the callback was initialised
+    (``partial_fit`` continues it) is also kept in ``scores_`` as ``(n_steps, score)``
+    pairs.
     Between two evaluations the last score is carried forward, so skorch's
     ``EarlyStopping(monitor=name, lower_is_better=False)`` counts its patience in
     epochs, and ``Checkpoint(monitor=name + "_best")`` saves the best model. List the
