@@ -37,10 +37,15 @@ and learning rates per method; ``--dry-run`` prints them).
 
     python benchmarks/reproduce.py --budget cpu --comparison mipet|factorqvae|group|all
                                    [--out-dir D] [--n-jobs 2] [--seeds N] [--dry-run]
+                                   [--checkpoint-dir C] [--checkpoint-every 500]
     python benchmarks/reproduce.py --report-only [--budget B]
 
 Each comparison appends one row per fit to ``<out-dir>/<comparison>.csv`` (default
 ``benchmarks/results/<budget>/``; a rerun skips finished fits) and prints its block.
+Running fits save their state every ``--checkpoint-every`` steps under
+``--checkpoint-dir`` (default ``<out-dir>/checkpoints/``, not committed): the same
+command, run again after an interruption, resumes each unfinished fit mid-fit where its
+last save left it (the row's ``resumed_from_step``).
 ``--report-only`` regenerates every generated block of ``docs/results.md`` (tables,
 plots, verdicts) from the CSV files under ``benchmarks/results/``.
 """
@@ -66,19 +71,34 @@ PAGE = ROOT / "docs" / "results.md"
 
 
 # --------------------------------------------------------------------------- data
-class DownsampledShapes3D:
-    """Renderer: 3D Shapes factor classes to procedural images mean-pooled by ``factor``."""
+class Downsampled:
+    """Renderer: ``renderer``'s images mean-pooled by ``factor`` (gray or colour, uint8)."""
 
-    def __init__(self, factor: int) -> None:
+    def __init__(self, renderer: Any, factor: int) -> None:
         from sklvae.datasets.cars3d import area_downsample
-        from sklvae.datasets.shapes3d import Shapes3DRenderer
 
-        self.factor, self.renderer = factor, Shapes3DRenderer()
-        self.downsample = area_downsample
+        self.renderer, self.factor, self.downsample = renderer, factor, area_downsample
 
     def __call__(self, factors: np.ndarray) -> np.ndarray:
         images = self.renderer(factors)
-        return images if self.factor == 1 else self.downsample(images, self.factor)
+        if self.factor == 1:
+            return images
+        gray = images.ndim == 3
+        pooled = self.downsample(images[..., None] if gray else images, self.factor)
+        return pooled[..., 0] if gray else pooled
+
+
+def at_size(dataset: str, size: int) -> Any:
+    """The whole procedural ``"dsprites"`` or ``"shapes3d"`` grid, rendered at 64x64 and
+    mean-pooled to ``size`` x ``size`` (the same factor grid; rendered lazily)."""
+    from sklvae.datasets import dsprites, make_dsprites, make_shapes3d, shapes3d
+
+    if dataset == "dsprites":
+        template, renderer, channels = make_dsprites(), dsprites.DSpritesRenderer(), ()
+    else:
+        template, renderer, channels = make_shapes3d(), shapes3d.Shapes3DRenderer(), (3,)
+    name = f"{dataset} (procedural, {size}x{size})"
+    return like(template, (size, size, *channels), name, renderer=Downsampled(renderer, 64 // size))
 
 
 class TurnedDigits:
@@ -294,11 +314,7 @@ def mipet_study(setting: cfg.Setting) -> dict:
 
 def factorqvae_study(setting: cfg.Setting) -> dict:
     """FactorQVAE against its baselines on 3D Shapes at ``setting.size``."""
-    from sklvae.datasets import make_shapes3d
-
-    size, renderer = setting.size, DownsampledShapes3D(64 // setting.size)
-    name = f"shapes3d (procedural, {size}x{size})"
-    dataset = like(make_shapes3d(), (size, size, 3), name, renderer=renderer)
+    dataset = at_size("shapes3d", setting.size)
     X = None
     if setting.prerender:
         dataset = in_memory(dataset)
@@ -392,6 +408,8 @@ def run(comparison: str, setting: cfg.Setting, seeds: int, args: argparse.Namesp
             verbose=1,
             metrics=study["metrics"],
             metric_params=study.get("metric_params"),
+            checkpoint_dir=args.checkpoint_dir / comparison,
+            checkpoint_every=args.checkpoint_every,
         )
 
 
@@ -642,6 +660,9 @@ def generate(results_dir: Path = RESULTS, images_dir: Path = ROOT / "docs" / "im
             parts.append(block(comparison, budget, study, f"images/{image}"))
         blocks[comparison] = "\n\n".join(parts) or "(no committed runs yet)"
     blocks["verdicts"] = verdicts_table(summaries)
+    from learning_curves import report  # imports this script: here, not at the top
+
+    blocks["curves"] = report(results_dir / "curves", images_dir)
     return blocks
 
 
@@ -687,6 +708,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, help="seeds per method (default: the budget's)")
     parser.add_argument("--dry-run", action="store_true", help="print the settings, fit nothing")
     parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        help="where running fits save their state (default <out-dir>/checkpoints/): an "
+        "interrupted run, started again, resumes each unfinished fit from its newest save",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=500,
+        help="optimizer steps between two saves of a running fit (default 500)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="regenerate docs/results.md from every budget's CSVs (--budget is not needed)",
@@ -707,6 +740,7 @@ def main(argv: list[str] | None = None) -> None:
     args.n_jobs = args.n_jobs or n_jobs
     args.out_dir = args.out_dir or args.results_dir / args.budget
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    args.checkpoint_dir = args.checkpoint_dir or args.out_dir / "checkpoints"
     print(f"budget {args.budget}; {hardware()}; n_jobs {args.n_jobs}, n_threads {args.n_threads}")
     comparisons = cfg.COMPARISONS if args.comparison == "all" else (args.comparison,)
     start = time.perf_counter()

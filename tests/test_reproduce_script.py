@@ -266,6 +266,8 @@ def test_the_page_has_a_block_per_comparison_and_budget_with_a_csv():
     text = PAGE.read_text()
     for path in sorted((ROOT / "benchmarks" / "results").glob("*/*.csv")):
         budget, comparison = path.parent.name, path.stem
+        if budget == "curves":  # learning_curves.py's, in their own block
+            continue
         section = text.split(f"<!-- generated: {comparison} -->")[1].split("<!-- end")[0]
         assert f"### Budget `{budget}`" in section, path
 
