@@ -13,11 +13,13 @@ few thousand images on a fixed sample with the comparison's headline metric:
     Burgess et al. conv net (the same 32-32-64-64 conv widths, padding 1), same
     objective and optimiser settings.
 ``factorqvae`` (3D Shapes, a fixed random subset of 40,000 grid points rendered once)
-    β-VAE (KL weight 1e-4, MSE, cosine lr), then FactorVAE: DCI disentanglement on
-    15,000 sampled points (10,000 to train the classifiers, 5,000 to test, dlib's
-    sizes), with the *fast* DCI classifier (:func:`sklvae.metrics.fast_dci_classifier`,
-    not dlib's boosted trees). 64x64: the official DALL-E backbone; 32x32: the backbone
-    shrunk 16 times (channel 8, hidden 64, as ``reproduce.py``'s small budgets).
+    β-VAE (KL weight 1e-4, MSE, cosine lr over the curve's steps as ``reproduce.py``
+    scales it), then FactorVAE: DCI disentanglement on 15,000 sampled points (10,000
+    to train the classifiers, 5,000 to test, dlib's sizes), with the *fast* DCI
+    classifier (:func:`sklvae.metrics.fast_dci_classifier`, not dlib's boosted trees).
+    Both sizes use the DALL-E backbone shrunk 16 times (channel 8, hidden 64, input
+    channel 8, as ``reproduce.py``'s small budgets): the official width trains at a few
+    images per CPU-second at 64x64 (see below), a few hundred images per CPU-hour.
 
 The evaluations come from :class:`sklvae.callbacks.DisentanglementMonitor` with
 ``every_steps``; each appends one row (comparison, method, scale, params, seed, step,
@@ -29,24 +31,25 @@ command again resumes every unfinished curve mid-fit and skips finished ones and
 their written points; a finished curve has a row in ``<comparison>_fits.csv``.
 
 Budget: ~1 CPU-hour per curve (one torch thread). Throughput measured on this
-machine at one thread, batch 256, in images per CPU-second (under load: wall
-throughput was 3-5x lower), training only:
+machine at one thread, batch 256, in images per CPU-second (the machine was loaded:
+wall throughput was 3-7x lower), training only:
 
-==========================  =====  ====================================================
-curve                       img/s  steps x batch 256 = images; training CPU-s
-==========================  =====  ====================================================
-dSprites 32, β-TCVAE/β-VAE  1900+  20,000 = 5.1M images; 5.1M / 1900 = 2,700 s
-dSprites 64, β-TCVAE/β-VAE   470   6,000 = 1.5M; 1.5M / 470 = 3,270 s
-3D Shapes 32, β-VAE          293   3,500 = 0.9M; 0.9M / 293 = 3,060 s
-3D Shapes 64, β-VAE           40   500 = 128,000; 128,000 / 40 = 3,200 s
-==========================  =====  ====================================================
+=============================  =====  =================================================
+curve                          img/s  steps x batch 256 = images; training CPU-s
+=============================  =====  =================================================
+dSprites 32, β-TCVAE / β-VAE   1,900  20,000 = 5.1M images; 5.1M / 1,900 = 2,700 s
+dSprites 64, β-TCVAE / β-VAE     470  6,000 = 1.5M; 1.5M / 470 = 3,270 s
+3D Shapes 32, β-VAE, shrunk      293  3,500 = 0.9M; 0.9M / 293 = 3,060 s
+3D Shapes 64, β-VAE, shrunk       50  700 = 179,000; 179,000 / 50 = 3,580 s
+=============================  =====  =================================================
 
 plus lazy dSprites rendering (~10,600 images/CPU-s at 32x32: +20% at 32, +0.3% at 64),
-the 3D Shapes subset (40,000 images at ~150 images/CPU-s: 270 s, once per scale,
-cached on disk) and the evaluations (MIG on 10,000 points: encoding ~5-20 s; fast DCI
-on 15,000: ~30 s; 20 / 12 / 7 / 5 of them per curve). FactorVAE (two optimizers, twice
-the batch) gets the same number of loaded images. Wall time with two fits at a time on
-two cores: 2 x 8 curves x ~1 h / 2 = ~8 h (several sessions; the runs resume).
+the 3D Shapes subset (40,000 images at ~150 images/CPU-s: 270 s, once per size,
+cached beside the checkpoints) and the evaluations (MIG on 10,000 points: encoding
+~5-20 s; fast DCI on 15,000: ~30 s; 20 / 12 / 7 / 7 of them per curve). FactorVAE (two
+optimizers, twice the batch, half the steps) loads as many images. Wall time with two
+fits at a time on two cores: 2 seeds x 8 curves x ~1 h / 2 = ~8 h (several sessions;
+the runs resume).
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/learning_curves.py [--n-jobs 2]
         [--only mipet:β-TCVAE:32 ...] [--seeds 2] [--out-dir D] [--checkpoint-dir C]
@@ -91,8 +94,12 @@ class Scale:
         Steps between two evaluations (and two checkpoints).
     batch_size : int
         Images per step (the official 256).
+    n_eval : int
+        Size of the fixed evaluation sample.
     backbone : str or None
         Replaces the official backbone where it cannot take this size.
+    full_backbone : bool
+        FactorQVAE comparison: the official DALL-E width, else shrunk 16 times.
     train_images : int or None
         A random subset of the grid rendered once as the training set; None: the
         whole grid, rendered lazily.
@@ -101,22 +108,38 @@ class Scale:
     size: int
     steps: int
     every: int
+    n_eval: int
     batch_size: int = 256
     backbone: str | None = None
+    full_backbone: bool = False
     train_images: int | None = None
 
 
 SCALES: dict[str, dict[int, Scale]] = {
-    "mipet": {32: Scale(32, 20000, 1000, backbone="burgess"), 64: Scale(64, 6000, 500)},
+    "mipet": {
+        32: Scale(32, 20000, 1000, 10000, backbone="burgess"),
+        64: Scale(64, 6000, 500, 10000),
+    },
     "factorqvae": {
-        32: Scale(32, 3500, 500, train_images=40000),
-        64: Scale(64, 500, 100, train_images=40000),
+        32: Scale(32, 3500, 500, 15000, train_images=40000),
+        64: Scale(64, 700, 100, 15000, train_images=40000),
     },
 }
-#: (dataset, metric, key, sample size, label) of each comparison's curves
+#: ``--smoke``: a few steps of every curve, small samples (checks the pipeline)
+SMOKE: dict[str, dict[int, Scale]] = {
+    "mipet": {
+        32: Scale(32, 20, 10, 500, batch_size=32, backbone="burgess"),
+        64: Scale(64, 20, 10, 500, batch_size=32),
+    },
+    "factorqvae": {
+        32: Scale(32, 20, 10, 600, batch_size=32, train_images=256),
+        64: Scale(64, 20, 10, 600, batch_size=32, train_images=256),
+    },
+}
+#: (dataset, metric, key, label) of each comparison's curves
 METRICS = {
-    "mipet": ("dsprites", "mig", "discrete_mig", 10000, "MIG"),
-    "factorqvae": ("shapes3d", "dci", "disentanglement", 15000, "DCI D (fast classifier)"),
+    "mipet": ("dsprites", "mig", "discrete_mig", "MIG"),
+    "factorqvae": ("shapes3d", "dci", "disentanglement", "DCI D (fast classifier)"),
 }
 #: (comparison, method, size), the most decisive first: two at a time run in this order
 ORDER = [
@@ -149,12 +172,12 @@ class Curve:
 
     comparison: str
     method: str
-    size: int
     seed: int
+    scale: Scale
 
     @property
-    def scale(self) -> Scale:
-        return SCALES[self.comparison][self.size]
+    def size(self) -> int:
+        return self.scale.size
 
     @property
     def label(self) -> str:
@@ -177,7 +200,11 @@ class Fit:
     label: str
 
 
-def curves(order: Sequence[tuple[str, str, int]] = ORDER, seeds: int = 2) -> list[Curve]:
+def curves(
+    order: Sequence[tuple[str, str, int]] = ORDER,
+    seeds: int = 2,
+    scales: dict[str, dict[int, Scale]] = SCALES,
+) -> list[Curve]:
     """The curves in the order they run: pairs of ``order`` entries, seed by seed.
 
     The first two entries' seed 0, then their seed 1, ..., then the next two entries.
@@ -185,7 +212,7 @@ def curves(order: Sequence[tuple[str, str, int]] = ORDER, seeds: int = 2) -> lis
     out = []
     for start in range(0, len(order), 2):
         pair = order[start : start + 2]
-        out += [Curve(*entry, seed) for seed in range(seeds) for entry in pair]
+        out += [Curve(c, m, seed, scales[c][s]) for seed in range(seeds) for c, m, s in pair]
     return out
 
 
@@ -216,9 +243,16 @@ def setup(curve: Curve, cache_dir: Path) -> Fit:
     from sklvae.metrics import fast_dci_classifier
 
     scale = curve.scale
-    name, metric, key, n_samples, label = METRICS[curve.comparison]
+    name, metric, key, label = METRICS[curve.comparison]
     setting = cfg.Setting(
-        scale.size, scale.steps, None, scale.batch_size, 1, 1, 1, full_backbone=scale.size == 64
+        scale.size,
+        scale.steps,
+        None,
+        scale.batch_size,
+        1,
+        1,
+        1,
+        full_backbone=scale.full_backbone,
     )
     estimator = build(curve.comparison, curve.method, setting)
     if scale.backbone is not None:
@@ -227,7 +261,7 @@ def setup(curve: Curve, cache_dir: Path) -> Fit:
     params = {"classifier": fast_dci_classifier(), "random_state": 0} if metric == "dci" else {}
     grid_point = cfg.grid_point(setting, curve.method, curve.comparison)
     dataset = at_size(name, scale.size)
-    return Fit(estimator, dataset, X, grid_point, metric, key, n_samples, params, label)
+    return Fit(estimator, dataset, X, grid_point, metric, key, scale.n_eval, params, label)
 
 
 def _lock(path: Path) -> Any:
@@ -408,8 +442,8 @@ def run_all(todo: list[Curve], out_dir: Path, checkpoint_dir: Path, n_jobs: int)
 
 
 # ------------------------------------------------------------------------ report
-def load(results_dir: Path = CURVES) -> dict[str, Any]:
-    """The curve rows of each comparison with a file (rows of the current SCALES only)."""
+def load(results_dir: Path = CURVES, scales: dict = SCALES) -> dict[str, Any]:
+    """The curve rows of each comparison with a file (rows of ``scales`` only)."""
     import pandas as pd
 
     out = {}
@@ -419,7 +453,12 @@ def load(results_dir: Path = CURVES) -> dict[str, Any]:
             continue
         rows = pd.read_csv(path)
         current = {
-            (f"{m} {s}x{s}", json.dumps(curve_params(Curve(comparison, m, s, 0)), sort_keys=True))
+            (
+                f"{m} {s}x{s}",
+                json.dumps(
+                    curve_params(Curve(comparison, m, 0, scales[comparison][s])), sort_keys=True
+                ),
+            )
             for c, m, s in ORDER
             if c == comparison
         }
@@ -501,9 +540,11 @@ def plot(comparison: str, rows: Any, path: Path) -> None:
     plt.close(figure)
 
 
-def report(results_dir: Path = CURVES, images_dir: Path = ROOT / "docs" / "images") -> str:
+def report(
+    results_dir: Path = CURVES, images_dir: Path = ROOT / "docs" / "images", scales: dict = SCALES
+) -> str:
     """The page's ``curves`` block: per comparison a plot and where each baseline stands."""
-    loaded = load(results_dir)
+    loaded = load(results_dir, scales)
     parts = []
     for comparison, rows in loaded.items():
         image = f"curves_{comparison}.png"
@@ -545,12 +586,17 @@ def main(argv: list[str] | None = None) -> None:
         "--checkpoint-dir", type=Path, help="default <out-dir>/checkpoints/ (not committed)"
     )
     parser.add_argument("--plot", action="store_true", help="plots and the page block only")
+    parser.add_argument(
+        "--smoke", action="store_true", help="20 steps per curve, small samples (use --out-dir)"
+    )
     parser.add_argument("--page", type=Path, default=PAGE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.plot:
         from reproduce import write_page
 
-        write_page(args.page, {"curves": report(args.out_dir, args.page.parent / "images")})
+        images = args.page.parent / "images"
+        scales = SMOKE if args.smoke else SCALES
+        write_page(args.page, {"curves": report(args.out_dir, images, scales)})
         print(f"regenerated the curves block of {args.page} from {args.out_dir}")
         return
     order = ORDER
@@ -559,7 +605,7 @@ def main(argv: list[str] | None = None) -> None:
         order = [o for o in ORDER if (o[0], o[1], str(o[2])) in wanted]
         if len(order) != len(wanted):
             raise SystemExit(f"--only: unknown entries; choose from {ORDER}")
-    todo = curves(order, args.seeds)
+    todo = curves(order, args.seeds, SMOKE if args.smoke else SCALES)
     checkpoint_dir = args.checkpoint_dir or args.out_dir / "checkpoints"
     print(f"{len(todo)} curves, {args.n_jobs} at a time; pid {os.getpid()}", flush=True)
     start = time.perf_counter()

@@ -667,11 +667,14 @@ def generate(results_dir: Path = RESULTS, images_dir: Path = ROOT / "docs" / "im
 
 
 def write_page(page: Path, blocks: dict) -> None:
-    """Replace the text between each ``<!-- generated: NAME -->`` marker and its end."""
+    """Replace the text between each ``<!-- generated: NAME -->`` marker of ``blocks``
+    and its end (other generated blocks are left as they are)."""
     text = page.read_text()
     found = set()
 
     def replace(match: re.Match) -> str:
+        if match.group(2) not in blocks:  # a block not regenerated this time
+            return match.group(0)
         found.add(match.group(2))
         return match.group(1) + blocks[match.group(2)] + "\n" + match.group(3)
 

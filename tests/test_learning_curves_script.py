@@ -43,10 +43,9 @@ class StopAt(Callback):
 
 
 @pytest.fixture
-def tiny(lc, monkeypatch):
+def tiny(lc):
     """Curves of 6 steps of batch 4 on 8x8 squares, scored every 2 steps."""
-    monkeypatch.setitem(lc.SCALES, "mipet", {8: lc.Scale(8, 6, 2, batch_size=4)})
-    curve = lc.Curve("mipet", "β-VAE", 8, 0)
+    curve = lc.Curve("mipet", "β-VAE", 0, lc.Scale(8, 6, 2, 64, batch_size=4))
 
     def make(stop=None):
         def build(curve, cache_dir):
@@ -74,9 +73,7 @@ def test_a_curve_writes_a_row_per_evaluation(lc, tiny, tmp_path):
     assert fits["method"].tolist() == ["β-VAE 8x8"] and fits["n_steps"].tolist() == [6]
 
 
-def test_an_interrupted_curve_resumes_mid_fit_and_a_finished_one_is_skipped(
-    lc, tiny, tmp_path
-):
+def test_an_interrupted_curve_resumes_mid_fit_and_a_finished_one_is_skipped(lc, tiny, tmp_path):
     curve, make = tiny
     lc.run_curve(curve, tmp_path / "whole", tmp_path / "ck_whole", make())
     out, ck = tmp_path / "cut", tmp_path / "ck_cut"

@@ -287,3 +287,20 @@ def test_smoke_budget_writes_a_table(tmp_path):
     for method in ("GroupActionAE fixed", "plain AE", "plain AE (turned)", "raw pixels"):
         assert re.search(rf"^\|\s*{re.escape(method)}\s*\|", table, re.MULTILINE), method
     assert (tmp_path / "group.csv").exists()
+
+
+def test_checkpoint_flags_reach_run_study(script, tmp_path, monkeypatch):
+    import sklvae.model_selection
+
+    calls = []
+    monkeypatch.setattr(sklvae.model_selection, "run_study", lambda *a, **k: calls.append(k))
+    out = tmp_path / "out"
+    script.main(["--budget", "smoke", "--comparison", "group", "--out-dir", str(out)])
+    assert calls and all(c["checkpoint_dir"] == out / "checkpoints" / "group" for c in calls)
+    assert all(c["checkpoint_every"] == 500 for c in calls)
+    calls.clear()
+    flags = ["--checkpoint-dir", str(tmp_path / "ck"), "--checkpoint-every", "7"]
+    script.main(["--budget", "smoke", "--comparison", "group", "--out-dir", str(out), *flags])
+    assert {(c["checkpoint_dir"], c["checkpoint_every"]) for c in calls} == {
+        (tmp_path / "ck" / "group", 7)
+    }
