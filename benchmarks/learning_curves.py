@@ -23,8 +23,8 @@ few thousand images on a fixed sample with the comparison's headline metric:
 
 The evaluations come from :class:`sklvae.callbacks.DisentanglementMonitor` with
 ``every_steps``; each appends one row (comparison, method, scale, params, seed, step,
-images_seen, metric_name, metric, seconds: wall seconds of the fit so far, evaluations
-included) to ``benchmarks/results/curves/<comparison>.csv``, written atomically under a
+images_seen, metric_name, metric, seconds and cpu_seconds: wall and CPU seconds of the
+fit so far, evaluations included) to ``benchmarks/results/curves/<comparison>.csv``, written atomically under a
 lock. Each curve is one fit of :func:`sklvae.model_selection.run_study` with a
 ``checkpoint_dir`` (saved every evaluation interval, after the row): running the same
 command again resumes every unfinished curve mid-fit and skips finished ones and
@@ -163,6 +163,7 @@ COLUMNS = [
     "metric_name",
     "metric",
     "seconds",
+    "cpu_seconds",
 ]
 
 
@@ -303,8 +304,9 @@ class CurveRows(Callback):
 
     Reads the :class:`~sklvae.callbacks.DisentanglementMonitor` called ``monitor``
     among the net's callbacks (listed before this one); a point already in the file
-    (a resumed fit passing it again) is not written twice. ``seconds`` continues
-    from the file's row of the step the fit resumed from.
+    (a resumed fit passing it again) is not written twice. ``seconds`` (wall) and
+    ``cpu_seconds`` (this process's CPU time: one fit per process) count training and
+    evaluations, continued from the file's row of the step the fit resumed from.
     """
 
     def __init__(self, path: str, fields: dict, monitor: str = "curve_monitor") -> None:
@@ -320,11 +322,12 @@ class CurveRows(Callback):
             for r in read_rows(Path(self.path))
             if [r[k] for k in ("method", "params", "seed")] == key
         ]
-        return [r | {"step": int(r["step"]), "seconds": float(r["seconds"])} for r in rows]
+        numbers = {"step": int, "seconds": float, "cpu_seconds": float}
+        return [r | {k: f(r[k]) for k, f in numbers.items()} for r in rows]
 
     def on_train_begin(self, net, **kwargs):
         self.monitor_ = dict(net.callbacks_)[self.monitor]
-        self.start_, self.base_ = time.perf_counter(), None
+        self.start_, self.cpu_start_, self.base_ = time.perf_counter(), time.process_time(), None
 
     def on_batch_end(self, net, training=False, **kwargs):
         scores = self.monitor_.scores_
@@ -334,7 +337,8 @@ class CurveRows(Callback):
         mine = self._mine()
         if self.base_ is None:  # the first batch of this call: it resumed at step - 1
             before = [r for r in mine if r["step"] <= net.n_steps_ - 1]
-            self.base_ = max(before, key=lambda r: r["step"])["seconds"] if before else 0.0
+            last = max(before, key=lambda r: r["step"]) if before else {}
+            self.base_ = (last.get("seconds", 0.0), last.get("cpu_seconds", 0.0))
         if any(r["step"] == step for r in mine):
             return
         row = {
@@ -342,7 +346,8 @@ class CurveRows(Callback):
             "step": step,
             "images_seen": step * net.batch_size,
             "metric": value,
-            "seconds": round(self.base_ + time.perf_counter() - self.start_, 1),
+            "seconds": round(self.base_[0] + time.perf_counter() - self.start_, 1),
+            "cpu_seconds": round(self.base_[1] + time.process_time() - self.cpu_start_, 1),
         }
         append_row(Path(self.path), row)
 
@@ -501,7 +506,8 @@ def standing(comparison: str, rows: Any) -> list[str]:
             text += f"best so far {label} {common.at[best, 'mean']:.3f} at {int(best):,} images"
             text += f", below the level of {level}" if level is not None else ""
         text += f"; last point {common.at[seen, 'mean']:.3f} at {seen:,} images"
-        text += f" ({group['seconds'].max() / 60:.0f} min of the slowest seed)."
+        cpu = group.groupby("seed")["cpu_seconds"].max().mean()
+        text += f" ({cpu / 60:.0f} CPU-minutes per seed)."
         lines.append(text)
     return lines
 
@@ -551,7 +557,7 @@ def report(
         plot(comparison, rows, images_dir / image)
         dataset, *_ = METRICS[comparison]
         metric = rows["metric_name"].iloc[0]
-        seconds = rows.groupby(["method", "scale", "seed"])["seconds"].max().sum()
+        seconds = rows.groupby(["method", "scale", "seed"])["cpu_seconds"].max().sum()
         caption = (
             f"{comparison}: {metric} of the baselines on {dataset} against images seen, one "
             "line per seed (solid 64x64, dashed 32x32), dotted: the literature level"

@@ -93,6 +93,8 @@ def at_size(dataset: str, size: int) -> Any:
     mean-pooled to ``size`` x ``size`` (the same factor grid; rendered lazily)."""
     from sklvae.datasets import dsprites, make_dsprites, make_shapes3d, shapes3d
 
+    renderer: Any
+    channels: tuple[int, ...]
     if dataset == "dsprites":
         template, renderer, channels = make_dsprites(), dsprites.DSpritesRenderer(), ()
     else:

@@ -68,7 +68,7 @@ def test_a_curve_writes_a_row_per_evaluation(lc, tiny, tmp_path):
     assert rows["step"].tolist() == [2, 4, 6]
     assert rows["images_seen"].tolist() == [8, 16, 24]
     assert set(rows["scale"]) == {"8x8"} and set(rows["metric_name"]) == {"MIG"}
-    assert rows["seconds"].is_monotonic_increasing
+    assert rows["seconds"].is_monotonic_increasing and rows["cpu_seconds"].is_monotonic_increasing
     fits = pd.read_csv(tmp_path / "mipet_fits.csv")
     assert fits["method"].tolist() == ["β-VAE 8x8"] and fits["n_steps"].tolist() == [6]
 
@@ -84,6 +84,7 @@ def test_an_interrupted_curve_resumes_mid_fit_and_a_finished_one_is_skipped(lc, 
     lc.run_curve(curve, out, ck, make())  # the same command again
     resumed, whole = pd.read_csv(out / "mipet.csv"), pd.read_csv(tmp_path / "whole" / "mipet.csv")
     assert resumed["step"].tolist() == [2, 4, 6]  # step 4 is not written twice
+    assert resumed["cpu_seconds"].is_monotonic_increasing  # continued from step 4's row
     np.testing.assert_array_equal(resumed["metric"], whole["metric"])  # exact resume
     assert pd.read_csv(out / "mipet_fits.csv")["resumed_from_step"].tolist() == [4]
 
@@ -113,13 +114,14 @@ def test_standing_says_where_each_baseline_is_against_the_level(lc):
                 metric=np.tile(values, 2),
                 metric_name="MIG",
                 seconds=np.tile(steps * 60.0, 2),
+                cpu_seconds=np.tile(steps * 60.0, 2),
             )
         )
 
     reached = lc.standing("mipet", rows("β-TCVAE", [0.1, 0.25, 0.22]))
     assert reached == [
         "- β-TCVAE at 32x32 (2 seed(s), mean over seeds): reaches the level MIG ≥ 0.2 at "
-        "2,000 images; last point 0.220 at 3,000 images (3 min of the slowest seed)."
+        "2,000 images; last point 0.220 at 3,000 images (3 CPU-minutes per seed)."
     ]
     (below,) = lc.standing("mipet", rows("β-TCVAE", [0.1, 0.15, 0.12]))
     assert "best so far MIG 0.150 at 2,000 images, below the level of 0.2" in below
