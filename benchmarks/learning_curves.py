@@ -492,7 +492,8 @@ def standing(comparison: str, rows: Any) -> list[str]:
         per_step = group.groupby("images_seen")["metric"].agg(["mean", "count"])
         common = per_step[per_step["count"] == len(seeds)]
         label = group["metric_name"].iloc[0]
-        text = f"- {method} at {scale} ({len(seeds)} seed(s), mean over seeds): "
+        n = len(seeds)
+        text = f"- {method} at {scale} ({n} seed{'s, mean over seeds' if n > 1 else ''}): "
         if common.empty:
             lines.append(text + "no step reached by every seed yet.")
             continue
@@ -569,7 +570,8 @@ def report(
             "",
             *standing(comparison, rows),
             "",
-            f"{len(rows)} points, {seconds / 3600:.1f} CPU-hours of fitting and scoring "
+            f"{len(rows)} point{'s' if len(rows) != 1 else ''}, {seconds / 3600:.1f} CPU-hours "
+            "of fitting and scoring "
             "(one torch thread per fit).",
             "",
         ]

@@ -120,7 +120,7 @@ def test_standing_says_where_each_baseline_is_against_the_level(lc):
 
     reached = lc.standing("mipet", rows("β-TCVAE", [0.1, 0.25, 0.22]))
     assert reached == [
-        "- β-TCVAE at 32x32 (2 seed(s), mean over seeds): reaches the level MIG ≥ 0.2 at "
+        "- β-TCVAE at 32x32 (2 seeds, mean over seeds): reaches the level MIG ≥ 0.2 at "
         "2,000 images; last point 0.220 at 3,000 images (3 CPU-minutes per seed)."
     ]
     (below,) = lc.standing("mipet", rows("β-TCVAE", [0.1, 0.15, 0.12]))
