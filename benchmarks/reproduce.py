@@ -47,7 +47,8 @@ Running fits save their state every ``--checkpoint-every`` steps under
 command, run again after an interruption, resumes each unfinished fit mid-fit where its
 last save left it (the row's ``resumed_from_step``).
 ``--report-only`` regenerates every generated block of ``docs/results.md`` (tables,
-plots, verdicts) from the CSV files under ``benchmarks/results/``.
+plots, verdicts, and the learning curves of ``learning_curves.py``) from the CSV files
+under ``benchmarks/results/``.
 """
 
 from __future__ import annotations
