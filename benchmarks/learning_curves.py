@@ -47,7 +47,10 @@ plus lazy dSprites rendering (~10,600 images/CPU-s at 32x32: +20% at 32, +0.3% a
 the 3D Shapes subset (40,000 images at ~150 images/CPU-s: 270 s, once per size,
 cached beside the checkpoints) and the evaluations (MIG on 10,000 points: encoding
 ~5-20 s; fast DCI on 15,000: ~30 s; 20 / 12 / 7 / 7 of them per curve). FactorVAE (two
-optimizers, twice the batch, half the steps) loads as many images. Wall time with two
+optimizers, twice the batch, half the steps) loads as many images. Measured in the
+first run: β-TCVAE at 32x32 reached its first point (256,000 images, rendering and one
+evaluation included) in 241 CPU-s, ~1,060 images per CPU-second: its 20,000 steps
+take ~1.3 CPU-hours, above the cap by a third (the steps were fixed before). Wall time with two
 fits at a time on two cores: 2 seeds x 8 curves x ~1 h / 2 = ~8 h (several sessions;
 the runs resume).
 
