@@ -383,17 +383,19 @@ def run(comparison: str, setting: cfg.Setting, seeds: int, args: argparse.Namesp
     """Fit and score every method and seed of one comparison (resumable).
 
     Methods trained on the same data share one ``run_study``; all append to the
-    comparison's CSV file.
+    comparison's CSV file. Trained methods save their running fits under
+    ``args.checkpoint_dir`` (the raw pixels train nothing: no checkpoints).
     """
     from sklvae.model_selection import run_study
 
     study = BUILDERS[comparison](setting)
     training_data = study.pop("X")
     built = estimators(comparison, setting)
-    groups: dict[int, list[str]] = {}
+    groups: dict[tuple[int, bool], list[str]] = {}
     for method in cfg.METHODS[comparison]:
-        groups.setdefault(id(training_data.get(method)), []).append(method)
-    for methods in groups.values():
+        trained = "callbacks" in built[method].get_params()
+        groups.setdefault((id(training_data.get(method)), trained), []).append(method)
+    for (_, trained), methods in groups.items():
         grid = {
             m: (built[m], {k: [v] for k, v in cfg.grid_point(setting, m, comparison).items()})
             for m in methods
@@ -411,8 +413,8 @@ def run(comparison: str, setting: cfg.Setting, seeds: int, args: argparse.Namesp
             verbose=1,
             metrics=study["metrics"],
             metric_params=study.get("metric_params"),
-            checkpoint_dir=args.checkpoint_dir / comparison,
-            checkpoint_every=args.checkpoint_every,
+            checkpoint_dir=args.checkpoint_dir / comparison if trained else None,
+            checkpoint_every=args.checkpoint_every if trained else None,
         )
 
 

@@ -293,14 +293,20 @@ def test_checkpoint_flags_reach_run_study(script, tmp_path, monkeypatch):
     import sklvae.model_selection
 
     calls = []
-    monkeypatch.setattr(sklvae.model_selection, "run_study", lambda *a, **k: calls.append(k))
+
+    def record(grid, *args, **kwargs):
+        calls.append(dict(kwargs, grid=grid))
+
+    monkeypatch.setattr(sklvae.model_selection, "run_study", record)
     out = tmp_path / "out"
     script.main(["--budget", "smoke", "--comparison", "group", "--out-dir", str(out)])
-    assert calls and all(c["checkpoint_dir"] == out / "checkpoints" / "group" for c in calls)
-    assert all(c["checkpoint_every"] == 500 for c in calls)
+    # every trained method saves its running fits; the raw pixels train nothing
+    saved = {m: (c["checkpoint_dir"], c["checkpoint_every"]) for c in calls for m in c["grid"]}
+    assert saved.pop("raw pixels") == (None, None)
+    assert set(saved.values()) == {(out / "checkpoints" / "group", 500)} and len(saved) == 4
     calls.clear()
     flags = ["--checkpoint-dir", str(tmp_path / "ck"), "--checkpoint-every", "7"]
     script.main(["--budget", "smoke", "--comparison", "group", "--out-dir", str(out), *flags])
-    assert {(c["checkpoint_dir"], c["checkpoint_every"]) for c in calls} == {
-        (tmp_path / "ck" / "group", 7)
-    }
+    saved = {m: (c["checkpoint_dir"], c["checkpoint_every"]) for c in calls for m in c["grid"]}
+    assert saved.pop("raw pixels") == (None, None)
+    assert set(saved.values()) == {(tmp_path / "ck" / "group", 7)}
