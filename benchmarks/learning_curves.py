@@ -541,7 +541,8 @@ def plot(comparison: str, rows: Any, path: Path) -> None:
     for method, _, level in cfg.BASELINE_LEVELS[comparison]:
         ax.axhline(level, color="k", lw=1, ls=":", label=f"literature level, {method}: {level}")
     ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    levels = [level for *_, level in cfg.BASELINE_LEVELS[comparison]]
+    ax.set_ylim(0, 1.15 * max([rows["metric"].max(), *levels]))
     ax.set_xlabel("images seen")
     ax.set_ylabel(rows["metric_name"].iloc[0])
     ax.set_title(f"{comparison}: baselines' {rows['metric_name'].iloc[0]} during training")
