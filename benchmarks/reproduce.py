@@ -72,36 +72,13 @@ PAGE = ROOT / "docs" / "results.md"
 
 
 # --------------------------------------------------------------------------- data
-class Downsampled:
-    """Renderer: ``renderer``'s images mean-pooled by ``factor`` (gray or colour, uint8)."""
-
-    def __init__(self, renderer: Any, factor: int) -> None:
-        from sklvae.datasets.cars3d import area_downsample
-
-        self.renderer, self.factor, self.downsample = renderer, factor, area_downsample
-
-    def __call__(self, factors: np.ndarray) -> np.ndarray:
-        images = self.renderer(factors)
-        if self.factor == 1:
-            return images
-        gray = images.ndim == 3
-        pooled = self.downsample(images[..., None] if gray else images, self.factor)
-        return pooled[..., 0] if gray else pooled
-
-
 def at_size(dataset: str, size: int) -> Any:
-    """The whole procedural ``"dsprites"`` or ``"shapes3d"`` grid, rendered at 64x64 and
-    mean-pooled to ``size`` x ``size`` (the same factor grid; rendered lazily)."""
-    from sklvae.datasets import dsprites, make_dsprites, make_shapes3d, shapes3d
+    """The whole procedural ``"dsprites"`` or ``"shapes3d"`` grid at ``size`` x ``size``
+    (rendered at 64x64 and block-averaged; rendered lazily)."""
+    from sklvae.datasets import make_dsprites, make_shapes3d
 
-    renderer: Any
-    channels: tuple[int, ...]
-    if dataset == "dsprites":
-        template, renderer, channels = make_dsprites(), dsprites.DSpritesRenderer(), ()
-    else:
-        template, renderer, channels = make_shapes3d(), shapes3d.Shapes3DRenderer(), (3,)
-    name = f"{dataset} (procedural, {size}x{size})"
-    return like(template, (size, size, *channels), name, renderer=Downsampled(renderer, 64 // size))
+    make = make_dsprites if dataset == "dsprites" else make_shapes3d
+    return make(image_size=size)
 
 
 class TurnedDigits:
