@@ -42,6 +42,22 @@ def make_squares(n_samples: int, size: int = 32, random_state: int = 0) -> np.nd
     return images
 
 
+def draw_squares(factors, size: int = 16, side: int = 4, stride: int = 3) -> np.ndarray:
+    """Renderer of a 4 x 4 factor grid: a white square at grid position ``(x, y)``, uint8."""
+    images = np.zeros((len(factors), size, size), dtype=np.uint8)
+    for i, (x, y) in enumerate(np.asarray(factors)):
+        images[i, stride * y : stride * y + side, stride * x : stride * x + side] = 255
+    return images
+
+
+@pytest.fixture(scope="module")
+def squares():
+    """A ground-truth dataset of 16 images (factors x, y with 4 values each), 16 x 16."""
+    from sklvae.datasets import GroundTruthDataset
+
+    return GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=draw_squares)
+
+
 @pytest.fixture(scope="session")
 def squares32():
     return make_squares(256, 32)

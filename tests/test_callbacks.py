@@ -6,21 +6,9 @@ from skorch.callbacks import Checkpoint, EarlyStopping
 
 from sklvae import BetaVAE
 from sklvae.callbacks import DisentanglementMonitor
-from sklvae.datasets import GroundTruthDataset
 from sklvae.metrics import make_disentanglement_scorer, mig_scorer
 
-
-def draw_squares(factors):
-    images = np.zeros((len(factors), 16, 16), dtype=np.uint8)
-    for i, (x, y) in enumerate(np.asarray(factors)):
-        images[i, 3 * y : 3 * y + 4, 3 * x : 3 * x + 4] = 255
-    return images
-
-
-@pytest.fixture(scope="module")
-def squares():
-    return GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=draw_squares)
-
+from .conftest import draw_squares
 
 TINY = dict(n_latents=3, backbone="mlp", batch_size=8, random_state=0)
 

@@ -12,6 +12,8 @@ from skorch.callbacks import Callback
 from sklvae import BetaVAE
 from sklvae.datasets import GroundTruthDataset
 
+from . import conftest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -25,10 +27,8 @@ def lc():
 
 
 def draw_squares(factors):
-    images = np.zeros((len(factors), 8, 8), dtype=np.uint8)
-    for i, (x, y) in enumerate(np.asarray(factors)):
-        images[i, 2 * y : 2 * y + 2, 2 * x : 2 * x + 2] = 255
-    return images
+    """8 x 8 images of the 4 x 4 grid (2-pixel squares)."""
+    return conftest.draw_squares(factors, size=8, side=2, stride=2)
 
 
 class StopAt(Callback):

@@ -5,7 +5,7 @@ import pooch
 import pytest
 import requests
 
-from sklvae.datasets import GroundTruthDataset, get_data_home, make_dsprites
+from sklvae.datasets import GroundTruthDataset, get_data_home, make_dsprites, make_shapes3d
 
 
 class FakeNetwork:
@@ -48,6 +48,18 @@ def fake_network(monkeypatch):
 
 
 # --- misuse cases: each test module lists (id, call(ctx), exception, pattern) rows ---------
+
+
+@pytest.fixture(scope="module")
+def dsprites():
+    """The whole generated dSprites grid (lazy)."""
+    return make_dsprites()
+
+
+@pytest.fixture(scope="module")
+def shapes3d():
+    """The whole generated 3D Shapes grid (lazy)."""
+    return make_shapes3d()
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,6 @@ from sklvae.datasets.shapes3d import hsv_to_rgb
 from .conftest import check_misuse, parametrize_misuse, tiny_dataset
 
 
-@pytest.fixture(scope="module")
-def dsprites():
-    return make_dsprites()
-
-
-@pytest.fixture(scope="module")
-def shapes3d():
-    return make_shapes3d()
-
-
 def _centroid(image):
     rows, cols = np.nonzero(image)
     return rows.mean(), cols.mean()

@@ -8,16 +8,6 @@ import pytest
 from sklvae.datasets import WeakPairs, make_dsprites, make_shapes3d, make_weak_pairs
 
 
-@pytest.fixture(scope="module")
-def dsprites():
-    return make_dsprites()
-
-
-@pytest.fixture(scope="module")
-def shapes3d():
-    return make_shapes3d()
-
-
 def _n_differing(pairs):
     factors = pairs.factors
     return (factors[:, 0] != factors[:, 1]).sum(1)

@@ -26,6 +26,7 @@ from sklvae.metrics import (
 )
 
 # loop-for-loop re-statements of disentanglement_lib (test helper module)
+from ..conftest import draw_squares
 from .conftest import (
     DEAD,
     FACTORS,
@@ -227,19 +228,12 @@ def test_grid_search_over_beta_vae_with_disentanglement_scoring():
     assert search.best_score_ == search.cv_results_["mean_test_dci"].max()
 
 
-def _draw_squares(factors):
-    images = np.zeros((len(factors), 16, 16), dtype=np.uint8)
-    for i, (x, y) in enumerate(np.asarray(factors)):
-        images[i, 3 * y : 3 * y + 4, 3 * x : 3 * x + 4] = 255
-    return images
-
-
 def test_interventional_scores_and_evaluation_of_a_fitted_beta_vae():
     """The whole path: GroundTruthDataset as X for fit, then every metric family."""
     datasets = pytest.importorskip("sklvae.datasets")
     from sklvae import BetaVAE
 
-    dataset = datasets.GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=_draw_squares)
+    dataset = datasets.GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=draw_squares)
     model = BetaVAE(n_latents=3, backbone="mlp", max_steps=3, batch_size=16, random_state=0)
     model.fit(dataset)
     fvae = factor_vae_score(

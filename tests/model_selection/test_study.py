@@ -7,26 +7,12 @@ import pytest
 from skorch.callbacks import Callback
 
 from sklvae import VAE, BetaVAE
-from sklvae.datasets import GroundTruthDataset
 from sklvae.metrics import mig_scorer
 from sklvae.model_selection import run_study, study_tasks
 
 pd = pytest.importorskip("pandas")
 
 TIME_COLUMNS = ["fit_time"]
-
-
-def draw_squares(factors):
-    """4x4 white squares on a 16x16 black image at grid position (x, y)."""
-    images = np.zeros((len(factors), 16, 16), dtype=np.uint8)
-    for i, (x, y) in enumerate(np.asarray(factors)):
-        images[i, 3 * y : 3 * y + 4, 3 * x : 3 * x + 4] = 255
-    return images
-
-
-@pytest.fixture(scope="module")
-def squares():
-    return GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=draw_squares)
 
 
 TINY = dict(n_latents=3, backbone="mlp", max_steps=3, batch_size=8)

@@ -2,20 +2,11 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from sklvae.datasets import GroundTruthDataset
 
-from ..conftest import TINY, make_squares
-
-
-def draw_squares(factors):
-    images = np.zeros((len(factors), 16, 16), dtype=np.uint8)
-    for i, (x, y) in enumerate(np.asarray(factors)):
-        images[i, 3 * y : 3 * y + 4, 3 * x : 3 * x + 4] = 255
-    return images
-
+from ..conftest import TINY, draw_squares, make_squares
 
 IMAGES = make_squares(16, 16)
 DATASET = GroundTruthDataset(("x", "y"), (4, 4), (16, 16), renderer=draw_squares)
